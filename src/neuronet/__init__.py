@@ -1,0 +1,28 @@
+"""neuronet: neural networks from the neuron up.
+
+The engine (units, losses, initializers, layers, networks, optimizers, the
+trainer and its diagnostics) is re-exported here.
+"""
+
+from .diagnostics import layer_diagnostics
+from .errors import ConfigError, DataError, DivergenceError, ModelFileError, NeuronetError
+from .init import INITS, get_init
+from .layers import Dense
+from .losses import FUSED, LOSSES, CrossEntropy, Logistic, SquaredError, get_loss
+from .network import Network, mlp
+from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Quickprop, get_optimizer
+from .targets import encode_targets
+from .train import Callback, EarlyStopping, History, LambdaCallback, Trainer
+from .units import (UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softmax, Softplus, Tanh,
+                    get_unit)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Network", "mlp", "Dense", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",
+    "Identity", "Sigmoid", "Tanh", "LeCunTanh", "ReLU", "LeakyReLU", "Softplus", "Softmax", "UNITS", "get_unit",
+    "SquaredError", "CrossEntropy", "Logistic", "LOSSES", "FUSED", "get_loss",
+    "INITS", "get_init", "SGD", "Momentum", "Nesterov", "Adam", "Quickprop", "OPTIMIZERS", "get_optimizer",
+    "encode_targets", "layer_diagnostics",
+    "NeuronetError", "DataError", "ModelFileError", "ConfigError", "DivergenceError",
+]

@@ -1,0 +1,85 @@
+"""Gradient descent: plain, with momentum, and with Nesterov momentum."""
+
+from __future__ import annotations
+
+from .base import Optimizer
+from ..errors import ConfigError
+
+
+class SGD(Optimizer):
+    """Plain gradient descent.
+
+    Update rule::
+
+        w = w - lr * g
+    """
+
+    name = "sgd"
+
+    def __init__(self, lr=0.1, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+
+    def _update(self, params, grads):
+        for p, g in zip(params, grads):
+            g *= self.lr
+            p -= g
+
+
+class Momentum(Optimizer):
+    """Gradient descent with (heavy-ball or Nesterov) momentum.
+
+    Update rule (the velocity ``v`` starts at 0)::
+
+        v = momentum * v - lr * g
+        w = w + v                              # heavy ball
+        w = w + momentum * v - lr * g          # nesterov=True
+
+    The Nesterov form is the one of Sutskever et al. (2013) as written by
+    Keras and scikit-learn: the look-ahead is folded into the update.
+    """
+
+    name = "momentum"
+    state_names = ("velocity",)
+
+    def __init__(self, lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        momentum = float(momentum)
+        if not 0.0 <= momentum < 1.0:
+            raise ConfigError(f"momentum must lie in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.nesterov = bool(nesterov)
+        self.velocity = None
+
+    def _update(self, params, grads):
+        mu = self.momentum
+        for p, g, v in zip(params, grads, self.velocity):
+            g *= self.lr                    # lr * g
+            v *= mu
+            v -= g                          # v = mu v - lr g
+            if self.nesterov:
+                p -= g
+                g[...] = v
+                g *= mu
+                p += g                      # w += mu v - lr g
+            else:
+                p += v                      # w += v
+
+    def config(self):
+        return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Nesterov(Momentum):
+    """``Momentum(nesterov=True)`` under its own registry name."""
+
+    name = "nesterov"
+
+    def __init__(self, lr=0.1, momentum=0.9, weight_decay=0.0):
+        super().__init__(lr, momentum, nesterov=True, weight_decay=weight_decay)
+
+    def config(self):
+        c = super().config()
+        c.pop("nesterov")
+        return c
+
+
+

@@ -1,0 +1,398 @@
+"""Training: mini-batch loop, history, callbacks, divergence guard.
+
+One ``numpy.random.SeedSequence(seed)`` feeds two generators: one for the
+validation split and the diagnostics probe (fixed for a seed), one for shuffling
+and dropout (its state is what a checkpoint saves).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .diagnostics import layer_diagnostics, summarize
+from .errors import ConfigError, DivergenceError
+from .optim import get_optimizer
+from .targets import decode_outputs, default_target_range, encode_targets
+
+
+# -- history ---------------------------------------------------------------------------------
+@dataclass
+class History:
+    """What happened, epoch by epoch.
+
+    ``history`` maps a metric name (``loss``, ``accuracy``, ``val_loss``,
+    ``val_accuracy``, ``seconds``) to one value per epoch, like Keras's
+    ``History.history``; ``diagnostics`` holds one list of per-layer dicts per
+    epoch (see ``neuronet.diagnostics``).  Training loss and accuracy are running
+    means over the epoch's mini-batches.
+    """
+
+    epoch: list = field(default_factory=list)
+    history: dict = field(default_factory=dict)
+    diagnostics: list = field(default_factory=list)
+    stop_reason: str = ""
+    diverged: bool = False
+
+    def append(self, epoch, logs, diag=None):
+        self.epoch.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(v)
+        self.diagnostics.append(diag)
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def to_dict(self) -> dict:
+        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()},
+                "diagnostics": list(self.diagnostics), "stop_reason": self.stop_reason,
+                "diverged": self.diverged}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(epoch=list(d["epoch"]), history={k: list(v) for k, v in d["history"].items()},
+                   diagnostics=list(d["diagnostics"]), stop_reason=d.get("stop_reason", ""),
+                   diverged=bool(d.get("diverged", False)))
+
+
+def format_epoch(epoch, n_epochs, logs, diag=None) -> str:
+    """One line per epoch: loss, accuracy, validation, saturation summary, seconds."""
+    parts = [f"epoch {epoch + 1}/{n_epochs}", f"loss {logs['loss']:.4f}"]
+    if logs.get("accuracy") is not None:
+        parts.append(f"acc {logs['accuracy']:.4f}")
+    if logs.get("val_loss") is not None:
+        parts.append(f"val_loss {logs['val_loss']:.4f}")
+    if logs.get("val_accuracy") is not None:
+        parts.append(f"val_acc {logs['val_accuracy']:.4f}")
+    if diag:
+        s = summarize(diag)
+        if s:
+            parts.append(s)
+    parts.append(f"{logs['seconds']:.2f}s")
+    return "  ".join(parts)
+
+
+# -- callbacks -------------------------------------------------------------------------------
+class Callback:
+    """Hooks called by ``Trainer.fit``; set ``trainer.stop_training = True`` to stop."""
+
+    def on_train_begin(self, trainer):
+        pass
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        pass
+
+    def on_train_end(self, trainer):
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` defaults to ``val_loss`` when there is validation data, else ``loss``;
+    metrics containing ``accuracy`` are maximised, the others minimised.  With
+    ``restore_best=True`` the weights of the best epoch are put back at the end.
+    """
+
+    def __init__(self, monitor=None, patience=10, min_delta=1e-4, restore_best=True):
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore_best = restore_best
+
+    def on_train_begin(self, trainer):
+        self.best = None
+        self.best_epoch = None
+        self.best_weights = None
+        self.wait = 0
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        key = self.monitor or ("val_loss" if logs.get("val_loss") is not None else "loss")
+        value = logs.get(key)
+        if value is None:
+            raise ConfigError(f"EarlyStopping: metric {key!r} is not recorded; have {sorted(logs)}")
+        sign = 1.0 if "accuracy" in key else -1.0          # maximise accuracy, minimise losses
+        if self.best is None or sign * (value - self.best) > self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_weights = trainer.network.get_weights()
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+                trainer.history.stop_reason = (
+                    f"early stopping: {key} did not improve by {self.min_delta} for {self.patience} epochs "
+                    f"(best {self.best:.4g} at epoch {self.best_epoch + 1})")
+
+    def on_train_end(self, trainer):
+        if self.restore_best and self.best_weights is not None and not trainer.history.diverged:
+            trainer.network.set_weights(self.best_weights)
+
+
+class LambdaCallback(Callback):
+    """Callback from a function ``f(trainer, epoch, logs)`` called at each epoch's end."""
+
+    def __init__(self, on_epoch_end):
+        self._f = on_epoch_end
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self._f(trainer, epoch, logs)
+
+
+# -- trainer ---------------------------------------------------------------------------------
+class Trainer:
+    """Trains a ``Network`` with an optimizer on mini-batches.
+
+    Parameters
+    ----------
+    network : Network
+    optimizer : str, dict or Optimizer
+        ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"quickprop"``.
+    lr : float, optional
+        Learning rate when ``optimizer`` is a name.
+    epochs : int
+    batch_size : int or None
+        None (or a size >= the number of samples) trains on the full batch.
+    shuffle : bool
+        Reshuffle the training set each epoch (seeded).
+    seed : int
+        Seeds the validation split, the probe batch, shuffling and dropout.
+    validation_split : float in [0, 1)
+        Fraction of the training data held out (stratified for classification)
+        when ``fit`` gets no ``validation_data``.
+    target_range : (low, high), optional
+        Remedy (2): targets for class labels (e.g. ``(0.15, 0.85)``).
+    callbacks : list of Callback
+    diagnostics : bool
+        Record per-layer diagnostics each epoch (see ``neuronet.diagnostics``).
+    probe_size : int
+        Samples in the diagnostics probe batch.
+    saturation_tol : float
+        Distance from a bound below which a unit counts as saturated.
+    max_grad_norm : float, optional
+        Clip the global gradient norm to this value before each update.
+    verbose : bool
+        Print one line per epoch (through ``log``).
+    """
+
+    def __init__(self, network, optimizer="sgd", *, lr=None, epochs=20, batch_size=64, shuffle=True, seed=0,
+                 validation_split=0.0, target_range=None, callbacks=(), diagnostics=True, probe_size=1024,
+                 saturation_tol=0.05, max_grad_norm=None, verbose=False, log=print):
+        self.network = network
+        kw = {} if lr is None else {"lr": lr}
+        self.optimizer = get_optimizer(optimizer, **kw)
+        self.epochs = int(epochs)
+        if self.epochs < 0:
+            raise ConfigError(f"epochs must be >= 0, got {epochs}")
+        if batch_size is not None and int(batch_size) < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        if not 0.0 <= float(validation_split) < 1.0:
+            raise ConfigError(f"validation_split must lie in [0, 1), got {validation_split}")
+        self.validation_split = float(validation_split)
+        self.target_range = None if target_range is None else tuple(map(float, target_range))
+        self.callbacks = list(callbacks)
+        self.diagnostics = bool(diagnostics)
+        self.probe_size = int(probe_size)
+        self.saturation_tol = float(saturation_tol)
+        if max_grad_norm is not None and not float(max_grad_norm) > 0:
+            raise ConfigError(f"max_grad_norm must be > 0, got {max_grad_norm}")
+        self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
+        self.verbose, self.log = verbose, log
+        split_seq, train_seq = np.random.SeedSequence(self.seed).spawn(2)
+        self._split_seq = split_seq
+        self.rng = np.random.default_rng(train_seq)       # shuffling and dropout
+        self.history = History()
+        self.epoch = 0                                    # epochs completed
+        self.stop_training = False
+
+    # -- data preparation --------------------------------------------------------------
+    def _classification(self, y):
+        y = np.asarray(y)
+        return y.ndim == 1 and (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.bool_))
+
+    @property
+    def n_classes(self):
+        k = self.network.n_outputs
+        return 2 if k == 1 else k
+
+    def prepare(self, X, y, name="X", yname="y"):
+        """Validate ``(X, y)``; return ``(X, Y, labels)`` with targets encoded (labels None for regression)."""
+        net = self.network
+        X = net.check_input(X, name)
+        y = np.asarray(y)
+        if y.shape[0] != X.shape[0]:
+            raise ConfigError(f"{yname}: has {y.shape[0]} rows, but {name} has {X.shape[0]}")
+        if self._classification(y):
+            labels = y.astype(np.int64)
+            bad = (labels < 0) | (labels >= self.n_classes)
+            if bad.any():
+                raise ConfigError(f"{yname}: class labels must be integers in [0, {self.n_classes}) for a network "
+                                  f"with {net.n_outputs} output(s); got {labels[bad][0]}")
+            Y = encode_targets(labels, net.n_outputs, net.output_unit.name, self.target_range, net.dtype)
+            return X, Y, labels
+        if y.ndim == 1 and np.issubdtype(y.dtype, np.floating) and net.n_outputs > 1:
+            raise ConfigError(f"{yname}: class labels must be integers; got floats for a network with "
+                              f"{net.n_outputs} outputs")
+        return X, net.check_targets(y, X.shape[0], yname), None
+
+    def _split(self, X, Y, labels):
+        n = X.shape[0]
+        n_val = int(round(self.validation_split * n))
+        if n_val == 0:
+            return (X, Y, labels), None
+        if n - n_val < 1:
+            raise ConfigError(f"validation_split={self.validation_split} leaves no training samples")
+        rng = np.random.default_rng(self._split_seq)
+        if labels is not None:
+            # stratified: take the same fraction of each class
+            order = rng.permutation(n)
+            val = []
+            for c in np.unique(labels):
+                idx = order[labels[order] == c]
+                val.append(idx[: int(round(self.validation_split * idx.size))])
+            val_idx = np.sort(np.concatenate(val))
+        else:
+            val_idx = np.sort(rng.permutation(n)[:n_val])
+        mask = np.ones(n, bool)
+        mask[val_idx] = False
+        tr = (X[mask], Y[mask], None if labels is None else labels[mask])
+        va = (X[val_idx], Y[val_idx], None if labels is None else labels[val_idx])
+        return tr, va
+
+    # -- evaluation ----------------------------------------------------------------------
+    def _evaluate(self, X, Y, labels, chunk=4096):
+        net = self.network
+        total, correct = 0.0, 0
+        for s in range(0, X.shape[0], chunk):
+            out = net._forward(X[s:s + chunk])
+            Yb = Y[s:s + chunk]
+            total += net._loss(Yb) * Yb.shape[0]
+            if labels is not None:
+                correct += int(np.count_nonzero(self._decode(out) == labels[s:s + chunk]))
+        n = X.shape[0]
+        return total / n, (correct / n if labels is not None else None)
+
+    def _decode(self, out):
+        tr = self.target_range or default_target_range(self.network.output_unit.name)
+        return decode_outputs(out, tr, self.network.output_unit.name)
+
+    def evaluate(self, X, y):
+        """``{"loss": ..., "accuracy": ...}`` on ``(X, y)`` (accuracy None for regression)."""
+        X, Y, labels = self.prepare(X, y)
+        loss, acc = self._evaluate(X, Y, labels)
+        return {"loss": loss, "accuracy": acc}
+
+    # -- state for checkpoints -------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "rng": self.rng.bit_generator.state,
+                "optimizer": self.optimizer.state_dict(), "history": self.history.to_dict()}
+
+    def load_state_dict(self, state):
+        self.epoch = int(state["epoch"])
+        self.rng.bit_generator.state = state["rng"]
+        self.optimizer.load_state_dict(state["optimizer"], self.network.params)
+        self.history = History.from_dict(state["history"])
+
+    # -- the loop --------------------------------------------------------------------------
+    def fit(self, X, y, *, validation_data=None) -> History:
+        """Train for ``epochs`` epochs (counting those already done); return the ``History``.
+
+        Raises ``DivergenceError`` (weights restored to the end of the last good
+        epoch) if a loss becomes NaN or infinite.
+        """
+        net, opt = self.network, self.optimizer
+        X, Y, labels = self.prepare(X, y)
+        if validation_data is not None:
+            (Xt, Yt, lt), val = (X, Y, labels), self.prepare(*validation_data, name="X_val", yname="y_val")
+        else:
+            (Xt, Yt, lt), val = self._split(X, Y, labels)
+        n = Xt.shape[0]
+        B = n if self.batch_size is None else min(self.batch_size, n)
+        probe = None
+        if self.diagnostics:
+            k = min(self.probe_size, n)
+            pidx = np.sort(np.random.default_rng(self._split_seq.spawn(1)[0]).permutation(n)[:k])
+            probe = (np.ascontiguousarray(Xt[pidx]), np.ascontiguousarray(Yt[pidx]))
+        xbuf = np.empty((B, Xt.shape[1]), net.dtype)
+        ybuf = np.empty((B, Yt.shape[1]), net.dtype)
+        good = net.get_weights()                     # last good weights, for the divergence guard
+        idx = np.arange(n)
+        self.stop_training = False
+        self.history.stop_reason = ""
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        try:
+            while self.epoch < self.epochs and not self.stop_training:
+                epoch = self.epoch
+                t0 = time.perf_counter()
+                for g, p in zip(good, net.params):
+                    np.copyto(g, p)
+                if self.shuffle:
+                    self.rng.shuffle(idx)
+                total, correct = 0.0, 0
+                for s in range(0, n, B):
+                    e = min(s + B, n)
+                    if not self.shuffle:
+                        Xb, Yb = Xt[s:e], Yt[s:e]
+                    elif e - s == B:
+                        Xb = np.take(Xt, idx[s:e], axis=0, out=xbuf)
+                        Yb = np.take(Yt, idx[s:e], axis=0, out=ybuf)
+                    else:
+                        Xb, Yb = Xt[idx[s:e]], Yt[idx[s:e]]
+                    out = net._forward(Xb, True, self.rng)
+                    loss = net._loss(Yb)
+                    if not math.isfinite(loss):
+                        self._diverged(good, epoch, loss)
+                    total += loss * (e - s)
+                    if lt is not None:
+                        bl = lt[s:e] if not self.shuffle else lt[idx[s:e]]
+                        correct += int(np.count_nonzero(self._decode(out) == bl))
+                    net._backward(Yb)
+                    if self.max_grad_norm is not None:
+                        self._clip(net.grads)
+                    opt.step(net.params, net.grads)
+                if not all(np.isfinite(p).all() for p in net.params):
+                    self._diverged(good, epoch, float("nan"))
+                logs = {"loss": total / n, "accuracy": correct / n if lt is not None else None}
+                if val is not None:
+                    logs["val_loss"], logs["val_accuracy"] = self._evaluate(*val)
+                diag = None
+                if probe is not None:
+                    diag = layer_diagnostics(net, *probe, start_weights=good, tol=self.saturation_tol)
+                logs["seconds"] = time.perf_counter() - t0
+                self.epoch += 1
+                self.history.append(epoch, logs, diag)
+                if self.verbose:
+                    self.log(format_epoch(epoch, self.epochs, logs, diag))
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self, epoch, logs)
+            if not self.history.stop_reason:
+                self.history.stop_reason = "stopped by a callback" if self.stop_training else \
+                    f"completed {self.epoch} epochs"
+        finally:
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        return self.history
+
+    def _clip(self, grads):
+        sq = sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)
+        norm = math.sqrt(sq)
+        if norm > self.max_grad_norm:
+            scale = self.max_grad_norm / norm
+            for g in grads:
+                g *= scale
+
+    def _diverged(self, good, epoch, loss):
+        self.network.set_weights(good)
+        self.history.diverged = True
+        self.history.stop_reason = (
+            f"training diverged in epoch {epoch + 1} (loss {loss}); weights restored to the end of epoch {epoch}. "
+            f"Try a lower learning rate (now {self.optimizer.lr:g}), fan-in initialization, or max_grad_norm.")
+        raise DivergenceError(self.history.stop_reason, self.history)
