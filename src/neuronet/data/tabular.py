@@ -1,0 +1,314 @@
+"""Tabular files: CSV text and numpy ``.npz`` archives.
+
+Both readers return raw arrays; :func:`encode_targets` then turns the label
+column into class indices ``0 .. k-1`` (classification) or float targets
+(regression).  Nothing is unpickled: ``.npz`` archives are opened with
+``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import zipfile
+
+import numpy as np
+
+from ..errors import DataError
+from .validate import check_dtype, check_features, check_labels
+
+__all__ = ["encode_targets", "read_csv", "read_npz"]
+
+TASKS = ("classification", "regression")
+
+
+def _check_file(path) -> str:
+    """Return ``path`` as a string after checking that it is an existing file."""
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise DataError(f"{name}: no such file")
+    if not os.path.isfile(name):
+        raise DataError(f"{name}: is not a regular file")
+    return name
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_rows(name: str) -> list[tuple[int, list[str]]]:
+    """Return ``(line_number, stripped_cells)`` for every non-blank CSV record."""
+    rows = []
+    try:
+        with open(name, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            for cells in reader:
+                cells = [cell.strip() for cell in cells]
+                if any(cells):
+                    rows.append((reader.line_num, cells))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at offset {exc.start})") from None
+    except csv.Error as exc:
+        raise DataError(f"{name}: line {reader.line_num + 1}: malformed CSV ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    return rows
+
+
+def _parse_label_column(labels: list[str]) -> np.ndarray:
+    """Label cells as int64 if all are integers, float64 if all are numbers, else strings."""
+    try:
+        return np.array([int(cell) for cell in labels], dtype=np.int64)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        return np.array([float(cell) for cell in labels], dtype=np.float64)
+    except ValueError:
+        return np.array(labels, dtype=str)
+
+
+def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV file of numeric features and one label column.
+
+    The first row is taken as a header when one of its feature cells is not
+    a number, or when its label cell is the only non-numeric label in the
+    column (a header such as ``x0,x1,class`` above numeric labels).  Blank
+    lines are skipped; line numbers in messages are those of the file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A comma-separated UTF-8 text file.
+    label_column : int, optional
+        Index of the label column; negative values count from the end.
+        Default: the last column.
+    dtype : numpy floating dtype, default float32
+        Type of the feature matrix.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n_samples, n_columns - 1)
+        The features, finite, C-contiguous.
+    labels : numpy.ndarray, shape (n_samples,)
+        The label column: int64 when every label is an integer, float64 when
+        every label is a number, strings otherwise.
+
+    Raises
+    ------
+    DataError
+        If the file is missing or empty, has fewer than 2 columns, has a row
+        with a different number of fields (the message gives its line), a
+        non-numeric, missing, NaN or infinite feature value (line and
+        column), a missing label, or ``label_column`` is out of range.
+    """
+    name = _check_file(path)
+    dtype = check_dtype(dtype)
+    rows = _read_rows(name)
+    if not rows:
+        raise DataError(f"{name}: empty file (no rows)")
+    first_line, first = rows[0]
+    n_cols = len(first)
+    if n_cols < 2:
+        raise DataError(
+            f"{name}: line {first_line} has {n_cols} column; need at least one feature column and a label column"
+        )
+    col = -1 if label_column is None else int(label_column)
+    if not -n_cols <= col < n_cols:
+        raise DataError(
+            f"label_column: {label_column} is out of range for the {n_cols} columns of {name} "
+            f"(valid: {-n_cols}..{n_cols - 1})"
+        )
+    col %= n_cols
+    features = [c for c in range(n_cols) if c != col]
+
+    for line, cells in rows:
+        if len(cells) != n_cols:
+            raise DataError(f"{name}: line {line} has {len(cells)} fields, expected {n_cols} (as on line {first_line})")
+
+    header = None
+    first_is_header = any(not _is_number(first[c]) for c in features)
+    if not first_is_header and not _is_number(first[col]) and len(rows) > 1:
+        first_is_header = all(_is_number(cells[col]) for _, cells in rows[1:])
+    if first_is_header:
+        header, rows = first, rows[1:]
+        if not rows:
+            raise DataError(f"{name}: has a header but no data rows")
+
+    lines = [line for line, _ in rows]
+    for line, cells in rows:
+        if not cells[col]:
+            raise DataError(f"{name}: line {line}: missing label (column {col + 1})")
+    labels = _parse_label_column([cells[col] for _, cells in rows])
+    table = [[cells[c] for c in features] for _, cells in rows]
+    X = _parse_features(name, table, lines, features, header)
+
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(
+            f"{name}: line {lines[i]}, {_column(features[j], header)}: {table[i][j]!r} is NaN or infinity; "
+            "features must be finite"
+        )
+    with np.errstate(over="ignore"):
+        X_out = np.ascontiguousarray(X, dtype=dtype)
+    if not np.isfinite(X_out).all():
+        i, j = np.argwhere(~np.isfinite(X_out))[0]
+        raise DataError(f"{name}: line {lines[i]}, {_column(features[j], header)}: {table[i][j]!r} overflows {dtype}")
+    return X_out, labels
+
+
+def _column(index: int, header: list[str] | None) -> str:
+    """Describe column ``index`` (0-based) as 'column 3' or "column 3 ('age')"."""
+    if header is not None and header[index]:
+        return f"column {index + 1} ({header[index]!r})"
+    return f"column {index + 1}"
+
+
+def _parse_features(name, table, lines, features, header) -> np.ndarray:
+    """Parse the feature cells to float64, naming the first bad cell on failure."""
+    try:
+        return np.array(table, dtype=str).astype(np.float64)
+    except ValueError:
+        pass
+    X = np.empty((len(table), len(features)), dtype=np.float64)
+    for i, cells in enumerate(table):
+        for j, cell in enumerate(cells):
+            try:
+                X[i, j] = float(cell)
+            except ValueError:
+                what = "missing value" if not cell else f"{cell!r} is not a number"
+                raise DataError(f"{name}: line {lines[i]}, {_column(features[j], header)}: {what}") from None
+    return X
+
+
+def read_npz(path, *, dtype=np.float32):
+    """Read a ``.npz`` archive with arrays ``X``, ``y`` and optionally ``X_test``, ``y_test``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Archive written by ``numpy.savez(path, X=X, y=y)`` (or ``savez_compressed``).
+    dtype : numpy floating dtype, default float32
+        Type of the feature matrices.
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n_samples, n_features)
+    y : numpy.ndarray, shape (n_samples,)
+        Raw labels or targets, as stored.
+    X_test, y_test : numpy.ndarray or None
+        The archive's own test split, or ``None`` when it has none.
+
+    Raises
+    ------
+    DataError
+        If the file is missing or not an ``.npz`` archive, lacks ``X`` or
+        ``y`` (or has only one of ``X_test`` / ``y_test``), holds an object
+        array (which would need unpickling), or ``X`` / ``X_test`` is not a
+        finite 2-D numeric matrix with the same number of features.
+    """
+    name = _check_file(path)
+    dtype = check_dtype(dtype)
+    try:
+        archive = np.load(name, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{name}: not a readable .npz archive ({_one_line(exc)})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(
+            f"{name}: holds a single array; expected an .npz archive with arrays X and y "
+            "(numpy.savez(path, X=X, y=y))"
+        )
+    with archive:
+        keys = set(archive.files)
+        expected = "expected arrays X (n_samples, n_features) and y (n_samples,)"
+        for key in ("X", "y"):
+            if key not in keys:
+                raise DataError(f"{name}: no array {key!r} (found: {', '.join(sorted(keys)) or 'none'}); {expected}")
+        if ("X_test" in keys) != ("y_test" in keys):
+            have, lack = ("X_test", "y_test") if "X_test" in keys else ("y_test", "X_test")
+            raise DataError(f"{name}: has {have} but no {lack}; give both or neither")
+        arrays = {key: _member(archive, key, name) for key in ("X", "y", "X_test", "y_test") if key in keys}
+    X = check_features(arrays["X"], name=f"{name}[X]", dtype=dtype)
+    X_test = arrays.get("X_test")
+    if X_test is not None:
+        X_test = check_features(X_test, name=f"{name}[X_test]", dtype=dtype)
+        if X_test.shape[1] != X.shape[1]:
+            raise DataError(f"{name}[X_test]: has {X_test.shape[1]} features, but X has {X.shape[1]}")
+    return X, arrays["y"], X_test, arrays.get("y_test")
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _member(archive, key: str, name: str) -> np.ndarray:
+    """Load one array of an open archive, refusing object arrays."""
+    try:
+        return archive[key]
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Object arrays" in str(exc):
+            raise DataError(
+                f"{name}: array {key!r} holds Python objects (dtype=object); refusing to unpickle it, "
+                "save plain numeric or string arrays"
+            ) from None
+        raise DataError(f"{name}: array {key!r} is unreadable ({_one_line(exc)})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{name}: array {key!r} is unreadable ({_one_line(exc)})") from None
+
+
+def encode_targets(y, n_samples: int, *, task: str | None = None, name: str = "y", dtype=np.float32):
+    """Turn raw labels into the targets a :class:`~neuronet.data.Dataset` holds.
+
+    Parameters
+    ----------
+    y : array-like, shape (n_samples,)
+        Raw labels (ints, integral floats, strings) or continuous targets.
+    n_samples : int
+        Number of rows of the matching feature matrix.
+    task : {"classification", "regression"}, optional
+        Default: regression when ``y`` holds floats that are not all
+        integers, classification otherwise.
+    name : str
+        How to name ``y`` in error messages (e.g. ``"data.csv: label column"``).
+    dtype : numpy floating dtype, default float32
+        Type of regression targets.
+
+    Returns
+    -------
+    y_out : numpy.ndarray, shape (n_samples,)
+        int64 class indices 0..k-1, or float regression targets.
+    classes : tuple
+        The original label of each class index (empty for regression).
+    task : str
+        The resolved task.
+
+    Raises
+    ------
+    DataError
+        As :func:`~neuronet.data.validate.check_labels` for classification;
+        for regression, if ``y`` is not numeric, not 1-D, of the wrong
+        length, or not finite; if ``task`` is not a known task.
+    """
+    arr = np.asarray(y)
+    if task is None:
+        continuous = arr.dtype.kind == "f" and bool(np.all(np.isfinite(arr))) and bool(np.any(arr != np.round(arr)))
+        task = "regression" if continuous else "classification"
+    if task not in TASKS:
+        raise DataError(f"task: {task!r} is not a task; valid: {', '.join(TASKS)}")
+    if task == "classification":
+        y_int, classes = check_labels(arr, n_samples, name=name)
+        return y_int, tuple(classes.tolist()), task
+    if arr.dtype.kind not in "biuf":
+        raise DataError(f"{name}: regression targets must be numeric, got dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise DataError(f"{name}: expected {n_samples} targets in a 1-D array, got shape {arr.shape}")
+    out = arr.astype(check_dtype(dtype))
+    bad = ~np.isfinite(out)
+    if bad.any():
+        raise DataError(f"{name}: contains NaN or infinity (first at index {int(np.argmax(bad))})")
+    return out, (), task
