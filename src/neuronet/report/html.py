@@ -1,0 +1,402 @@
+"""Self-contained HTML reports: sections of text, tables and figures in one file.
+
+``render_html`` turns a list of ``Section`` objects into a single page: CSS inline,
+every figure embedded as a ``data:image/png;base64`` URI, system fonts, no script
+and no external URL, so the file can be mailed, archived or opened offline.  All
+text is escaped by jinja2's autoescaping; pass ``markupsafe.Markup`` for the rare
+trusted fragment that must stay HTML.
+
+``write_training_report`` builds the sections of one training run (summary,
+learning curves, saturation, gradient flow, activations, configuration) and writes
+``index.html`` and ``history.json`` atomically.  The lecture report reuses
+``Section``, ``render_html``, ``format_value`` and the figure functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import math
+import platform
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import numpy as np
+from markupsafe import Markup
+from matplotlib.figure import Figure
+
+from .figures import (PNG_SIGNATURE, activation_histograms_figure, figure_to_data_uri, gradient_figure,
+                      layer_label, loss_accuracy_figure, saturation_figure)
+from .files import to_jsonable, write_json_atomic, write_text_atomic
+
+__all__ = [
+    "Section", "render_html", "format_value", "summary_rows", "config_rows", "diagnostics_rows",
+    "training_sections", "default_meta", "write_training_report", "TEMPLATE_NAME",
+]
+
+TEMPLATE_NAME = "report.html.j2"
+HISTORY_FORMAT = "neuronet-training-history"
+HISTORY_FORMAT_VERSION = 1
+
+
+# -- sections and values -----------------------------------------------------------------------
+@dataclass
+class Section:
+    """One titled part of a report.
+
+    Parameters
+    ----------
+    title : str
+    text : str or list of str
+        Paragraphs; a single string is split into paragraphs at blank lines.
+    table : list of dict, optional
+        Rows; the columns are the union of the rows' keys in order of first
+        appearance, and each cell goes through ``format_value``.
+    figures : list of (caption, figure)
+        ``figure`` is a matplotlib ``Figure``, PNG bytes, or a ``data:image/png`` URI.
+    table_caption : str, optional
+    note : str, optional
+        A highlighted remark (e.g. a claim's verdict, or why a figure is missing).
+    warning : str, optional
+        A highlighted warning shown under the title (e.g. "training diverged").
+    """
+
+    title: str
+    text: str | list[str] = ""
+    table: list[dict] | None = None
+    figures: list[tuple[str, Figure | bytes | str]] = field(default_factory=list)
+    table_caption: str | None = None
+    note: str | None = None
+    warning: str | None = None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        if isinstance(self.text, str):
+            if isinstance(self.text, Markup):
+                return [self.text] if self.text.strip() else []
+            return [p.strip() for p in re.split(r"\n\s*\n", self.text) if p.strip()]
+        return [p for p in self.text if p]
+
+
+def format_value(value, digits: int = 4) -> str:
+    """Text for a table cell, the same everywhere in a report.
+
+    None -> ``—``; bool -> ``yes``/``no``; integers as is; floats with ``digits``
+    decimals when ``1e-3 <= |x| < 1e5`` (``0.8162``), otherwise in scientific
+    notation (``1.235e-05``); NaN and infinities as ``nan``/``inf``/``-inf``;
+    lists joined with commas; strings unchanged.
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x == 0:
+            return "0"
+        if 1e-3 <= abs(x) < 1e5:
+            return f"{x:.{digits}f}"
+        return f"{x:.{max(digits - 1, 0)}e}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={format_value(v, digits)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ", ".join(format_value(v, digits) for v in value)
+    return str(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _slug(title: str, taken: set) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", str(title).lower()).strip("-") or "section"
+    slug, k = base, 2
+    while slug in taken:
+        slug, k = f"{base}-{k}", k + 1
+    taken.add(slug)
+    return slug
+
+
+def _image_src(obj, dpi: int, where: str) -> str:
+    if isinstance(obj, Figure):
+        return figure_to_data_uri(obj, dpi=dpi)
+    if isinstance(obj, (bytes, bytearray)):
+        if not bytes(obj).startswith(PNG_SIGNATURE):
+            raise ValueError(f"{where}: bytes given as a figure are not a PNG image")
+        return "data:image/png;base64," + base64.b64encode(bytes(obj)).decode("ascii")
+    if isinstance(obj, str) and obj.startswith("data:image/"):
+        return obj
+    raise TypeError(f"{where}: a figure must be a matplotlib Figure, PNG bytes or a data:image URI; "
+                    f"got {type(obj).__name__}")
+
+
+def _table(rows: list[dict], caption) -> dict | None:
+    if not rows:
+        return None
+    columns: list = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    body = [[{"text": format_value(row[c]) if c in row else "", "numeric": _is_number(row.get(c))}
+             for c in columns] for row in rows]
+    return {"columns": [str(c) for c in columns], "rows": body, "caption": caption}
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def _load_template(name: str) -> str:
+    # importlib.resources finds the template next to this module both in an editable
+    # install (src/ on the path) and in a wheel (package data "report/templates/*.j2").
+    return resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FunctionLoader(_load_template), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(title: str, sections: list[Section], meta: dict | None = None, *, dpi: int = 100) -> str:
+    """One self-contained HTML page.
+
+    Parameters
+    ----------
+    title : str
+        Page title and heading (escaped).
+    sections : list of Section
+    meta : dict, optional
+        Shown under the heading as ``key: value`` lines (seed, versions, date);
+        values go through ``format_value``.
+    dpi : int
+        Resolution at which ``Figure`` objects are rendered to PNG.
+
+    Returns
+    -------
+    str
+        The page; it loads nothing from anywhere (no script, stylesheet, font or
+        image URL).
+    """
+    taken: set = set()
+    prepared = []
+    for s in sections:
+        figures = [{"caption": str(caption), "src": _image_src(fig, dpi, f"section {s.title!r}, figure {caption!r}")}
+                   for caption, fig in s.figures]
+        prepared.append({"id": _slug(s.title, taken), "title": s.title, "paragraphs": s.paragraphs,
+                         "table": _table(s.table or [], s.table_caption), "figures": figures,
+                         "note": s.note, "warning": s.warning})
+    meta_items = [(str(k), format_value(v)) for k, v in (meta or {}).items()]
+    return _environment().get_template(TEMPLATE_NAME).render(title=title, sections=prepared, meta=meta_items)
+
+
+# -- a training run ----------------------------------------------------------------------------
+def _as_dict(history) -> dict:
+    return history.to_dict() if hasattr(history, "to_dict") else dict(history or {})
+
+
+def _last(values):
+    """The last value of a per-epoch list, or None."""
+    return values[-1] if values else None
+
+
+def summary_rows(history) -> list[dict]:
+    """``[{"quantity": ..., "value": ...}]``: epochs, final and best metrics, time, stop reason, divergence.
+
+    Rows whose metric was not recorded (accuracy for regression, validation without a
+    split) are left out.
+    """
+    h = _as_dict(history)
+    logs = h.get("history") or {}
+    epochs = h.get("epoch") or []
+    rows = [{"quantity": "epochs trained", "value": len(epochs)}]
+    for key, label in (("loss", "final training loss"), ("accuracy", "final training accuracy"),
+                       ("val_loss", "final validation loss"), ("val_accuracy", "final validation accuracy")):
+        v = _last(logs.get(key))
+        if v is not None:
+            rows.append({"quantity": label, "value": v})
+    val = [(v, i) for i, v in enumerate(logs.get("val_loss") or []) if _is_number(v) and math.isfinite(v)]
+    if val:
+        best, i = min(val)
+        epoch = epochs[i] + 1 if i < len(epochs) and _is_number(epochs[i]) else i + 1
+        rows.append({"quantity": "best validation loss", "value": best})
+        rows.append({"quantity": "epoch of best validation loss", "value": int(epoch)})
+    seconds = [v for v in logs.get("seconds") or [] if _is_number(v)]
+    if seconds:
+        rows.append({"quantity": "training time (s)", "value": float(sum(seconds))})
+    rows.append({"quantity": "stop reason", "value": h.get("stop_reason") or "—"})
+    rows.append({"quantity": "diverged", "value": bool(h.get("diverged", False))})
+    return rows
+
+
+def _config_text(value) -> str:
+    if isinstance(value, (float, np.floating)) and math.isfinite(value):
+        return f"{float(value):.6g}"                        # 0.1, 1e-05: as the user typed it
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_config_text(v) for v in value) if value else "[]"
+    return format_value(value)
+
+
+def config_rows(config) -> list[dict]:
+    """``[{"option": ..., "value": ...}]``; nested dicts are flattened to dotted names."""
+    def walk(prefix, obj, out):
+        for k, v in obj.items():
+            name = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, dict) and v:
+                walk(name, v, out)
+            else:
+                out.append({"option": name, "value": _config_text(v)})
+        return out
+
+    cfg = to_jsonable(config) if config is not None else {}
+    if not isinstance(cfg, dict):
+        cfg = {"config": cfg}
+    return walk("", cfg, [])
+
+
+def diagnostics_rows(history, epoch: int = -1) -> list[dict]:
+    """Per-layer diagnostics of one epoch (default the last) as table rows; [] without diagnostics."""
+    diags = _as_dict(history).get("diagnostics") or []
+    if not diags or not diags[epoch]:
+        return []
+    layers = [d for d in diags[epoch] if isinstance(d, dict)]
+    last = max((d.get("layer", j) for j, d in enumerate(layers)), default=0)
+    rows = []
+    for j, d in enumerate(layers):
+        i = d.get("layer", j)
+        rows.append({"layer": layer_label(i, output=(i == last and last > 0)), "unit": d.get("unit"),
+                     "saturated": d.get("saturated"), "mean f'(a)": d.get("mean_derivative"),
+                     "dead": d.get("dead"), "||dL/dW||": d.get("grad_norm"),
+                     "||W||": d.get("weight_norm"), "||ΔW||/||W||": d.get("update_ratio")})
+    return rows
+
+
+def _default_layer_names(history: dict, n: int) -> list[str]:
+    diags = [d for d in history.get("diagnostics") or [] if d]
+    if diags and len(diags[-1]) == n:
+        return [layer_label(i, d.get("unit"), output=(i == n - 1 and n > 1)) for i, d in enumerate(diags[-1])]
+    return [layer_label(i, output=(i == n - 1 and n > 1)) for i in range(n)]
+
+
+def training_sections(history, *, config=None, activations_start=None, activations_end=None,
+                      layer_names=None) -> list[Section]:
+    """The sections of a training report, ready for ``render_html``.
+
+    Summary (with a warning if training diverged), learning curves, saturation,
+    gradient flow, activation histograms (when activations are given) and the
+    configuration.  A figure with nothing to show is replaced by a note saying why.
+    """
+    h = _as_dict(history)
+    sections = []
+
+    warning = None
+    if h.get("diverged"):
+        warning = "Training diverged. " + (h.get("stop_reason") or "The loss became NaN or infinite.")
+    sections.append(Section("Summary", table=summary_rows(h), warning=warning,
+                            text="Training loss and accuracy are running means over each epoch's "
+                                 "mini-batches; validation metrics are measured after the epoch."))
+
+    fig = loss_accuracy_figure(h)
+    sections.append(Section(
+        "Learning curves",
+        text="Loss (log scale when it spans more than a decade) and accuracy, per epoch.",
+        figures=[("Training and validation loss and accuracy by epoch.", fig)] if fig else [],
+        note=None if fig else "No epochs were recorded."))
+
+    no_diag = "No per-layer diagnostics were recorded (Trainer(diagnostics=False))."
+    fig = saturation_figure(h)
+    sections.append(Section(
+        "Saturation",
+        text="A unit is saturated when its output lies within the tolerance of one of its bounds "
+             "(a sigmoid below 0.05 or above 0.95): its derivative is then near zero and it learns "
+             "slowly. A ReLU unit is dead when it outputs 0 on every probe sample.",
+        table=diagnostics_rows(h) or None, table_caption="Per-layer diagnostics after the last epoch.",
+        figures=[("Fraction of saturated outputs, mean derivative f'(a) and dead units, per layer and epoch.", fig)]
+        if fig else [],
+        note=None if fig else no_diag))
+
+    fig = gradient_figure(h)
+    sections.append(Section(
+        "Gradient flow",
+        text="The gradient norm of each layer's weights on the probe batch, and how far each epoch "
+             "moved the weights relative to their size. Gradients that shrink layer by layer "
+             "towards the input are the vanishing-gradient problem.",
+        figures=[("Gradient norm ||dL/dW|| and update ratio ||ΔW||/||W|| per layer and epoch (log scale).", fig)]
+        if fig else [],
+        note=None if fig else no_diag))
+
+    if activations_start is not None or activations_end is not None:
+        n = len(activations_start if activations_start is not None else activations_end)
+        names = list(layer_names) if layer_names is not None else _default_layer_names(h, n)
+        fig = activation_histograms_figure(activations_start, activations_end, names)
+        sections.append(Section(
+            "Activations",
+            text="Histograms of each layer's outputs on the same inputs before and after training.",
+            figures=[("Layer outputs at the start and at the end of training.", fig)] if fig else [],
+            note=None if fig else "The activation lists are empty."))
+
+    sections.append(Section("Configuration", table=config_rows(config) or None,
+                            note=None if config else "No configuration was given."))
+    return sections
+
+
+def default_meta() -> dict:
+    """Date and library versions, recorded with every report."""
+    import matplotlib
+
+    from .. import __version__
+
+    return {"generated (UTC)": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+            "neuronet": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "matplotlib": matplotlib.__version__, "platform": platform.platform(terse=True)}
+
+
+def write_training_report(out_dir, history, *, config: dict, activations_start=None, activations_end=None,
+                          layer_names=None, title: str = "neuronet training report",
+                          meta: dict | None = None) -> Path:
+    """Write ``out_dir/index.html`` and ``out_dir/history.json`` for one training run.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if missing.
+    history : dict or History
+        ``History.to_dict()`` of the run.
+    config : dict
+        The resolved configuration, shown as a table and saved with the history.
+    activations_start, activations_end : list of ndarray, optional
+        ``Network.activations(X)`` on the same inputs before and after training.
+    layer_names : list of str, optional
+        Titles of the activation panels; default from the diagnostics' unit names.
+    title : str
+    meta : dict, optional
+        Extra ``key: value`` lines for the page header (e.g. the seed), added to
+        ``default_meta()``.
+
+    Returns
+    -------
+    Path
+        The written ``index.html``.  ``history.json`` holds
+        ``{"format", "version", "title", "meta", "config", "history"}`` as strict JSON
+        (non-finite numbers as null).  Both files are replaced atomically.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    h = _as_dict(history)
+    info = {**default_meta(), **(meta or {})}
+    sections = training_sections(h, config=config, activations_start=activations_start,
+                                 activations_end=activations_end, layer_names=layer_names)
+    page = render_html(title, sections, info)
+    write_json_atomic(out / "history.json", {"format": HISTORY_FORMAT, "version": HISTORY_FORMAT_VERSION,
+                                             "title": title, "meta": info, "config": config, "history": h})
+    return write_text_atomic(out / "index.html", page)
