@@ -1,8 +1,8 @@
 """Training: mini-batch loop, history, callbacks, divergence guard.
 
-One ``numpy.random.SeedSequence(seed)`` feeds two generators: one for the
-validation split and the diagnostics probe (fixed for a seed), one for shuffling
-and dropout (its state is what a checkpoint saves).
+One ``numpy.random.SeedSequence(seed)`` feeds three generators: the validation
+split and the diagnostics probe (both fixed for a seed), and shuffling plus
+dropout (its state is what a checkpoint saves).
 """
 
 from __future__ import annotations
@@ -205,8 +205,8 @@ class Trainer:
             raise ConfigError(f"max_grad_norm must be > 0, got {max_grad_norm}")
         self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
         self.verbose, self.log = verbose, log
-        split_seq, train_seq = np.random.SeedSequence(self.seed).spawn(2)
-        self._split_seq = split_seq
+        # children of one SeedSequence: validation split, shuffling + dropout, diagnostics probe
+        self._split_seq, train_seq, self._probe_seq = np.random.SeedSequence(self.seed).spawn(3)
         self.rng = np.random.default_rng(train_seq)       # shuffling and dropout
         self.history = History()
         self.epoch = 0                                    # epochs completed
@@ -318,7 +318,7 @@ class Trainer:
         probe = None
         if self.diagnostics:
             k = min(self.probe_size, n)
-            pidx = np.sort(np.random.default_rng(self._split_seq.spawn(1)[0]).permutation(n)[:k])
+            pidx = np.sort(np.random.default_rng(self._probe_seq).permutation(n)[:k])
             probe = (np.ascontiguousarray(Xt[pidx]), np.ascontiguousarray(Yt[pidx]))
         xbuf = np.empty((B, Xt.shape[1]), net.dtype)
         ybuf = np.empty((B, Yt.shape[1]), net.dtype)
@@ -328,6 +328,9 @@ class Trainer:
         self.history.stop_reason = ""
         for cb in self.callbacks:
             cb.on_train_begin(self)
+        # overflow on the way to a NaN loss is what the divergence guard reports; no warnings
+        errstate = np.errstate(over="ignore", invalid="ignore")
+        errstate.__enter__()
         try:
             while self.epoch < self.epochs and not self.stop_training:
                 epoch = self.epoch
@@ -335,7 +338,7 @@ class Trainer:
                 for g, p in zip(good, net.params):
                     np.copyto(g, p)
                 if self.shuffle:
-                    self.rng.shuffle(idx)
+                    idx = self.rng.permutation(n)        # from the RNG state alone, so resumable
                 total, correct = 0.0, 0
                 for s in range(0, n, B):
                     e = min(s + B, n)
@@ -377,6 +380,7 @@ class Trainer:
                 self.history.stop_reason = "stopped by a callback" if self.stop_training else \
                     f"completed {self.epoch} epochs"
         finally:
+            errstate.__exit__(None, None, None)
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.history
@@ -392,7 +396,8 @@ class Trainer:
     def _diverged(self, good, epoch, loss):
         self.network.set_weights(good)
         self.history.diverged = True
+        restored = f"the end of epoch {epoch}" if epoch else "their initial values"
         self.history.stop_reason = (
-            f"training diverged in epoch {epoch + 1} (loss {loss}); weights restored to the end of epoch {epoch}. "
+            f"training diverged in epoch {epoch + 1} (loss {loss}); weights restored to {restored}. "
             f"Try a lower learning rate (now {self.optimizer.lr:g}), fan-in initialization, or max_grad_norm.")
         raise DivergenceError(self.history.stop_reason, self.history)

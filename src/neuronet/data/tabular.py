@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import DataError
 from .validate import check_dtype, check_features, check_labels
 
-__all__ = ["encode_targets", "read_csv", "read_npz"]
+__all__ = ["encode_targets", "read_csv", "read_features", "read_npz"]
 
 TASKS = ("classification", "regression")
 
@@ -312,3 +312,51 @@ def encode_targets(y, n_samples: int, *, task: str | None = None, name: str = "y
     if bad.any():
         raise DataError(f"{name}: contains NaN or infinity (first at index {int(np.argmax(bad))})")
     return out, (), task
+
+
+def read_features(path, *, dtype=np.float32) -> np.ndarray:
+    """Read a feature matrix without labels, for prediction.
+
+    ``.csv``: every column is a feature; a first row with a non-numeric cell is
+    a header.  ``.npy``: a 2-D numeric array.  ``.npz``: the array ``X``.
+    Nothing is unpickled.
+    """
+    name = _check_file(path)
+    dtype = check_dtype(dtype)
+    lower = name.lower()
+    if lower.endswith(".csv"):
+        rows = _read_rows(name)
+        if not rows:
+            raise DataError(f"{name}: empty file (no rows)")
+        header = None
+        if not all(_is_number(c) for c in rows[0][1]):
+            header, rows = rows[0][1], rows[1:]
+            if not rows:
+                raise DataError(f"{name}: has a header but no data rows")
+        width = len(rows[0][1])
+        for line, cells in rows:
+            if len(cells) != width:
+                raise DataError(f"{name}: line {line}: has {len(cells)} columns, expected {width} (ragged rows)")
+        X = _parse_features(name, [c for _, c in rows], [ln for ln, _ in rows], list(range(width)), header)
+        return check_features(X, name=name, dtype=dtype)
+    if lower.endswith(".npy"):
+        try:
+            X = np.load(name, allow_pickle=False)
+        except ValueError as exc:
+            raise DataError(f"{name}: not a plain numeric .npy array ({_one_line(exc)})") from None
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{name}: not a readable .npy file ({_one_line(exc)})") from None
+        return check_features(X, name=name, dtype=dtype)
+    if lower.endswith(".npz"):
+        try:
+            archive = np.load(name, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise DataError(f"{name}: not a readable .npz archive ({_one_line(exc)})") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            return check_features(archive, name=name, dtype=dtype)
+        with archive:
+            if "X" not in archive.files:
+                raise DataError(f"{name}: no array 'X' (found: {', '.join(sorted(archive.files)) or 'none'})")
+            X = _member(archive, "X", name)
+        return check_features(X, name=f"{name}[X]", dtype=dtype)
+    raise DataError(f"{name}: unsupported input format; use .csv, .npy or .npz")

@@ -1,0 +1,175 @@
+"""A whole training run from a ``TrainConfig``: data, network, trainer, checkpoints, model file.
+
+Used by ``neuronet train``; knows nothing of the command line.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .config import TrainConfig
+from .data import Dataset, load
+from .data.validate import standardize
+from .errors import ConfigError, DivergenceError
+from .network import Network, mlp
+from .train import Callback, History, Trainer
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+def versions() -> dict:
+    import sklearn
+    return {"neuronet": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "python": platform.python_version()}
+
+
+def _jsonable(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+@dataclass
+class Prepared:
+    dataset: Dataset
+    X_train: np.ndarray
+    X_test: np.ndarray
+    preprocessing: dict | None
+
+
+def prepare_data(cfg: TrainConfig) -> Prepared:
+    """Load ``cfg.data`` and standardize it (statistics of the training split only) if asked."""
+    ds = load(cfg.data, label_column=cfg.label_column, seed=cfg.seed, dtype=np.dtype(cfg.dtype),
+              max_train=cfg.max_train, max_test=cfg.max_test)
+    Xtr, Xte, pre = ds.X_train, ds.X_test, None
+    if cfg.standardize:
+        mean, std, Xtr, Xte = standardize(ds.X_train, ds.X_test)
+        pre = {"mean": np.asarray(mean).tolist(), "std": np.asarray(std).tolist()}
+    return Prepared(ds, Xtr, Xte, pre)
+
+
+def apply_preprocessing(X, preprocessing, dtype):
+    """Apply stored standardization to new inputs (no-op when there is none)."""
+    if not preprocessing:
+        return X
+    mean = np.asarray(preprocessing["mean"], dtype=dtype)
+    std = np.asarray(preprocessing["std"], dtype=dtype)
+    if mean.shape[0] != X.shape[1]:
+        raise ConfigError(f"inputs have {X.shape[1]} features, but the model's standardization has {mean.shape[0]}")
+    return ((X - mean) / std).astype(dtype, copy=False)
+
+
+def build_network(cfg: TrainConfig, n_features: int, task: str, n_classes: int | None) -> Network:
+    output = cfg.output or ("softmax" if task == "classification" else "identity")
+    n_out = n_classes if task == "classification" else 1      # one output unit per class
+    sizes = [n_features, *cfg.hidden, n_out]
+    try:
+        return mlp(sizes, hidden=cfg.activation, output=output, loss=cfg.loss, init=cfg.init,
+                   prime_offset=cfg.prime_offset, dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+    except ConfigError as e:
+        raise ConfigError(f"--output/--loss: {e}") from None
+
+
+def build_trainer(cfg: TrainConfig, network: Network, callbacks=()) -> Trainer:
+    opt_kw = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
+    if cfg.optimizer in ("momentum", "nesterov"):
+        opt_kw["momentum"] = cfg.momentum
+    from .optim import get_optimizer
+    return Trainer(network, get_optimizer(cfg.optimizer, **opt_kw), epochs=cfg.epochs, batch_size=cfg.batch_size,
+                   seed=cfg.seed, validation_split=cfg.validation_split, target_range=cfg.targets,
+                   callbacks=callbacks, diagnostics=cfg.diagnostics, max_grad_norm=cfg.max_grad_norm)
+
+
+class Checkpointer(Callback):
+    """Save weights, optimizer state, RNG state, epoch and history after every epoch (atomically)."""
+
+    def __init__(self, path, cfg: TrainConfig):
+        from .modelfile import config_hash
+        self.path = Path(path)
+        self.cfg = cfg
+        self.hash = config_hash(cfg.training_dict())
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        from .modelfile import save_checkpoint
+        save_checkpoint(self.path, trainer.network, trainer.state_dict(), config_hash=self.hash,
+                        config=self.cfg.training_dict())
+
+
+def _differences(old: dict, new: dict) -> str:
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys) or "unknown keys"
+
+
+def resume_from(path: Path, cfg: TrainConfig, network: Network, trainer: Trainer) -> bool:
+    """Load a checkpoint into ``network``/``trainer``; False if there is none yet."""
+    from .modelfile import config_hash, load_checkpoint
+    if not path.exists():
+        return False
+    ck = load_checkpoint(path)
+    if ck["config_hash"] != config_hash(cfg.training_dict()):
+        raise ConfigError(f"--resume: {path} was made with another configuration "
+                          f"({_differences(ck.get('config') or {}, cfg.training_dict())})")
+    network.set_weights(ck["network"].get_weights())
+    trainer.load_state_dict(ck["trainer_state"])
+    return True
+
+
+@dataclass
+class RunResult:
+    network: Network
+    trainer: Trainer
+    history: History
+    prepared: Prepared
+    test: dict
+    metadata: dict
+    diverged: DivergenceError | None = None
+
+
+def model_metadata(cfg, prepared, history, test) -> dict:
+    ds = prepared.dataset
+    return {"config": cfg.to_dict(), "task": ds.task, "classes": [_jsonable(c) for c in ds.classes],
+            "n_features": ds.n_features, "preprocessing": prepared.preprocessing,
+            "target_range": list(cfg.targets) if cfg.targets else None,
+            "test": test, "epochs_trained": len(history), "stop_reason": history.stop_reason,
+            "versions": versions()}
+
+
+def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log=print) -> RunResult:
+    """Train as ``cfg`` says; save checkpoints, the model file and return everything.
+
+    A diverged run keeps the last good weights: they are saved to ``cfg.out`` and
+    the result carries the ``DivergenceError``.
+    """
+    if prepared is None:
+        prepared = prepare_data(cfg)
+    ds = prepared.dataset
+    net = build_network(cfg, ds.n_features, ds.task, ds.n_classes)
+    cbs = list(callbacks)
+    ckpt = None
+    if cfg.checkpoint_dir:
+        d = Path(cfg.checkpoint_dir)
+        if d.exists() and not d.is_dir():
+            raise ConfigError(f"--checkpoint-dir {d}: exists and is not a directory")
+        d.mkdir(parents=True, exist_ok=True)
+        ckpt = d / CHECKPOINT_NAME
+        cbs.insert(0, Checkpointer(ckpt, cfg))
+    trainer = build_trainer(cfg, net, cbs)
+    if cfg.resume:
+        if resume_from(ckpt, cfg, net, trainer):
+            log(f"resuming from {ckpt} after epoch {trainer.epoch}")
+        else:
+            log(f"no checkpoint in {cfg.checkpoint_dir} yet; starting from epoch 1")
+    diverged = None
+    try:
+        history = trainer.fit(prepared.X_train, ds.y_train)
+    except DivergenceError as e:
+        history, diverged = e.history, e
+    test = trainer.evaluate(prepared.X_test, ds.y_test)
+    meta = model_metadata(cfg, prepared, history, test)
+    if cfg.out:
+        from .modelfile import save_model
+        save_model(cfg.out, net, metadata=meta)
+    return RunResult(net, trainer, history, prepared, test, meta, diverged)

@@ -1,0 +1,266 @@
+"""The `neuronet` command: train/evaluate/predict/inspect, config files, exit codes and messages."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from neuronet.cli import app
+from neuronet.modelfile import load_model
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def run_cli(*args, timeout=120, cwd=None):
+    """A real subprocess, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "neuronet", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
+
+
+def one_error_line(stderr, *needles):
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got: {stderr!r}"
+    assert "Traceback" not in stderr
+    for n in needles:
+        assert n in lines[0], f"{n!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("trained")
+    model = d / "m.safetensors"
+    r = invoke("train", "--data", "digits", "--hidden", "32", "--epochs", "4", "--lr", "0.2", "--standardize",
+               "--out", model)
+    assert r.exit_code == 0, r.output
+    return model, r
+
+
+def test_train_prints_config_and_one_line_per_epoch(trained):
+    model, r = trained
+    out = r.stdout.splitlines()
+    cfg = json.loads(out[0].removeprefix("config: "))
+    assert cfg["hidden"] == [32] and cfg["epochs"] == 4 and cfg["standardize"] is True
+    epochs = [ln for ln in out if ln.startswith("epoch ")]
+    assert [ln.split()[1] for ln in epochs] == ["1/4", "2/4", "3/4", "4/4"]
+    assert all("loss" in ln and "val_acc" in ln and "sat " in ln and ln.endswith("s") for ln in epochs)
+    acc = float(out[-2].split("test accuracy")[1])
+    assert acc > 0.85, out[-2]
+
+
+def test_model_file_stores_resolved_config_and_evaluate_reproduces_accuracy(trained):
+    model, r = trained
+    net, meta = load_model(model)
+    assert meta["config"]["hidden"] == [32] and meta["preprocessing"] is not None
+    assert meta["classes"] == list(range(10))
+    train_acc = float(r.stdout.splitlines()[-2].split("test accuracy")[1])
+    e = invoke("evaluate", model, "--data", "digits", "--json")
+    assert e.exit_code == 0, e.output
+    res = json.loads(e.stdout)
+    assert res["accuracy"] == pytest.approx(train_acc, abs=1e-4) and res["n"] == 359
+
+
+def test_predict_writes_labels_that_match_the_model(trained, tmp_path):
+    from sklearn.datasets import load_digits
+    model, _ = trained
+    d = load_digits()
+    X = d.data[:50] / 16.0
+    inp = tmp_path / "x.csv"
+    np.savetxt(inp, X, delimiter=",")
+    outp = tmp_path / "pred.csv"
+    r = invoke("predict", model, "--input", inp, "--output", outp)
+    assert r.exit_code == 0, r.output
+    rows = outp.read_text().splitlines()
+    assert rows[0].split(",")[0] == "label" and len(rows) == 51
+    labels = np.array([int(row.split(",")[0]) for row in rows[1:]])
+    assert np.mean(labels == d.target[:50]) > 0.8
+    # the same through .npy input
+    np.save(tmp_path / "x.npy", X)
+    r = invoke("predict", model, "--input", tmp_path / "x.npy", "--output", tmp_path / "p2.csv")
+    assert r.exit_code == 0 and (tmp_path / "p2.csv").read_text() == outp.read_text()
+
+
+def test_inspect_lists_layers(trained):
+    model, _ = trained
+    r = invoke("inspect", model)
+    assert r.exit_code == 0, r.output
+    assert "sigmoid" in r.stdout and "softmax" in r.stdout
+
+
+def test_config_file_and_flag_override(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('data = "xor"\nhidden = [4]\nactivation = "tanh"\nepochs = 3\nbatch-size = "full"\nlr = 0.5\n')
+    r = invoke("train", "--config", cfg, "--epochs", "2", "--out", tmp_path / "m.safetensors")
+    assert r.exit_code == 0, r.output
+    resolved = json.loads(r.stdout.splitlines()[0].removeprefix("config: "))
+    assert resolved["activation"] == "tanh" and resolved["epochs"] == 2 and resolved["batch_size"] is None
+    _, meta = load_model(tmp_path / "m.safetensors")
+    assert meta["config"] == resolved
+    bad = tmp_path / "bad.toml"
+    bad.write_text("learning_rate = 0.1\n")
+    r = invoke("train", "--config", bad)
+    assert r.exit_code == 2 and "unknown key 'learning_rate'" in r.stderr and "lr" in r.stderr
+
+
+def test_report_is_written(tmp_path):
+    r = invoke("train", "--data", "digits", "--hidden", "16", "--epochs", "2", "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4 and "http://" not in html and "https://" not in html
+    hist = json.loads((tmp_path / "rep" / "history.json").read_text())
+    assert len(hist["history"]["epoch"] if "epoch" in hist.get("history", {}) else hist["epoch"]) == 2
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+BAD_DATA = [
+    ("missing.csv", None, "no such file"),
+    ("empty.csv", "", "empty"),
+    ("ragged.csv", "1,2,0\n3,4\n5,6,1\n", "line 2"),
+    ("text.csv", "1,2,0\n3,abc,1\n", "'abc' is not a number"),
+    ("nan.csv", "1,2,0\n3,nan,1\n", "NaN"),
+    ("oneclass.csv", "1,2,0\n3,4,0\n5,6,0\n", "class"),
+]
+
+
+@pytest.mark.parametrize("name,content,needle", BAD_DATA, ids=[b[0] for b in BAD_DATA])
+def test_bad_csv_gives_exit_2_and_one_line_naming_the_file(tmp_path, name, content, needle):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    r = invoke("train", "--data", path, "--epochs", "1")
+    assert r.exit_code == 2, r.output
+    one_error_line(r.stderr, str(path), needle)
+
+
+def test_corrupt_idx_gives_exit_2(tmp_path):
+    from neuronet.data.idx import write_idx
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 255, (20, 4, 4), dtype=np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 3, 19, dtype=np.uint8))   # count mismatch
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.integers(0, 255, (5, 4, 4), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", rng.integers(0, 3, 5, dtype=np.uint8))
+    r = invoke("train", "--data", f"idx:{tmp_path}", "--epochs", "1")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "train-labels-idx1-ubyte")
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x07\x03garbage")                # bad magic
+    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 3, 20, dtype=np.uint8))
+    r = invoke("train", "--data", f"idx:{tmp_path}", "--epochs", "1")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "t10k-images-idx3-ubyte")
+
+
+def test_feature_count_mismatch_and_bad_labels_against_a_model(trained, tmp_path):
+    model, _ = trained
+    bad = _write(tmp_path / "x.csv", "1,2,3\n4,5,6\n")
+    r = invoke("predict", model, "--input", bad, "--output", tmp_path / "o.csv")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "has 3 features", "expects 64")
+    assert not (tmp_path / "o.csv").exists()
+    nan = tmp_path / "nan.npy"
+    X = np.zeros((2, 64))
+    X[1, 3] = np.inf
+    np.save(nan, X)
+    r = invoke("predict", model, "--input", nan, "--output", tmp_path / "o.csv")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "NaN or infinity")
+    r = invoke("evaluate", model, "--data", "xor")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "has 2 features", "expects 64")
+    # labels out of the model's range: a 12-class CSV evaluated by a 10-class model
+    rows = "\n".join(",".join(["0.5"] * 64 + [str(i % 12)]) for i in range(48))
+    r = invoke("evaluate", model, "--data", _write(tmp_path / "twelve.csv", rows))
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "12 classes", "10 outputs")
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--activation", "swish"], "--activation: unknown unit 'swish'; valid units: identity"),
+    (["--optimizer", "rmsprop"], "--optimizer: unknown optimizer 'rmsprop'; valid: sgd, momentum"),
+    (["--init", "zeros"], "--init: unknown init 'zeros'"),
+    (["--loss", "hinge"], "--loss: unknown loss 'hinge'"),
+    (["--targets", "0.9,0.1"], "--targets: low must be below high"),
+    (["--dropout", "1.5"], "--dropout: must be < 1"),
+    (["--hidden", "10,x"], "--hidden: expected comma-separated integers"),
+    (["--resume"], "--resume: needs --checkpoint-dir"),
+    (["--output", "sigmoid", "--loss", "cross-entropy"], "needs a softmax output unit"),
+])
+def test_unknown_option_values_list_the_valid_ones(args, needle):
+    r = invoke("train", "--data", "xor", "--epochs", "1", *args)
+    assert r.exit_code == 2, r.output
+    one_error_line(r.stderr, needle)
+
+
+HOSTILE = {
+    "truncated": lambda good: good[: len(good) // 2],
+    "not-safetensors": lambda good: b"PK\x03\x04 this is a zip, not a model" * 3,
+    "empty": lambda good: b"",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_bad_model_files_give_exit_2(trained, tmp_path, kind):
+    model, _ = trained
+    bad = tmp_path / f"{kind}.safetensors"
+    bad.write_bytes(HOSTILE[kind](model.read_bytes()))
+    for cmd in (["inspect", bad], ["evaluate", bad, "--data", "digits"]):
+        r = invoke(*cmd)
+        assert r.exit_code == 2, r.output
+        one_error_line(r.stderr, str(bad))
+    r = invoke("inspect", tmp_path / "nope.safetensors")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "nope.safetensors")
+
+
+def test_divergence_exits_3_and_keeps_last_good_weights(tmp_path):
+    model = tmp_path / "m.safetensors"
+    r = invoke("train", "--data", "digits", "--hidden", "32", "--activation", "relu", "--output", "identity",
+               "--init", "normal:3", "--lr", "5", "--epochs", "5", "--out", model)
+    assert r.exit_code == 3, r.output
+    line = one_error_line(r.stderr, "diverged", "lower learning rate")
+    assert str(model) in line
+    net, _ = load_model(model)
+    assert all(np.isfinite(p).all() for p in net.params)
+
+
+def test_real_subprocess_usage_error_is_one_line():
+    r = run_cli("train", "--lr", "abc")
+    assert r.returncode == 2
+    one_error_line(r.stderr, "--lr")
+    r = run_cli("train", "--no-such-flag")
+    assert r.returncode == 2
+    one_error_line(r.stderr, "--no-such-flag")
+    r = run_cli("--help")
+    assert r.returncode == 0 and "train" in r.stdout and "lecture" in r.stdout
+
+
+def test_every_command_has_help_with_an_example():
+    for cmd in (["train"], ["evaluate"], ["predict"], ["inspect"], ["export-onnx"], ["lecture"],
+                ["experiment", "list"], ["experiment", "run"]):
+        r = invoke(*cmd, "--help")
+        assert r.exit_code == 0 and "Example" in r.stdout, cmd
+
+
+def test_trains_on_real_fashion_mnist(tmp_path):
+    folder = Path("/usr/share/datasets/fashion-mnist")
+    if not (folder / "train-images-idx3-ubyte.gz").exists() and not os.environ.get("NEURONET_DATA"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian's dataset-fashion-mnist installed (.ci/run installs it)")
+        pytest.skip("Fashion-MNIST is not installed here: apt-get install dataset-fashion-mnist")
+    r = invoke("train", "--data", "fashion-mnist", "--max-train", "3000", "--max-test", "1000", "--hidden", "64",
+               "--activation", "relu", "--epochs", "5", "--lr", "0.05", "--out", tmp_path / "f.safetensors")
+    assert r.exit_code == 0, r.output
+    acc = float(r.stdout.splitlines()[-2].split("test accuracy")[1])
+    assert acc > 0.75, r.stdout
