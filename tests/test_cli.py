@@ -179,6 +179,11 @@ def test_feature_count_mismatch_and_bad_labels_against_a_model(trained, tmp_path
     r = invoke("evaluate", model, "--data", "xor")
     assert r.exit_code == 2
     one_error_line(r.stderr, "has 2 features", "expects 64")
+    # non-integer labels for a classifier
+    rows = "\n".join(",".join(["0.5"] * 64 + [str(i + 0.5)]) for i in range(10))
+    r = invoke("evaluate", model, "--data", _write(tmp_path / "floats.csv", rows))
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "floats.csv", "class labels must be integers")
     # labels out of the model's range: a 12-class CSV evaluated by a 10-class model
     rows = "\n".join(",".join(["0.5"] * 64 + [str(i % 12)]) for i in range(48))
     r = invoke("evaluate", model, "--data", _write(tmp_path / "twelve.csv", rows))

@@ -94,7 +94,10 @@ class _EpochPrinter:
         diag = trainer.history.diagnostics[-1] if trainer.history.diagnostics else None
         line = self.format(epoch, self.total, logs, diag)
         if self.progress is not None:
-            self.progress.update(self.task, completed=epoch + 1, description=line.split("  ", 1)[1])
+            short = f"loss {logs['loss']:.4f}"
+            if logs.get("val_accuracy") is not None:
+                short += f"  val_acc {logs['val_accuracy']:.4f}"
+            self.progress.update(self.task, completed=epoch + 1, description=short)
             self.progress.console.print(line, highlight=False)
         else:
             typer.echo(line)
