@@ -269,3 +269,12 @@ def test_trains_on_real_fashion_mnist(tmp_path):
     assert r.exit_code == 0, r.output
     acc = float(r.stdout.splitlines()[-2].split("test accuracy")[1])
     assert acc > 0.75, r.stdout
+
+
+def test_out_creates_missing_folders_and_refuses_a_directory(tmp_path):
+    r = invoke("train", "--data", "xor", "--epochs", "1", "--out", tmp_path / "a" / "b" / "m.safetensors")
+    assert r.exit_code == 0 and (tmp_path / "a" / "b" / "m.safetensors").is_file(), r.output
+    r = invoke("train", "--data", "xor", "--epochs", "1", "--out", tmp_path)
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "--out", "is a directory")
+    assert "epoch 1/1" not in r.stdout, "must fail before training"

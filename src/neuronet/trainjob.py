@@ -147,6 +147,11 @@ def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log
         prepared = prepare_data(cfg)
     ds = prepared.dataset
     net = build_network(cfg, ds.n_features, ds.task, ds.n_classes)
+    if cfg.out:                                   # fail before training, not after it
+        out = Path(cfg.out)
+        if out.is_dir():
+            raise ConfigError(f"--out {out}: is a directory; give a file name such as {out / 'model.safetensors'}")
+        out.parent.mkdir(parents=True, exist_ok=True)
     cbs = list(callbacks)
     ckpt = None
     if cfg.checkpoint_dir:
