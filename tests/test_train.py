@@ -136,3 +136,50 @@ def test_trainer_rejects_bad_options():
         Trainer(net, validation_split=1.0)
     with pytest.raises(ValueError, match="unknown optimizer"):
         Trainer(net, "lbfgs")
+
+
+def _blobs(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    return X, y
+
+
+def _fit_full_batch(X, y, sw=None, l2=0.0):
+    net = mlp([5, 6, 3], hidden="tanh", dtype=np.float64, seed=0)
+    Trainer(net, "adam", lr=0.05, epochs=30, batch_size=None, shuffle=False, diagnostics=False,
+            l2=l2).fit(X, y, sample_weight=sw)
+    return net
+
+
+def test_sample_weights_equal_repeated_samples_in_full_batch_training():
+    X, y = _blobs()
+    sw = np.random.default_rng(1).integers(0, 4, len(y))
+    a = _fit_full_batch(X, y, sw, l2=0.01)
+    b = _fit_full_batch(X.repeat(sw, axis=0), y.repeat(sw), None, l2=0.01)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-9, atol=1e-12)
+    c = _fit_full_batch(X, y, np.ones(len(y)))
+    d = _fit_full_batch(X, y, None)
+    assert all(np.array_equal(p, q) for p, q in zip(c.params, d.params)), "unit weights must change nothing"
+    with pytest.raises(ConfigError, match="sample_weight: must be finite and >= 0"):
+        _fit_full_batch(X, y, -np.ones(len(y)))
+    with pytest.raises(ConfigError, match=r"sample_weight: expected shape \(30,\)"):
+        _fit_full_batch(X, y, np.ones(3))
+
+
+def test_l2_penalty_shrinks_weights_and_is_part_of_the_loss():
+    X, y = _blobs()
+    plain, decayed = _fit_full_batch(X, y), _fit_full_batch(X, y, l2=1.0)
+    norm = lambda net: sum(float((p ** 2).sum()) for p in net.params if p.ndim == 2)
+    assert norm(decayed) < 0.8 * norm(plain)
+
+
+def test_lr_schedule_is_applied_after_every_update():
+    X, y = _blobs(64)
+    seen = []
+    net = mlp([5, 4, 3], seed=0)
+    tr = Trainer(net, "sgd", lr=0.1, epochs=2, batch_size=16, diagnostics=False,
+                 lr_schedule=lambda t: seen.append(t) or 0.1 / (t + 1) ** 0.5)
+    tr.fit(X, y)
+    assert seen == [16, 32, 48, 64, 80, 96, 112, 128] and tr.samples_seen == 128
+    assert tr.optimizer.lr == pytest.approx(0.1 / 129 ** 0.5)

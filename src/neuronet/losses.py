@@ -2,8 +2,11 @@
 
 Every loss has one signature:
 
-``value(z, y)``
-    mean over the batch of the per-sample loss (a Python float).
+``value(z, y, sw=None)``
+    mean over the batch of the per-sample loss (a Python float); with sample
+    weights ``sw`` the weighted mean ``sum_i sw_i L_i / sum_i sw_i``.
+``values(z, y)``
+    the per-sample losses, shape ``(B,)``.
 ``delta(z, y, out)``
     ``dL/dz`` per sample, shape ``(B, k)``, written into ``out``.
 
@@ -36,19 +39,31 @@ def _tiny(dtype):
     return np.finfo(dtype).tiny
 
 
+def _mean(values, sw):
+    if sw is None:
+        return float(values.mean())
+    return float(np.dot(sw, values) / sw.sum())
+
+
 class Loss:
     name = "loss"
     #: Output unit names this loss accepts (None: any unit).
     requires_units: tuple[str, ...] | None = None
 
-    def value(self, z, y) -> float:
+    def values(self, z, y):
         raise NotImplementedError
+
+    def values_from_logits(self, a, y):
+        """Per-sample loss from the output unit's input ``a`` (exact for huge ``|a|``)."""
+        raise NotImplementedError
+
+    def value(self, z, y, sw=None) -> float:
+        return _mean(self.values(z, y), sw)
+
+    def value_from_logits(self, a, y, sw=None) -> float:
+        return _mean(self.values_from_logits(a, y), sw)
 
     def delta(self, z, y, out):
-        raise NotImplementedError
-
-    def value_from_logits(self, a, y) -> float:
-        """Loss computed from the output unit's input ``a`` (exact for huge ``|a|``)."""
         raise NotImplementedError
 
     def config(self):
@@ -69,9 +84,9 @@ class SquaredError(Loss):
 
     name = "squared-error"
 
-    def value(self, z, y):
+    def values(self, z, y):
         d = z - y
-        return float(0.5 * np.einsum("ij,ij->", d, d) / z.shape[0])
+        return 0.5 * np.einsum("ij,ij->i", d, d)
 
     def delta(self, z, y, out):
         return np.subtract(z, y, out=out)
@@ -89,14 +104,14 @@ class CrossEntropy(Loss):
     name = "cross-entropy"
     requires_units = ("softmax",)
 
-    def value(self, z, y):
+    def values(self, z, y):
         logz = np.log(np.maximum(z, _tiny(z.dtype)))
-        return float(-np.einsum("ij,ij->", y, logz) / z.shape[0])
+        return -np.einsum("ij,ij->i", y, logz)
 
-    def value_from_logits(self, a, y):
+    def values_from_logits(self, a, y):
         m = a.max(axis=1, keepdims=True)
         lse = np.log(np.exp(a - m).sum(axis=1)) + m[:, 0]
-        return float((lse * y.sum(axis=1) - np.einsum("ij,ij->i", y, a)).mean())
+        return lse * y.sum(axis=1) - np.einsum("ij,ij->i", y, a)
 
     def delta(self, z, y, out):
         np.maximum(z, _tiny(z.dtype), out=out)
@@ -116,14 +131,14 @@ class Logistic(Loss):
     name = "logistic"
     requires_units = ("sigmoid",)
 
-    def value(self, z, y):
+    def values(self, z, y):
         t = _tiny(z.dtype)
         lz = np.log(np.maximum(z, t))
         l1z = np.log(np.maximum(1 - z, t))
-        return float(-(np.einsum("ij,ij->", y, lz) + np.einsum("ij,ij->", 1 - y, l1z)) / z.shape[0])
+        return -(np.einsum("ij,ij->i", y, lz) + np.einsum("ij,ij->i", 1 - y, l1z))
 
-    def value_from_logits(self, a, y):
-        return float((np.logaddexp(0, a) - y * a).sum() / a.shape[0])
+    def values_from_logits(self, a, y):
+        return (np.logaddexp(0, a) - y * a).sum(axis=1)
 
     def delta(self, z, y, out):
         t = _tiny(z.dtype)

@@ -210,15 +210,19 @@ class Network:
         self._batch = (X, buf, train)
         return buf.z[last]
 
-    def _loss(self, Y):
-        """Mean loss of the last forward pass against targets ``Y``."""
+    def _loss(self, Y, sw=None):
+        """Mean (or ``sw``-weighted mean) loss of the last forward pass against targets ``Y``."""
         _, buf, _ = self._batch
         if self.fused and self.loss.name != "squared-error":
-            return self.loss.value_from_logits(buf.a_out, Y)
-        return self.loss.value(buf.z[-1], Y)
+            return self.loss.value_from_logits(buf.a_out, Y, sw)
+        return self.loss.value(buf.z[-1], Y, sw)
 
-    def _backward(self, Y):
-        """Gradients of the mean loss of the last forward pass into ``self.grads``."""
+    def _backward(self, Y, sw=None):
+        """Gradients of the mean loss of the last forward pass into ``self.grads``.
+
+        With sample weights ``sw`` (B,) the loss is ``sum_i sw_i L_i / sum_i sw_i``,
+        so each row of the output delta is scaled by ``sw_i / sum(sw)`` instead of ``1/B``.
+        """
         X, buf, train = self._batch
         B = X.shape[0]
         n = len(self.layers)
@@ -229,7 +233,10 @@ class Network:
         else:
             self.loss.delta(buf.z[-1], Y, d)                       # dL/dz
             out_unit.backward(buf.z[-1], d, buf.work[-1])          # dL/da = dL/dz * f'
-        d *= 1.0 / B                                               # mean over the batch
+        if sw is None:
+            d *= 1.0 / B                                           # mean over the batch
+        else:
+            d *= (sw / sw.sum()).astype(self.dtype, copy=False)[:, None]   # weighted mean
         for i in range(n - 1, -1, -1):
             L = self.layers[i]
             if L.unit_mask is not None:
@@ -263,13 +270,14 @@ class Network:
             out[s:s + chunk_size] = self._forward(X[s:s + chunk_size])
         return out
 
-    def loss_and_gradients(self, X, Y, *, train=False, rng=None):
-        """Mean loss on ``(X, Y)``; fills ``self.grads`` with its gradient."""
+    def loss_and_gradients(self, X, Y, *, sample_weight=None, train=False, rng=None):
+        """Mean (or weighted mean) loss on ``(X, Y)``; fills ``self.grads`` with its gradient."""
         X = self.check_input(X)
         Y = self.check_targets(Y, X.shape[0])
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         self._forward(X, train, rng)
-        loss = self._loss(Y)
-        self._backward(Y)
+        loss = self._loss(Y, sw)
+        self._backward(Y, sw)
         return loss
 
     def activations(self, X):

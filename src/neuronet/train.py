@@ -175,13 +175,19 @@ class Trainer:
         Distance from a bound below which a unit counts as saturated.
     max_grad_norm : float, optional
         Clip the global gradient norm to this value before each update.
+    l2 : float
+        L2 penalty in scikit-learn's ``alpha`` convention: each mini-batch's loss
+        gets ``l2 / 2 * sum ||W||^2 / n_b`` (``n_b`` the batch size, or its sum of
+        sample weights), included in the recorded loss.  Biases are not penalised.
+    lr_schedule : callable, optional
+        ``lr_schedule(samples_seen) -> lr``, applied after every update.
     verbose : bool
         Print one line per epoch (through ``log``).
     """
 
     def __init__(self, network, optimizer="sgd", *, lr=None, epochs=20, batch_size=64, shuffle=True, seed=0,
                  validation_split=0.0, target_range=None, callbacks=(), diagnostics=True, probe_size=1024,
-                 saturation_tol=0.05, max_grad_norm=None, verbose=False, log=print):
+                 saturation_tol=0.05, max_grad_norm=None, l2=0.0, lr_schedule=None, verbose=False, log=print):
         self.network = network
         kw = {} if lr is None else {"lr": lr}
         self.optimizer = get_optimizer(optimizer, **kw)
@@ -204,12 +210,17 @@ class Trainer:
         if max_grad_norm is not None and not float(max_grad_norm) > 0:
             raise ConfigError(f"max_grad_norm must be > 0, got {max_grad_norm}")
         self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
+        if not float(l2) >= 0:
+            raise ConfigError(f"l2 must be >= 0, got {l2}")
+        self.l2 = float(l2)
+        self.lr_schedule = lr_schedule
         self.verbose, self.log = verbose, log
         # children of one SeedSequence: validation split, shuffling + dropout, diagnostics probe
         self._split_seq, train_seq, self._probe_seq = np.random.SeedSequence(self.seed).spawn(3)
         self.rng = np.random.default_rng(train_seq)       # shuffling and dropout
         self.history = History()
         self.epoch = 0                                    # epochs completed
+        self.samples_seen = 0                             # training samples processed (for lr schedules)
         self.stop_training = False
 
     # -- data preparation --------------------------------------------------------------
@@ -242,11 +253,26 @@ class Trainer:
                               f"{net.n_outputs} outputs")
         return X, net.check_targets(y, X.shape[0], yname), None
 
-    def _split(self, X, Y, labels):
+    @staticmethod
+    def _check_weights(sample_weight, n):
+        if sample_weight is None:
+            return None
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        if sw.ndim == 0:
+            sw = np.full(n, float(sw))
+        if sw.shape != (n,):
+            raise ConfigError(f"sample_weight: expected shape ({n},), got {sw.shape}")
+        if not np.isfinite(sw).all() or (sw < 0).any():
+            raise ConfigError("sample_weight: must be finite and >= 0")
+        if sw.sum() <= 0:
+            raise ConfigError("sample_weight: all weights are zero")
+        return sw
+
+    def _split(self, X, Y, labels, sw=None):
         n = X.shape[0]
         n_val = int(round(self.validation_split * n))
         if n_val == 0:
-            return (X, Y, labels), None
+            return (X, Y, labels), None, sw
         if n - n_val < 1:
             raise ConfigError(f"validation_split={self.validation_split} leaves no training samples")
         rng = np.random.default_rng(self._split_seq)
@@ -264,7 +290,7 @@ class Trainer:
         mask[val_idx] = False
         tr = (X[mask], Y[mask], None if labels is None else labels[mask])
         va = (X[val_idx], Y[val_idx], None if labels is None else labels[val_idx])
-        return tr, va
+        return tr, va, None if sw is None else sw[mask]
 
     # -- evaluation ----------------------------------------------------------------------
     def _evaluate(self, X, Y, labels, chunk=4096):
@@ -291,28 +317,32 @@ class Trainer:
 
     # -- state for checkpoints -------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "rng": self.rng.bit_generator.state,
+        return {"epoch": self.epoch, "samples_seen": self.samples_seen, "rng": self.rng.bit_generator.state,
                 "optimizer": self.optimizer.state_dict(), "history": self.history.to_dict()}
 
     def load_state_dict(self, state):
         self.epoch = int(state["epoch"])
+        self.samples_seen = int(state.get("samples_seen", 0))
         self.rng.bit_generator.state = state["rng"]
         self.optimizer.load_state_dict(state["optimizer"], self.network.params)
         self.history = History.from_dict(state["history"])
 
     # -- the loop --------------------------------------------------------------------------
-    def fit(self, X, y, *, validation_data=None) -> History:
+    def fit(self, X, y, *, sample_weight=None, validation_data=None) -> History:
         """Train for ``epochs`` epochs (counting those already done); return the ``History``.
 
-        Raises ``DivergenceError`` (weights restored to the end of the last good
-        epoch) if a loss becomes NaN or infinite.
+        ``sample_weight`` (n,) weights each sample's loss: a mini-batch's loss is
+        ``sum_i w_i L_i / sum_i w_i``.  Raises ``DivergenceError`` (weights restored
+        to the end of the last good epoch) if a loss becomes NaN or infinite.
         """
         net, opt = self.network, self.optimizer
         X, Y, labels = self.prepare(X, y)
+        sw = self._check_weights(sample_weight, X.shape[0])
         if validation_data is not None:
             (Xt, Yt, lt), val = (X, Y, labels), self.prepare(*validation_data, name="X_val", yname="y_val")
+            swt = sw
         else:
-            (Xt, Yt, lt), val = self._split(X, Y, labels)
+            (Xt, Yt, lt), val, swt = self._split(X, Y, labels, sw)
         n = Xt.shape[0]
         B = n if self.batch_size is None else min(self.batch_size, n)
         probe = None
@@ -322,6 +352,7 @@ class Trainer:
             probe = (np.ascontiguousarray(Xt[pidx]), np.ascontiguousarray(Yt[pidx]))
         xbuf = np.empty((B, Xt.shape[1]), net.dtype)
         ybuf = np.empty((B, Yt.shape[1]), net.dtype)
+        weights = [(p, g, np.empty_like(p)) for p, g in zip(net.params, net.grads) if p.ndim == 2] if self.l2 else []
         good = net.get_weights()                     # last good weights, for the divergence guard
         idx = np.arange(n)
         self.stop_training = False
@@ -349,18 +380,30 @@ class Trainer:
                         Yb = np.take(Yt, idx[s:e], axis=0, out=ybuf)
                     else:
                         Xb, Yb = Xt[idx[s:e]], Yt[idx[s:e]]
+                    swb = None if swt is None else (swt[s:e] if not self.shuffle else swt[idx[s:e]])
+                    nb = (e - s) if swb is None else float(swb.sum())
+                    if nb == 0:
+                        continue                                  # only zero-weight samples: nothing to learn
                     out = net._forward(Xb, True, self.rng)
-                    loss = net._loss(Yb)
+                    loss = net._loss(Yb, swb)
+                    if weights:                                   # L2 penalty, scikit-learn's alpha convention
+                        loss += 0.5 * self.l2 * sum(float(np.dot(p.ravel(), p.ravel())) for p, _, _ in weights) / nb
                     if not math.isfinite(loss):
                         self._diverged(good, epoch, loss)
                     total += loss * (e - s)
                     if lt is not None:
                         bl = lt[s:e] if not self.shuffle else lt[idx[s:e]]
                         correct += int(np.count_nonzero(self._decode(out) == bl))
-                    net._backward(Yb)
+                    net._backward(Yb, swb)
+                    for p, g, tmp in weights:
+                        np.multiply(p, self.l2 / nb, out=tmp)
+                        g += tmp
                     if self.max_grad_norm is not None:
                         self._clip(net.grads)
                     opt.step(net.params, net.grads)
+                    self.samples_seen += e - s
+                    if self.lr_schedule is not None:
+                        opt.lr = float(self.lr_schedule(self.samples_seen))
                 if not all(np.isfinite(p).all() for p in net.params):
                     self._diverged(good, epoch, float("nan"))
                 logs = {"loss": total / n, "accuracy": correct / n if lt is not None else None}
