@@ -12,6 +12,8 @@ from .losses import FUSED, LOSSES, CrossEntropy, Logistic, SquaredError, get_los
 from .network import Network, mlp
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Quickprop, get_optimizer
 from .targets import encode_targets
+from .persist import load
+from .sklearn import MLPClassifier, MLPRegressor
 from .train import Callback, EarlyStopping, History, LambdaCallback, Trainer
 from .units import (UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softmax, Softplus, Tanh,
                     get_unit)
@@ -19,7 +21,7 @@ from .units import (UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softma
 __version__ = "0.1.0"
 
 __all__ = [
-    "Network", "mlp", "Dense", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",
+    "MLPClassifier", "MLPRegressor", "load", "Network", "mlp", "Dense", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",
     "Identity", "Sigmoid", "Tanh", "LeCunTanh", "ReLU", "LeakyReLU", "Softplus", "Softmax", "UNITS", "get_unit",
     "SquaredError", "CrossEntropy", "Logistic", "LOSSES", "FUSED", "get_loss",
     "INITS", "get_init", "SGD", "Momentum", "Nesterov", "Adam", "Quickprop", "OPTIMIZERS", "get_optimizer",

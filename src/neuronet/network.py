@@ -140,6 +140,13 @@ class Network:
         inner = ",\n  ".join(map(repr, self.layers))
         return f"Network([\n  {inner}\n], loss={self.loss!r})"
 
+    def __getstate__(self):
+        # scratch buffers are rebuilt on demand; they need not travel (e.g. to joblib workers)
+        state = self.__dict__.copy()
+        state["_buffers"] = {}
+        state["_batch"] = None
+        return state
+
     # -- buffers ---------------------------------------------------------------------------
     def _buffers_for(self, B):
         buf = self._buffers.get(B)

@@ -49,15 +49,15 @@ from .units import UNITS
 
 __all__ = ["network_to_onnx", "save_onnx", "export_model_file", "OPSET", "IR_VERSION", "MIN_OPSET"]
 
-#: Default ONNX operator set (ai.onnx).  17 is the first opset whose release (onnx 1.12) is
-#: supported by every onnxruntime since 1.12, and it has every operator used here in both
-#: float32 and float64 (Gemm-13, Softmax-13 with per-axis semantics, LeakyRelu-16, ...).
+#: Default ONNX operator set (ai.onnx).  Opset 17 (onnx 1.12, 2022) is read by onnxruntime
+#: 1.12 and later and by the other common runtimes, and every operator used here is defined in it
+#: for float32 and float64.  A newer default would only lock out older runtimes.
 OPSET = 17
-#: IR version written into the file: 8 is the one onnx 1.12 introduced together with opset 17,
-#: the lowest that can carry it, so the oldest runtimes that know opset 17 can load the file.
+#: IR version written into the file: 8, the lowest that can carry opset 17 (both came with
+#: onnx 1.12), so that every runtime which knows opset 17 can load the file.
 IR_VERSION = 8
-#: Lowest opset accepted: 13 is where Softmax takes a plain axis and Gemm accepts float64 in
-#: onnxruntime.
+#: Lowest opset accepted: by opset 13 Softmax, Gemm and the element-wise operators used here had
+#: their current definitions; older opsets are not tested.
 MIN_OPSET = 13
 
 _INSTALL_HINT = "ONNX export needs the onnx package: pip install 'neuronet[onnx]'"
@@ -94,7 +94,7 @@ class _Graph:
 
     def constant(self, name, value):
         """An initializer named ``name`` holding ``value`` in the graph's dtype."""
-        a = np.ascontiguousarray(np.asarray(value, dtype=self.dtype))
+        a = np.array(value, dtype=self.dtype, order="C")           # a copy; scalars stay 0-d
         self.initializers.append(self.onnx.numpy_helper.from_array(a, name))
         return name
 

@@ -99,8 +99,10 @@ class Sigmoid(Unit):
 
     Notes
     -----
-    Evaluated as ``0.5 * (1 + tanh(a / 2))``, which is exact and never overflows,
-    so ``a = -1e4`` gives 0 and ``a = 1e4`` gives 1 without warnings.
+    Evaluated as ``1 / (1 + exp(-a))`` in place.  It keeps full relative precision
+    in both tails (``a = -40`` gives 4.2e-18, not 0); for ``a`` below about -88
+    (float32) ``exp(-a)`` overflows to inf and the result is exactly 0, which is
+    the correctly rounded value, so the overflow is silenced.
     """
 
     name = "sigmoid"
@@ -113,11 +115,11 @@ class Sigmoid(Unit):
         self.prime_offset = prime_offset
 
     def forward(self, a, out):
-        np.multiply(a, 0.5, out=out)
-        np.tanh(out, out=out)
-        out *= 0.5
-        out += 0.5
-        return out
+        with np.errstate(over="ignore"):
+            np.negative(a, out=out)
+            np.exp(out, out=out)        # e^{-a}, inf for very negative a
+        out += 1
+        return np.reciprocal(out, out=out)
 
     def derivative(self, z, out):
         np.subtract(1, z, out=out)      # 1 - z
