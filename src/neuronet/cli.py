@@ -325,15 +325,13 @@ def export_onnx(
 # -- experiments and the lecture ---------------------------------------------------------------
 @experiment_app.command("list")
 def experiment_list():
-    """List the registered experiments.
+    """List the registered experiments and the claim each one tests.
 
     Example: neuronet experiment list
     """
-    from .experiments import EXPERIMENTS
-    if not EXPERIMENTS:
-        typer.echo("no experiments are registered yet")
-    for name, exp in EXPERIMENTS.items():
-        typer.echo(f"{name}: {exp.claim}")
+    from .experiments import get_experiment, sorted_names
+    for name in sorted_names():
+        typer.echo(f"{name}: {get_experiment(name).claim}")
 
 
 @experiment_app.command("run")
@@ -341,33 +339,55 @@ def experiment_list():
 def experiment_run(
     name: Annotated[str, typer.Argument(help="Experiment name (see 'neuronet experiment list').")],
     quick: Annotated[bool, typer.Option(help="Small, fast version.")] = False,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a config value: key=value.")] = None,
-    out: Annotated[Optional[str], typer.Option(help="Folder for the result.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a config value: key=value "
+                                                                    "(tuples comma-separated).")] = None,
+    data: Annotated[Optional[str], typer.Option(help="Dataset spec, for experiments that take one.")] = None,
+    out: Annotated[Optional[str], typer.Option(help="Folder for results/<name>.json and index.html.")] = None,
 ):
-    """Run one experiment.
+    """Run one experiment and print its verdict.
 
-    Example: neuronet experiment run saturation --quick
+    Example: neuronet experiment run saturation --quick --set seeds=0,1
     """
-    from .experiments import get_experiment
-    get_experiment(name)
+    from .experiments import get_experiment, parse_overrides
+    from .experiments.runner import experiment_config, run_one
+
+    exp = get_experiment(name)
+    cfg = experiment_config(name, quick=quick, data=data, overrides=parse_overrides(exp.config_cls, set_))
+    typer.echo(f"{name}: {exp.claim}")
+    typer.echo(f"config: {cfg}")
+    result = run_one(name, cfg, out)
+    typer.echo(f"measurement: {result.measurement}")
+    for k, v in result.metrics.items():
+        typer.echo(f"  {k}: {v}")
+    typer.echo(f"verdict: {result.verdict} - {result.reason} ({result.seconds:.1f}s)")
+    if out:
+        from .report.lecture import write_lecture_report
+        typer.echo(f"report written to {write_lecture_report(out, {name: result}, title=f'neuronet: {name}')}")
 
 
 @app.command()
 @_errors("lecture")
 def lecture(
-    data: Annotated[str, typer.Option(help="Dataset spec.")] = "digits",
-    out: Annotated[str, typer.Option(help="Folder for index.html and results.json.")] = "lecture-report",
-    quick: Annotated[bool, typer.Option(help="Small, fast version of every experiment.")] = False,
-    seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
+    data: Annotated[str, typer.Option(help="Dataset spec for the experiments that train on data.")] = "digits",
+    out: Annotated[str, typer.Option(help="Folder for index.html, results.json and results/.")] = "lecture-report",
+    quick: Annotated[bool, typer.Option(help="Small, fast version of every experiment (about a minute).")] = False,
+    seed: Annotated[int, typer.Option(help="Base seed; each experiment uses several seeds from here.")] = 0,
+    only: Annotated[Optional[list[str]], typer.Option(help="Run only these experiments (repeatable).")] = None,
 ):
-    """Run every lecture experiment and write one report.
+    """Run every lecture experiment and write one report (index.html + results.json).
 
-    Example: neuronet lecture --out report
+    Example: neuronet lecture --out report --quick
     """
-    from .experiments import EXPERIMENTS
-    if not EXPERIMENTS:
-        typer.echo("neuronet lecture: no experiments are registered yet; nothing was written", err=True)
-        raise typer.Exit(1)
+    from .experiments import get_experiment
+    from .experiments.runner import run_lecture
+    from .report.lecture import write_lecture_report
+
+    for name in only or []:
+        get_experiment(name)
+    results = run_lecture(out, names=only, quick=quick, data=data, seed=seed, log=typer.echo)
+    path = write_lecture_report(out, results, meta={"data": data, "quick": str(quick), "seed": str(seed)})
+    counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
+    typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
 
 
 # -- entry point -------------------------------------------------------------------------------

@@ -1,15 +1,31 @@
-"""Registry of the lecture's experiments: one module per claim (filled by the lecture work)."""
+"""The lecture's claims as experiments: one module per claim, registered by name.
+
+``EXPERIMENTS`` maps a name to an ``Experiment`` (claim, config class, function);
+``neuronet experiment list|run`` and ``neuronet lecture`` use it.  Experiments
+know nothing of the CLI or of plotting.
+"""
 
 from __future__ import annotations
 
-from ..errors import ConfigError
+import importlib
+import pkgutil
 
-#: name -> experiment object with ``claim`` (str) and ``run(config) -> Result``
-EXPERIMENTS: dict = {}
+from .base import (EXPERIMENTS, VERDICTS, Experiment, Plot, Result, Series, experiment, get_experiment,
+                   parse_overrides, pm, sorted_names, spread)
+
+_loaded = False
 
 
-def get_experiment(name: str):
-    if name not in EXPERIMENTS:
-        valid = ", ".join(EXPERIMENTS) or "none registered yet"
-        raise ConfigError(f"unknown experiment {name!r}; valid: {valid}")
-    return EXPERIMENTS[name]
+def _load_all():
+    """Import every experiment module of this package (each registers itself)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for mod in pkgutil.iter_modules(__path__):
+        if not mod.name.startswith("_") and mod.name not in ("base", "runner", "common"):
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+__all__ = ["EXPERIMENTS", "VERDICTS", "Experiment", "Plot", "Result", "Series", "experiment", "get_experiment",
+           "parse_overrides", "pm", "sorted_names", "spread"]

@@ -1,0 +1,45 @@
+"""The lecture runner and report: every experiment, results.json, offline HTML, resume."""
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from neuronet.cli import app
+from neuronet.experiments import VERDICTS, sorted_names
+
+
+def test_lecture_quick_writes_offline_report_and_complete_results(tmp_path):
+    out = tmp_path / "lec"
+    r = CliRunner().invoke(app, ["lecture", "--quick", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    results = json.loads((out / "results.json").read_text())
+    names = sorted_names()
+    assert set(results["experiments"]) == set(names) and len(names) >= 1
+    for name, res in results["experiments"].items():
+        assert res["verdict"] in VERDICTS, name
+        assert res["seeds"] and res["config"] and res["claim"] and res["measurement"], name
+    assert {"neuronet", "numpy", "scikit-learn", "python"} <= set(results["versions"])
+    html = (out / "index.html").read_text()
+    assert not re.search(r"https?://", html) and "<script" not in html and "<link" not in html
+    assert html.count("data:image/png;base64,") >= len(names)
+    for name in names:
+        assert name in html
+    # a rerun with the same --out reuses every saved result
+    r2 = CliRunner().invoke(app, ["lecture", "--quick", "--out", str(out)])
+    assert r2.exit_code == 0 and r2.stdout.count("already done") == len(names)
+
+
+def test_experiment_run_and_errors(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(app, ["experiment", "run", "softmax-derivatives", "--quick", "--set", "seeds=3,4",
+                            "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((tmp_path / "results" / "softmax-derivatives.json").read_text())["result"]
+    assert saved["seeds"] == [3, 4] and saved["verdict"] == "supported"
+    r = runner.invoke(app, ["experiment", "run", "nope"])
+    assert r.exit_code == 2 and "unknown experiment 'nope'; valid:" in r.stderr
+    r = runner.invoke(app, ["experiment", "run", "softmax-derivatives", "--set", "bogus=1"])
+    assert r.exit_code == 2 and "--set 'bogus=1'" in r.stderr
+    r = runner.invoke(app, ["experiment", "list"])
+    assert r.exit_code == 0 and "softmax-derivatives:" in r.stdout
