@@ -180,6 +180,14 @@ def parse_overrides(config_cls, pairs) -> dict:
 def _convert(pair, tp, raw):
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if tp is tuple:                          # bare ``tuple``: numbers where they parse, else strings
+        items = [p.strip() for p in raw.split(",") if p.strip()]
+        for kind in (int, float):
+            try:
+                return tuple(kind(p) for p in items)
+            except ValueError:
+                pass
+        return tuple(items)
     try:
         if origin is tuple:
             inner = args[0] if args else str
