@@ -26,6 +26,12 @@ class Dense:
         changes at prediction time.
     unit_mask : array of 0/1, shape (n_out,), optional
         Lesion mask: a unit with mask 0 outputs exactly 0 and receives no gradient.
+    dale_signs : array of +1/-1, shape (n_in,), optional
+        Dale's principle: presynaptic unit i is excitatory (+1) or inhibitory (-1),
+        and every outgoing weight ``W[i, :]`` keeps that sign.  The sign belongs to
+        the presynaptic population.  Enforced by projection: the initial weights
+        are ``|W| * sign`` and after every update ``project()`` sets weights that
+        crossed zero to exactly 0 (they may grow back with the right sign).
     rng : numpy.random.Generator
         Source of the initial weights.
     dtype : float32 (default) or float64
@@ -39,7 +45,7 @@ class Dense:
     kind = "dense"
 
     def __init__(self, n_in, n_out, unit="sigmoid", init="fan-in", *, bias_init=0.0,
-                 dropout=0.0, unit_mask=None, rng=None, dtype=np.float32):
+                 dropout=0.0, unit_mask=None, dale_signs=None, rng=None, dtype=np.float32):
         n_in, n_out = int(n_in), int(n_out)
         if n_in < 1 or n_out < 1:
             raise ConfigError(f"Dense layer sizes must be >= 1, got {n_in} -> {n_out}")
@@ -59,6 +65,9 @@ class Dense:
         self.unit_mask = None
         if unit_mask is not None:
             self.set_unit_mask(unit_mask)
+        self.dale_signs = None
+        if dale_signs is not None:
+            self.set_dale_signs(dale_signs)
 
     @property
     def params(self):
@@ -73,6 +82,25 @@ class Dense:
         if mask.shape != (self.n_out,) or not np.isin(mask, (0, 1)).all():
             raise ConfigError(f"unit_mask must be 0/1 values of shape ({self.n_out},), got shape {mask.shape}")
         self.unit_mask = mask.astype(self.dtype)
+
+    def set_dale_signs(self, signs):
+        """Fix the sign of each presynaptic unit's outgoing weights (+1 excitatory, -1 inhibitory)."""
+        if signs is None:
+            self.dale_signs = None
+            return
+        signs = np.asarray(signs)
+        if signs.shape != (self.n_in,) or not np.isin(signs, (-1, 1)).all():
+            raise ConfigError(f"dale_signs must be +1/-1 values of shape ({self.n_in},), got shape {signs.shape}")
+        self.dale_signs = signs.astype(self.dtype)
+        np.abs(self.W, out=self.W)
+        self.W *= self.dale_signs[:, None]
+
+    def project(self):
+        """Put weights that crossed zero against their presynaptic sign back at 0 (in place)."""
+        s = self.dale_signs[:, None]
+        self.W *= s                    # now every allowed weight is >= 0
+        np.maximum(self.W, 0, out=self.W)
+        self.W *= s
 
     def config(self) -> dict:
         return {"type": self.kind, "n_in": self.n_in, "n_out": self.n_out,

@@ -18,7 +18,8 @@ holds ``__metadata__``, a dict of strings:
 ==================  =================================================================
 
 Tensors: ``layers.{i}.W`` (n_in, n_out), ``layers.{i}.b`` (n_out,), optionally
-``layers.{i}.unit_mask`` (n_out,) for a lesioned layer, all in the network's
+``layers.{i}.unit_mask`` (n_out,) for a lesioned layer and ``layers.{i}.dale_signs``
+(n_in,) for a layer under Dale's principle, all in the network's
 dtype; checkpoints add ``optimizer.{state}.{k}`` (the optimizer's per-parameter
 arrays, shaped like parameter ``k``).
 
@@ -234,6 +235,8 @@ def _network_tensors(path, network) -> dict:
         arrays = {"W": layer.W, "b": layer.b}
         if layer.unit_mask is not None:
             arrays["unit_mask"] = layer.unit_mask
+        if getattr(layer, "dale_signs", None) is not None:
+            arrays["dale_signs"] = layer.dale_signs
         for name, a in arrays.items():
             key = f"layers.{i}.{name}"
             a = np.ascontiguousarray(a)
@@ -475,6 +478,7 @@ def _layer_specs(cfg):
         required[f"layers.{i}.W"] = (spec["n_in"], spec["n_out"])
         required[f"layers.{i}.b"] = (spec["n_out"],)
         optional[f"layers.{i}.unit_mask"] = (spec["n_out"],)
+        optional[f"layers.{i}.dale_signs"] = (spec["n_in"],)
     return required, optional
 
 
@@ -541,6 +545,13 @@ def _build_network(path, cfg, tensors) -> Network:
                 layer.set_unit_mask(mask)
             except NeuronetError:
                 _fail(path, f"tensor 'layers.{i}.unit_mask' must hold only 0 and 1")
+        signs = tensors.get(f"layers.{i}.dale_signs")
+        if signs is not None:
+            if not np.isin(signs, (-1, 1)).all():
+                _fail(path, f"tensor 'layers.{i}.dale_signs' must hold only -1 and 1")
+            if ((layer.W * signs[:, None]) < 0).any():
+                _fail(path, f"layer {i}: weights violate their Dale signs")
+            layer.dale_signs = signs.astype(layer.dtype)
     return net
 
 

@@ -295,7 +295,8 @@ class Network:
 
 
 def mlp(sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", prime_offset=0.0,
-        prime_offset_on="all", dropout=0.0, dtype=np.float32, seed=None, rng=None) -> Network:
+        prime_offset_on="all", dropout=0.0, dale=None, dale_inputs=False, dtype=np.float32, seed=None,
+        rng=None) -> Network:
     """Build a multilayer perceptron.
 
     Parameters
@@ -315,6 +316,13 @@ def mlp(sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", 
         Which sigmoid layers get the offset.
     dropout : float or sequence of float
         Dropout probability for each hidden layer.
+    dale : float in (0, 1], optional
+        Dale's principle: this fraction of each population of hidden units is
+        excitatory, the rest inhibitory (chosen at random from ``rng``), and their
+        outgoing weights keep their sign during training (``Dense.dale_signs``).
+    dale_inputs : bool
+        Also constrain the weights out of the input units (default: only neurons
+        of the network, i.e. hidden units, obey Dale's principle).
     seed, rng
         Seed or Generator for the initial weights (one of them).
 
@@ -343,11 +351,17 @@ def mlp(sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", 
             u = get_unit("sigmoid", prime_offset=prime_offset)
         return u
 
+    if dale is not None and not 0.0 < float(dale) <= 1.0:
+        raise ConfigError(f"dale: the excitatory fraction must lie in (0, 1], got {dale}")
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         last = i == len(sizes) - 2
         unit = unit_for(output, "output") if last else unit_for(hidden, "hidden")
-        layers.append(Dense(n_in, n_out, unit, init, dropout=0.0 if last else drops[i], rng=rng, dtype=dtype))
+        layer = Dense(n_in, n_out, unit, init, dropout=0.0 if last else drops[i], rng=rng, dtype=dtype)
+        if dale is not None and (i > 0 or dale_inputs):
+            signs = np.where(rng.permutation(n_in) < round(float(dale) * n_in), 1, -1)
+            layer.set_dale_signs(signs)
+        layers.append(layer)
     if loss is None:
         loss = {"softmax": "cross-entropy", "sigmoid": "logistic"}.get(layers[-1].unit.name, "squared-error")
     return Network(layers, loss)

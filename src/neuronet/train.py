@@ -353,6 +353,7 @@ class Trainer:
         xbuf = np.empty((B, Xt.shape[1]), net.dtype)
         ybuf = np.empty((B, Yt.shape[1]), net.dtype)
         weights = [(p, g, np.empty_like(p)) for p, g in zip(net.params, net.grads) if p.ndim == 2] if self.l2 else []
+        dale = [L for L in net.layers if getattr(L, "dale_signs", None) is not None]
         good = net.get_weights()                     # last good weights, for the divergence guard
         idx = np.arange(n)
         self.stop_training = False
@@ -401,6 +402,8 @@ class Trainer:
                     if self.max_grad_norm is not None:
                         self._clip(net.grads)
                     opt.step(net.params, net.grads)
+                    for L in dale:
+                        L.project()                               # Dale's principle: signs never flip
                     self.samples_seen += e - s
                     if self.lr_schedule is not None:
                         opt.lr = float(self.lr_schedule(self.samples_seen))
