@@ -394,6 +394,12 @@ class _BaseMLP(BaseEstimator):
         self.history_ = None
 
     # -- shared public API ----------------------------------------------------------------------
+    def _check_solver(self):
+        if self.solver == "lbfgs" and self.optimizer is None:
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers; {self.solver} "
+                                 "is not stochastic")
+        return True
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` and ``y`` (optionally weighting each sample)."""
         return self._fit(X, y, sample_weight=sample_weight)
@@ -556,13 +562,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _score_raw(self, network, X, y, sw):
         return accuracy_score(y, self._predict_from_outputs(network.predict(X)), sample_weight=sw)
 
-    def _check_solver(self):
-        if self.solver == "lbfgs" and self.optimizer is None:
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers; {self.solver} "
-                                 "is not stochastic")
-        return True
-
-    @available_if(_check_solver)
+    @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)``; ``classes`` must be given on the first call."""
         if not hasattr(self, "network_"):
@@ -607,13 +607,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Z = network.predict(X)
         return r2_score(y, Z.ravel() if self._y_ndim == 1 else Z, sample_weight=sw)
 
-    def _check_solver(self):
-        if self.solver == "lbfgs" and self.optimizer is None:
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers; {self.solver} "
-                                 "is not stochastic")
-        return True
-
-    @available_if(_check_solver)
+    @available_if(_BaseMLP._check_solver)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)``."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
