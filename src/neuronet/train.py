@@ -152,8 +152,8 @@ class Trainer:
     network : Network
     optimizer : str, dict or Optimizer
         ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"quickprop"``.
-    lr : float, optional
-        Learning rate when ``optimizer`` is a name.
+    lr, momentum : float, optional
+        Learning rate (and momentum) when ``optimizer`` is a name.
     epochs : int
     batch_size : int or None
         None (or a size >= the number of samples) trains on the full batch.
@@ -185,11 +185,13 @@ class Trainer:
         Print one line per epoch (through ``log``).
     """
 
-    def __init__(self, network, optimizer="sgd", *, lr=None, epochs=20, batch_size=64, shuffle=True, seed=0,
+    def __init__(self, network, optimizer="sgd", *, lr=None, momentum=None, epochs=20, batch_size=64, shuffle=True, seed=0,
                  validation_split=0.0, target_range=None, callbacks=(), diagnostics=True, probe_size=1024,
                  saturation_tol=0.05, max_grad_norm=None, l2=0.0, lr_schedule=None, verbose=False, log=print):
         self.network = network
         kw = {} if lr is None else {"lr": lr}
+        if momentum is not None:
+            kw["momentum"] = momentum
         self.optimizer = get_optimizer(optimizer, **kw)
         self.epochs = int(epochs)
         if self.epochs < 0:
