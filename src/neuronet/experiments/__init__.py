@@ -21,10 +21,10 @@ def _load_all():
     global _loaded
     if _loaded:
         return
-    _loaded = True
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_") and mod.name not in ("base", "runner", "common"):
             importlib.import_module(f"{__name__}.{mod.name}")
+    _loaded = True  # only once every module imported: a failed import is retried and re-raised
 
 
 __all__ = ["EXPERIMENTS", "VERDICTS", "Experiment", "Plot", "Result", "Series", "experiment", "get_experiment",

@@ -1,0 +1,638 @@
+"""Leaky integrate-and-fire neurons, integrated exactly between time steps.
+
+The membrane equation (Lapicque 1907; Gerstner et al., *Neuronal Dynamics*, 2014, ch. 1)::
+
+    tau_m dv/dt = -(v - v_rest) + R I(t)
+
+with the spike rule: when ``v`` reaches ``v_thresh`` the neuron emits a spike, ``v`` is set to
+``v_reset`` and held there for the absolute refractory period ``t_ref``.
+
+Units are written into the names: ms, mV, MΩ and nA, so that ``R I`` is in mV (MΩ · nA = mV).
+Everything is float64: spike times must resolve a fraction of a 0.1 ms step over seconds.
+
+Integration
+-----------
+The current is held constant over each step (the value at the start of the step), so the
+membrane equation is linear with a constant input and its solution over one step is exact::
+
+    v_inf      = v_rest + R I                           # the fixed point the membrane relaxes to
+    v(t + dt)  = v_inf + (v(t) - v_inf) exp(-dt / tau_m)
+               = v(t) exp(-dt / tau_m) + v_inf (1 - exp(-dt / tau_m))   # the form the loop computes
+
+There is no Euler error, whatever ``dt``.  What ``dt`` still limits is *when* a threshold
+crossing is noticed; ``spike_timing`` chooses how that is handled:
+
+``"exact"`` (default)
+    The crossing time inside the step is solved from the exponential, counting back from the
+    end of the step: ``v_inf - v_thresh = (v_inf - v(t+dt)) exp(s / tau_m)``, so the spike
+    happened ``s = tau_m ln((v_inf - v_thresh) / (v_inf - v(t+dt)))`` before the step's end.
+    The refractory period starts at that moment and usually ends inside a later step; the
+    neuron then integrates from ``v_reset`` over the rest of that step only.  With a constant
+    current every interspike interval equals the analytic ``t_ref + tau_m ln(...)`` up to
+    rounding.
+``"linear"``
+    The crossing time is interpolated linearly between the voltage at the start of the
+    integration interval and at its end (the classic correction; error O(dt²)).  Refractory
+    periods end mid-step as for ``"exact"``.
+``"none"``
+    No interpolation.  The spike is stamped at the *start* of the step whose integration reached
+    the threshold, the refractory period is rounded to whole steps
+    (``floor(t_ref / dt + 1e-3)``) and integration resumes that many steps after the spike step.
+    This is Brian2's convention (threshold checked after the state update, spike time ``t`` of
+    that step, ``not_refractory = timestep(t - lastspike) >= timestep(t_ref)``), so the two
+    simulators can be compared spike for spike.
+
+Synaptic input
+--------------
+Presynaptic spikes act as *voltage jumps* (delta synapses, Brian2's ``on_pre="v += w"``): each
+one adds ``w_mv`` to ``v`` at once, and the membrane then forgets it with time constant
+``tau_m``, so an input's effect is the kernel ``w_mv exp(-t / tau_m)``.  Inputs that arrive
+within about ``tau_m`` of each other add up; inputs that arrive slowly decay away before the
+next one comes.  Jumps were chosen over current pulses because this summation-with-decay is then
+visible without a second time constant.  Input times are rounded to the nearest step boundary;
+a jump is applied at the start of that step, before integrating, and a jump that takes ``v`` to
+the threshold makes the neuron spike at that instant.  Input that arrives while a neuron is
+refractory is lost (its voltage is clamped).
+
+Implementation notes
+--------------------
+The step loop works in place on preallocated arrays.  Refractory neurons are *not* clamped on
+every step: their internal voltage runs free and is overwritten with ``v_reset`` when the
+refractory period ends (a scheduled, usually small, set), and their threshold crossings are
+ignored.  Everything the caller sees (``v_mv``, recorded traces) shows ``v_reset`` for them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = ["SPIKE_TIMINGS", "LIFPopulation", "LIFRecord", "SpikeInput", "LogisticFit", "analytic_rate_hz",
+           "threshold_current_na", "fit_logistic"]
+
+SPIKE_TIMINGS = ("exact", "linear", "none")
+
+
+# -- closed forms ------------------------------------------------------------------------------
+def threshold_current_na(*, r_mohm=10.0, v_rest_mv=-70.0, v_thresh_mv=-50.0) -> float:
+    """The rheobase: the smallest constant current that ever reaches threshold, ``(v_thresh - v_rest) / R``."""
+    return (v_thresh_mv - v_rest_mv) / r_mohm
+
+
+def analytic_rate_hz(i_na, *, tau_m_ms=10.0, r_mohm=10.0, v_rest_mv=-70.0, v_reset_mv=None, v_thresh_mv=-50.0,
+                     t_ref_ms=1.0):
+    """Firing rate of a LIF neuron driven by a constant current.
+
+    From ``v_reset`` the membrane climbs towards ``v_inf = v_rest + R I`` and reaches the
+    threshold after ``T = tau_m ln((v_inf - v_reset) / (v_inf - v_thresh))``; each spike costs
+    ``t_ref`` more, so::
+
+        r = 1 / (t_ref + tau_m ln((v_inf - v_reset) / (v_inf - v_thresh)))   if v_inf > v_thresh
+        r = 0                                                                otherwise
+
+    With ``v_reset = v_rest`` (the default) this is the textbook
+    ``1 / (t_ref + tau_m ln(R I / (R I - (v_thresh - v_rest))))``.  The rate never reaches
+    ``1 / t_ref`` but approaches it as ``I -> inf``.
+
+    Parameters
+    ----------
+    i_na : float or array
+        Constant input current(s) in nA.
+
+    Returns
+    -------
+    float64 array (or float) of rates in spikes per second.
+    """
+    v_reset_mv = v_rest_mv if v_reset_mv is None else v_reset_mv
+    i = np.asarray(i_na, dtype=np.float64)
+    v_inf = v_rest_mv + r_mohm * i
+    fires = v_inf > v_thresh_mv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_to_thresh_ms = tau_m_ms * np.log((v_inf - v_reset_mv) / (v_inf - v_thresh_mv))
+        rate = np.where(fires, 1000.0 / (t_ref_ms + t_to_thresh_ms), 0.0)
+    return float(rate) if rate.ndim == 0 else rate
+
+
+# -- input spike trains ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpikeInput:
+    """Presynaptic spikes as a list of events, each a voltage jump ``w_mv`` onto one neuron.
+
+    Parameters
+    ----------
+    times_ms : array (n_events,)
+        Arrival times on the population's clock (absolute simulated time).
+    targets : int array (n_events,)
+        Index of the postsynaptic neuron of each event.
+    w_mv : float or array (n_events,)
+        Jump of the membrane voltage per event, in mV (negative for inhibitory input).
+    """
+
+    times_ms: np.ndarray
+    targets: np.ndarray
+    w_mv: np.ndarray
+
+    def __post_init__(self):
+        t = np.asarray(self.times_ms, dtype=np.float64).ravel()
+        tg = np.asarray(self.targets).ravel()
+        if tg.size and not np.issubdtype(tg.dtype, np.integer):
+            raise ConfigError(f"SpikeInput targets must be integers, got dtype {tg.dtype}")
+        tg = tg.astype(np.int64)
+        w = np.broadcast_to(np.asarray(self.w_mv, dtype=np.float64), t.shape).copy() if t.size else \
+            np.zeros(0, np.float64)
+        if tg.shape != t.shape:
+            raise ConfigError(f"SpikeInput: {t.size} times but {tg.size} targets")
+        if not (np.isfinite(t).all() and np.isfinite(w).all()):
+            raise ConfigError("SpikeInput: times_ms and w_mv must be finite")
+        if tg.size and tg.min() < 0:
+            raise ConfigError(f"SpikeInput: negative target index {int(tg.min())}")
+        object.__setattr__(self, "times_ms", t)
+        object.__setattr__(self, "targets", tg)
+        object.__setattr__(self, "w_mv", w)
+
+    @classmethod
+    def from_trains(cls, trains_ms, w_mv):
+        """One spike train per postsynaptic neuron: ``trains_ms[i]`` arrives at neuron ``i``.
+
+        ``w_mv`` is one jump for all, or one per neuron.
+        """
+        trains = [np.asarray(t, dtype=np.float64).ravel() for t in trains_ms]
+        w_post = np.broadcast_to(np.asarray(w_mv, dtype=np.float64), (len(trains),))
+        sizes = np.array([t.size for t in trains], dtype=np.int64)
+        targets = np.repeat(np.arange(len(trains)), sizes)
+        times = np.concatenate(trains) if trains else np.zeros(0)
+        return cls(times, targets, w_post[targets])
+
+    @classmethod
+    def from_weights(cls, trains_ms, w_mv):
+        """Presynaptic trains through a weight matrix ``w_mv`` of shape (n_pre, n_post), in mV.
+
+        A spike of presynaptic neuron ``j`` makes every neuron ``i`` with ``w_mv[j, i] != 0`` jump.
+        """
+        w = np.asarray(w_mv, dtype=np.float64)
+        if w.ndim != 2 or w.shape[0] != len(trains_ms):
+            raise ConfigError(f"w_mv must have shape (n_pre={len(trains_ms)}, n_post), got {w.shape}")
+        times, targets, weights = [], [], []
+        for j, train in enumerate(trains_ms):
+            train = np.asarray(train, dtype=np.float64).ravel()
+            post = np.flatnonzero(w[j])
+            times.append(np.repeat(train, post.size))
+            targets.append(np.tile(post, train.size))
+            weights.append(np.tile(w[j, post], train.size))
+        cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dt))
+        return cls(cat(times, np.float64), cat(targets, np.int64), cat(weights, np.float64))
+
+
+# -- what a run returns ------------------------------------------------------------------------
+@dataclass
+class LIFRecord:
+    """Spikes (and optionally voltages) of one ``LIFPopulation.run``.
+
+    Attributes
+    ----------
+    spike_neuron : int64 array (n_spikes,)
+        Which neuron fired, in order of spike time.
+    spike_time_ms : float64 array (n_spikes,)
+        When (absolute simulated time).
+    spike_counts : int64 array (n,)
+        Spikes per neuron during this run.
+    t_start_ms, duration_ms, dt_ms : float
+    spike_timing : str
+        The mode the spikes were timed with (see the module docstring).
+    v_trace_mv : float64 array (n_steps + 1, n_recorded) or None
+        Voltage of the recorded neurons at every step boundary, ``v_reset`` while refractory.
+        The sample at ``t`` is the voltage just before the input spikes that arrive at ``t``.
+    v_trace_t_ms : float64 array (n_steps + 1,) or None
+    recorded : int64 array (n_recorded,) or None
+    """
+
+    spike_neuron: np.ndarray
+    spike_time_ms: np.ndarray
+    spike_counts: np.ndarray
+    t_start_ms: float
+    duration_ms: float
+    dt_ms: float
+    spike_timing: str
+    v_trace_mv: np.ndarray | None = None
+    v_trace_t_ms: np.ndarray | None = None
+    recorded: np.ndarray | None = None
+
+    @property
+    def rates_hz(self) -> np.ndarray:
+        """Spike count / duration, per neuron (spikes per second)."""
+        return self.spike_counts / (self.duration_ms / 1000.0)
+
+    def spike_trains(self) -> list:
+        """Spike times (ms) of each neuron, a list of length n."""
+        order = np.argsort(self.spike_neuron, kind="stable")
+        bounds = np.cumsum(self.spike_counts)[:-1]
+        return np.split(self.spike_time_ms[order], bounds)
+
+    def isi_rates_hz(self) -> np.ndarray:
+        """``1 / mean interspike interval`` per neuron; 0 where a neuron fired fewer than twice.
+
+        For a regularly firing neuron this is the rate without the ±1 spike quantisation of
+        ``count / duration`` (first spike minus last spike spans exactly ``count - 1`` intervals).
+        """
+        out = np.zeros(self.spike_counts.size)
+        for i, t in enumerate(self.spike_trains()):
+            if t.size >= 2:
+                out[i] = 1000.0 * (t.size - 1) / (t[-1] - t[0])
+        return out
+
+
+# -- the population ----------------------------------------------------------------------------
+class LIFPopulation:
+    """``n`` uncoupled leaky integrate-and-fire neurons, stepped together.
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons.
+    tau_m_ms, r_mohm, v_rest_mv, v_reset_mv, v_thresh_mv, t_ref_ms : float
+        Membrane time constant, input resistance, resting, reset and threshold voltages and
+        absolute refractory period.  ``v_reset_mv`` defaults to ``v_rest_mv``.
+    dt_ms : float
+        Time step.
+    spike_timing : {"exact", "linear", "none"}
+        How a threshold crossing inside a step is timed (module docstring).
+    v0_mv : float or array (n,), optional
+        Initial voltage; default ``v_rest_mv``.
+
+    The population keeps its state (voltages, refractory clocks, time) between calls to
+    ``run``; ``reset()`` returns it to the initial state.
+
+    Examples
+    --------
+    >>> pop = LIFPopulation(3, dt_ms=0.1)
+    >>> rec = pop.run(1000.0, i_na=[1.0, 2.5, 20.0])     # 1 s of constant currents
+    >>> rec.spike_counts.tolist()                          # below threshold, 2.5 nA, 20 nA
+    [0, 58, 487]
+    """
+
+    def __init__(self, n, *, tau_m_ms=10.0, r_mohm=10.0, v_rest_mv=-70.0, v_reset_mv=None, v_thresh_mv=-50.0,
+                 t_ref_ms=1.0, dt_ms=0.1, spike_timing="exact", v0_mv=None):
+        if int(n) != n or n < 1:
+            raise ConfigError(f"n must be a positive integer, got {n!r}")
+        v_reset_mv = v_rest_mv if v_reset_mv is None else v_reset_mv
+        for name, value in (("tau_m_ms", tau_m_ms), ("r_mohm", r_mohm), ("v_rest_mv", v_rest_mv),
+                            ("v_reset_mv", v_reset_mv), ("v_thresh_mv", v_thresh_mv), ("t_ref_ms", t_ref_ms),
+                            ("dt_ms", dt_ms)):
+            if not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite number, got {value!r}")
+        for name, value in (("tau_m_ms", tau_m_ms), ("r_mohm", r_mohm), ("dt_ms", dt_ms)):
+            if value <= 0:
+                raise ConfigError(f"{name} must be > 0, got {value!r}")
+        if t_ref_ms < 0:
+            raise ConfigError(f"t_ref_ms must be >= 0, got {t_ref_ms!r}")
+        if v_reset_mv >= v_thresh_mv:
+            raise ConfigError(f"v_reset_mv ({v_reset_mv}) must lie below v_thresh_mv ({v_thresh_mv})")
+        if spike_timing not in SPIKE_TIMINGS:
+            raise ConfigError(f"unknown spike_timing {spike_timing!r}; valid: {', '.join(SPIKE_TIMINGS)}")
+        self.n = int(n)
+        self.tau_m_ms = float(tau_m_ms)
+        self.r_mohm = float(r_mohm)
+        self.v_rest_mv = float(v_rest_mv)
+        self.v_reset_mv = float(v_reset_mv)
+        self.v_thresh_mv = float(v_thresh_mv)
+        self.t_ref_ms = float(t_ref_ms)
+        self.dt_ms = float(dt_ms)
+        self.spike_timing = spike_timing
+        self._v0 = self.v_rest_mv if v0_mv is None else v0_mv
+        self.reset()
+
+    # -- state ---------------------------------------------------------------------------------
+    def reset(self):
+        """Back to t = 0, every neuron at ``v0_mv`` and not refractory."""
+        v0 = np.asarray(self._v0, dtype=np.float64)
+        if v0.ndim not in (0, 1) or (v0.ndim == 1 and v0.size != self.n) or not np.isfinite(v0).all():
+            raise ConfigError(f"v0_mv must be a finite number or an array of {self.n}, got shape {v0.shape}")
+        self._v = np.empty(self.n)
+        self._v[:] = v0
+        # the refractory period of neuron i lasts until step-time _release[i] (in steps, may be fractional)
+        self._release = np.full(self.n, -np.inf)
+        self._step = 0
+
+    @property
+    def t_ms(self) -> float:
+        """Simulated time so far."""
+        return self._step * self.dt_ms
+
+    @property
+    def v_mv(self) -> np.ndarray:
+        """Membrane voltages now (a copy), ``v_reset`` for refractory neurons."""
+        return np.where(self._release >= self._step, self.v_reset_mv, self._v)
+
+    @property
+    def refractory_steps(self) -> int:
+        """Whole steps a neuron stays refractory in ``spike_timing="none"``."""
+        return int(math.floor(self.t_ref_ms / self.dt_ms + 1e-3))
+
+    def analytic_rate_hz(self, i_na):
+        """``analytic_rate_hz`` with this population's parameters."""
+        return analytic_rate_hz(i_na, tau_m_ms=self.tau_m_ms, r_mohm=self.r_mohm, v_rest_mv=self.v_rest_mv,
+                                v_reset_mv=self.v_reset_mv, v_thresh_mv=self.v_thresh_mv, t_ref_ms=self.t_ref_ms)
+
+    # -- input ---------------------------------------------------------------------------------
+    def _current_source(self, i_na, n_steps):
+        """``(constant (n,) array or None, per-step function or None)``, validated."""
+        if callable(i_na):
+            def at(k):
+                i = np.asarray(i_na((self._step + k) * self.dt_ms), dtype=np.float64)
+                if i.ndim > 1 or (i.ndim == 1 and i.size != self.n) or not np.isfinite(i).all():
+                    raise ConfigError(f"i_na(t) must return a finite number or an array of {self.n} at "
+                                      f"t = {(self._step + k) * self.dt_ms:g} ms, got {i!r}")
+                return i
+            return None, at
+        i = np.asarray(i_na, dtype=np.float64)
+        if not np.isfinite(i).all():
+            raise ConfigError("i_na contains NaN or infinite values")
+        if i.ndim == 0 or (i.ndim == 1 and i.size == self.n):
+            return np.broadcast_to(i, (self.n,)).copy(), None
+        if i.ndim == 2 and i.shape[1] in (1, self.n) and i.shape[0] >= n_steps:
+            return None, (lambda k: i[k])
+        raise ConfigError(f"i_na must be a number, an array of {self.n} (one per neuron), an array "
+                          f"(>= {n_steps} steps, {self.n} or 1) or a callable of t_ms; got shape {i.shape}")
+
+    def _jump_schedule(self, spikes, n_steps):
+        """``{step: (targets, w_mv)}`` for the input events that fall inside this run."""
+        if spikes is None or spikes.times_ms.size == 0:
+            return {}
+        if spikes.targets.max() >= self.n:
+            raise ConfigError(f"SpikeInput targets neuron {int(spikes.targets.max())}, but n = {self.n}")
+        step = np.floor(spikes.times_ms / self.dt_ms + 0.5).astype(np.int64)     # nearest step boundary
+        inside = (step >= self._step) & (step < self._step + n_steps)
+        step, targets, w = step[inside], spikes.targets[inside], spikes.w_mv[inside]
+        order = np.argsort(step, kind="stable")
+        step, targets, w = step[order], targets[order], w[order]
+        uniq, first = np.unique(step, return_index=True)
+        ends = np.append(first[1:], step.size)
+        return {int(s): (targets[a:b], w[a:b]) for s, a, b in zip(uniq, first, ends)}
+
+    # -- the simulation ------------------------------------------------------------------------
+    def run(self, duration_ms, i_na=0.0, *, spikes: SpikeInput | None = None, record_v=None) -> LIFRecord:
+        """Simulate ``duration_ms`` more milliseconds.
+
+        Parameters
+        ----------
+        duration_ms : float
+            Rounded to a whole number of steps.
+        i_na : float, array or callable
+            Input current in nA: a number (all neurons), an array (n,) (one constant per neuron),
+            an array (n_steps, n) or (n_steps, 1) (row k is the current during step k of this
+            run), or a function of the absolute time ``t_ms`` returning a number or an array (n,),
+            evaluated at the start of each step.
+        spikes : SpikeInput, optional
+            Presynaptic spikes as voltage jumps; events outside this run's time window are ignored.
+        record_v : array of int, optional
+            Neurons whose voltage is recorded at every step boundary.
+
+        Returns
+        -------
+        LIFRecord
+        """
+        if not (isinstance(duration_ms, (int, float, np.number)) and math.isfinite(duration_ms)
+                and duration_ms >= 0):
+            raise ConfigError(f"duration_ms must be a finite number >= 0, got {duration_ms!r}")
+        n_steps = int(round(duration_ms / self.dt_ms))
+        constant_i, current_at = self._current_source(i_na, n_steps)
+        jumps = self._jump_schedule(spikes, n_steps)
+        rec_idx = None if record_v is None else np.asarray(record_v, dtype=np.int64).ravel()
+        if rec_idx is not None and rec_idx.size and (rec_idx.min() < 0 or rec_idx.max() >= self.n):
+            raise ConfigError(f"record_v indices must lie in [0, {self.n}), got {rec_idx.min()}..{rec_idx.max()}")
+
+        dt, tau = self.dt_ms, self.tau_m_ms
+        v_reset, v_thresh = self.v_reset_mv, self.v_thresh_mv
+        decay = math.exp(-dt / tau)                     # exp(-dt / tau_m), one step of relaxation
+        grid = self.spike_timing == "none"
+        exact = self.spike_timing == "exact"
+        t_ref_steps = float(self.refractory_steps) if grid else self.t_ref_ms / dt
+        k0 = self._step
+
+        v = self._v                                     # (n,) internal voltage; free-running while refractory
+        release = self._release                         # (n,) end of refractoriness, in steps
+        v_inf = np.empty(self.n)                        # (n,) v_rest + R I for the current step
+        drive = np.empty(self.n)                        # (n,) v_inf (1 - decay)
+        above = np.empty(self.n, dtype=bool)
+        v_start = np.empty(self.n) if self.spike_timing == "linear" else None
+
+        def set_current(i):
+            np.multiply(i, self.r_mohm, out=v_inf)
+            np.add(v_inf, self.v_rest_mv, out=v_inf)
+            np.multiply(v_inf, 1.0 - decay, out=drive)
+
+        if constant_i is not None:
+            set_current(constant_i)
+
+        # {step: [(idx, fraction of that step still refractory)]}: where refractory periods end
+        releases: dict = {}
+
+        def schedule(idx, t_release):
+            """Remember that neurons ``idx`` leave refractoriness at step-time ``t_release`` (scalar or array)."""
+            if isinstance(t_release, float):                # one time for all: the common case
+                slot = math.floor(t_release)
+                releases.setdefault(slot, []).append((idx, t_release - slot))
+                return
+            slot = np.floor(t_release)
+            frac = t_release - slot
+            slot = slot.astype(np.int64)
+            lo, hi = int(slot.min()), int(slot.max())
+            if lo == hi:
+                releases.setdefault(lo, []).append((idx, frac))
+                return
+            if hi == lo + 1:                                # spikes of one step: at most two slots
+                m = slot == lo
+                releases.setdefault(lo, []).append((idx[m], frac[m]))
+                releases.setdefault(hi, []).append((idx[~m], frac[~m]))
+                return
+            for s in np.unique(slot):
+                m = slot == s
+                releases.setdefault(int(s), []).append((idx[m], frac[m]))
+
+        pending = np.flatnonzero(release >= k0)            # not yet back at v_reset (k0 itself included)
+        if pending.size:
+            schedule(pending, release[pending])
+
+        fired = []              # [(idx, spike step-time: one float for all, or one per neuron)], in time order
+
+        def fire(idx, t_spike):
+            """Spike at step-time ``t_spike``; reset, start the refractory clock, record."""
+            v[idx] = v_reset
+            t_release = t_spike + t_ref_steps
+            release[idx] = t_release
+            schedule(idx, t_release)
+            fired.append((idx, t_spike))
+
+        # a neuron that starts at or above threshold fires at once
+        start_above = np.flatnonzero((v >= v_thresh) & (release < k0))
+        if start_above.size and n_steps:
+            fire(start_above, float(k0))
+
+        trace = None
+        if rec_idx is not None:
+            trace = np.empty((n_steps + 1, rec_idx.size))
+            trace[0] = np.where(release[rec_idx] >= k0, v_reset, v[rec_idx])
+
+        mul, add, ge = np.multiply, np.add, np.greater_equal
+        for j in range(n_steps):
+            k = k0 + j
+            if current_at is not None:
+                set_current(current_at(j))
+            # 1. refractory periods ending in this step: back to v_reset
+            ended = releases.pop(k, None)
+            partial = None
+            if ended is not None:
+                if len(ended) == 1:
+                    idx, frac = ended[0]
+                else:
+                    idx = np.concatenate([i for i, _ in ended])
+                    frac = np.concatenate([np.broadcast_to(f, i.shape) for i, f in ended])
+                v[idx] = v_reset
+                if not grid:                                # grid releases fall on step boundaries
+                    frac = np.broadcast_to(frac, idx.shape)
+                    mid = frac > 0
+                    if mid.any():
+                        partial = (idx[mid], frac[mid])
+            # 2. input spikes at t_k: jump, and fire at once if that reaches threshold
+            event = jumps.get(k)
+            if event is not None:
+                np.add.at(v, event[0], event[1])
+                hit = np.unique(event[0])
+                hit = hit[(v[hit] >= v_thresh) & (release[hit] <= k)]
+                if hit.size:
+                    fire(hit, float(k))
+            if v_start is not None:
+                np.copyto(v_start, v)
+            # 3. one exact step: v <- v exp(-dt/tau_m) + v_inf (1 - exp(-dt/tau_m))
+            mul(v, decay, out=v)
+            add(v, drive, out=v)
+            # 4. neurons released mid-step integrate only the rest of the step, from v_reset
+            if partial is not None:
+                p, frac = partial
+                v[p] = v_inf[p] + (v_reset - v_inf[p]) * np.exp(-(1.0 - frac) * dt / tau)
+            # 5. threshold crossings of neurons that are not refractory
+            ge(v, v_thresh, out=above)
+            crossed = above.nonzero()[0]
+            if crossed.size:
+                crossed = crossed[release[crossed] < k + 1]
+                if crossed.size:
+                    if grid:
+                        t_spike = float(k)                  # Brian2: stamped at the step's t
+                    else:
+                        t_spike = self._crossing_time(k, crossed, v, v_inf, v_start, release, exact)
+                        order = np.argsort(t_spike)         # keep the record in time order
+                        crossed, t_spike = crossed[order], t_spike[order]
+                    fire(crossed, t_spike)
+            if trace is not None:
+                trace[j + 1] = np.where(release[rec_idx] >= k + 1, v_reset, v[rec_idx])
+        self._step = k0 + n_steps
+
+        neuron = np.concatenate([i for i, _ in fired] + [np.zeros(0, np.int64)])
+        if all(isinstance(t, float) for _, t in fired):
+            t_steps = np.repeat(np.array([t for _, t in fired]), np.array([i.size for i, _ in fired], dtype=np.int64))
+        else:
+            t_steps = np.concatenate([np.full(i.size, t) if isinstance(t, float) else t for i, t in fired])
+        t_ms = t_steps * dt
+        counts = np.bincount(neuron, minlength=self.n).astype(np.int64)
+        return LIFRecord(
+            spike_neuron=neuron.astype(np.int64), spike_time_ms=t_ms, spike_counts=counts,
+            t_start_ms=k0 * dt, duration_ms=n_steps * dt, dt_ms=dt, spike_timing=self.spike_timing,
+            v_trace_mv=trace, recorded=rec_idx,
+            v_trace_t_ms=None if trace is None else (k0 + np.arange(n_steps + 1)) * dt)
+
+    def _crossing_time(self, k, idx, v, v_inf, v_start, release, exact):
+        """Step-time in ``[start, k + 1]`` at which ``v`` of neurons ``idx`` reached threshold in step ``k``.
+
+        The integration interval starts at ``k``, or later for a neuron released mid-step
+        (its voltage then starts from ``v_reset``).
+        """
+        start = np.maximum(release[idx], float(k))               # (m,) in steps
+        vi = v_inf[idx]
+        v_end = v[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if exact:
+                # v_inf - v_thresh = (v_inf - v_end) exp(s / tau_m): s is the time from crossing to step end
+                s_steps = self.tau_m_ms / self.dt_ms * np.log((vi - self.v_thresh_mv) / (vi - v_end))
+                t = (k + 1.0) - s_steps
+            else:
+                released = release[idx] > k
+                v0 = np.where(released, self.v_reset_mv, v_start[idx])
+                t = start + (k + 1.0 - start) * (self.v_thresh_mv - v0) / (v_end - v0)
+        t = np.where(np.isfinite(t), t, start)
+        return np.clip(t, start, k + 1.0)
+
+
+# -- the sigmoid in the rate curve -------------------------------------------------------------
+@dataclass(frozen=True)
+class LogisticFit:
+    """``y = a + b / (1 + exp(-(x - c) / d))`` fitted by least squares.
+
+    ``x`` is the current in nA, or ``log10`` of it when ``log_x`` (then ``c`` is in log10 nA and
+    ``midpoint_na = 10**c``).  ``r2`` is the coefficient of determination on the fitted points,
+    ``max_abs_residual`` the largest miss in the units of ``y``.
+    """
+
+    a: float
+    b: float
+    c: float
+    d: float
+    log_x: bool
+    r2: float
+    rmse: float
+    max_abs_residual: float
+
+    @property
+    def midpoint_na(self) -> float:
+        return 10.0 ** self.c if self.log_x else self.c
+
+    def __call__(self, i_na):
+        x = np.asarray(i_na, dtype=np.float64)
+        if self.log_x:
+            x = np.log10(x)
+        return self.a + self.b / (1.0 + np.exp(-(x - self.c) / self.d))
+
+
+def fit_logistic(i_na, rate_hz, *, log_x=True, offset=True) -> LogisticFit:
+    """Fit a logistic curve to a rate–current curve with ``scipy.optimize.curve_fit``.
+
+    Parameters
+    ----------
+    i_na, rate_hz : arrays (m,)
+        The curve; with ``log_x`` every current must be > 0.
+    log_x : bool
+        Fit against ``log10(i_na)``.  The LIF curve rises abruptly at the rheobase and then
+        approaches ``1/t_ref`` like ``1/I``, which is a logistic tail in ``log I``; against
+        linear ``I`` the fit drifts to degenerate parameters.
+    offset : bool
+        Fit the baseline ``a`` too (4 parameters); otherwise ``a = 0``.
+    """
+    from scipy.optimize import curve_fit        # scipy comes with scikit-learn; imported only here
+
+    x = np.asarray(i_na, dtype=np.float64)
+    y = np.asarray(rate_hz, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 5:
+        raise ConfigError(f"fit_logistic needs two equal 1-D arrays of >= 5 points, got {x.shape} and {y.shape}")
+    if log_x:
+        if (x <= 0).any():
+            raise ConfigError("fit_logistic(log_x=True) needs currents > 0")
+        x = np.log10(x)
+    span = float(x.max() - x.min()) or 1.0
+    mid = float(x[np.argmin(np.abs(y - 0.5 * (y.min() + y.max())))])
+    if offset:
+        f = (lambda x, a, b, c, d: a + b / (1.0 + np.exp(-(x - c) / d)))
+        p0 = [float(y.min()), float(y.max() - y.min()), mid, span / 10]
+    else:
+        f = (lambda x, b, c, d: b / (1.0 + np.exp(-(x - c) / d)))
+        p0 = [float(y.max()), mid, span / 10]
+    with np.errstate(over="ignore"):
+        p, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
+        resid = y - f(x, *p)
+    a, b, c, d = (p if offset else (0.0, *p))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(resid ** 2)) / ss_tot if ss_tot > 0 else float("nan")
+    return LogisticFit(a=float(a), b=float(b), c=float(c), d=float(d), log_x=log_x, r2=r2,
+                       rmse=float(np.sqrt(np.mean(resid ** 2))), max_abs_residual=float(np.abs(resid).max()))
