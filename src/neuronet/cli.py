@@ -390,6 +390,48 @@ def lecture(
     typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
 
 
+# -- sweeps ------------------------------------------------------------------------------------
+@app.command()
+@_errors("sweep")
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="TOML spec: experiment, grid, seeds, data.")],
+    out: Annotated[str, typer.Option(help="Folder for spec.toml, trials/, summary.csv and summary.html.")],
+    backend: Annotated[str, typer.Option(help="serial, processes or dask.")] = "serial",
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, "
+                                                          "e.g. tcp://host:8786 (dask backend).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes for processes/LocalCluster "
+                                                        "(default: the number of cores).")] = None,
+    blas_threads: Annotated[Optional[int], typer.Option(help="BLAS threads per trial "
+                                                             "(default: its share of the cores).")] = None,
+):
+    """Run every trial of a sweep that OUT does not hold yet, then write the summary.
+
+    Rerunning the same command skips finished trials. Exit code 1 when some trials failed
+    (the others are kept; rerun to retry).
+
+    Example: neuronet sweep remedies.toml --out sweep-out --backend dask --workers 2
+    """
+    from .sweep import run_sweep
+    outcome = run_sweep(spec, out, backend=backend, workers=workers, scheduler=scheduler,
+                        blas_threads=blas_threads, log=lambda line: typer.echo(line))
+    if not outcome.complete:
+        raise typer.Exit(1)
+
+
+@app.command("sweep-report")
+@_errors("sweep-report")
+def sweep_report(
+    directory: Annotated[str, typer.Argument(help="A sweep's --out folder.")],
+):
+    """Rebuild DIR/summary.csv and DIR/summary.html from DIR/spec.toml and the trial files alone.
+
+    Example: neuronet sweep-report sweep-out
+    """
+    from .sweep import write_report
+    for path in write_report(directory):
+        typer.echo(f"written: {path}")
+
+
 # -- entry point -------------------------------------------------------------------------------
 def main(argv=None):
     """Console entry point: usage errors become one line on stderr and exit code 2."""
