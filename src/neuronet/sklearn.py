@@ -379,11 +379,12 @@ class _BaseMLP(BaseEstimator):
         x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             res = minimize(fun, x0, method="L-BFGS-B", jac=True,
-                           options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                                    "iprint": 1 if self.verbose else -1, "gtol": self.tol})
+                           options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol})
         unpack(res.x)
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
+        if self.verbose:
+            print(f"L-BFGS-B: {self.n_iter_} iterations, loss = {self.loss_:.8f} ({res.message})")
         self.loss_curve_ = None
         self.best_loss_ = None
         if res.status != 0:
