@@ -65,6 +65,7 @@ ROWS = [
 ]
 ACC_MARGIN = 0.005           # neuronet may be this far below the published accuracy
 TIME_RATIO = 0.5             # neuronet's fit time must be at most this share of scikit-learn's
+LOAD_SLACK = 0.5             # load above the BLAS threads + this: other processes shared the CPUs
 SECTION = "## Fashion-MNIST: neuronet vs scikit-learn MLPClassifier"
 README_INTRO = ("# neuronet benchmarks\n\n"
                 "Latest figures from the scripts in this folder; each section says how it was produced.\n")
@@ -170,16 +171,26 @@ def fit_once(lib, activation, hidden, data, max_iter, random_state) -> dict:
     est = make_estimator(lib, activation, hidden, max_iter, random_state)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         est.fit(X_train, y_train)
         fit_s = time.perf_counter() - t0
+        cpu_s = time.process_time() - c0
     t0 = time.perf_counter()
     acc = float(np.mean(est.predict(X_test) == y_test))
     predict_s = time.perf_counter() - t0
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return {"fit_s": fit_s, "predict_s": predict_s, "acc": acc, "n_iter": int(est.n_iter_),
+    return {"fit_s": fit_s, "cpu_s": cpu_s, "load_1min": _load(), "predict_s": predict_s, "acc": acc,
+            "n_iter": int(est.n_iter_),
             "s_per_iter": fit_s / max(int(est.n_iter_), 1), "converged": converged,
             "final_loss": float(est.loss_)}
+
+
+def _load():
+    """The 1-minute load average after a fit: other processes on the machine skew the timings."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
 
 
 def summarize_fits(fits) -> dict:
@@ -190,20 +201,34 @@ def summarize_fits(fits) -> dict:
             "s_per_iter": statistics.median(f["s_per_iter"] for f in fits),
             "acc": statistics.mean(accs), "acc_all": accs,
             "n_iter": fits[0]["n_iter"], "n_iter_all": [f["n_iter"] for f in fits],
-            "converged": all(f["converged"] for f in fits), "final_loss": fits[0]["final_loss"]}
+            "converged": all(f["converged"] for f in fits), "final_loss": fits[0]["final_loss"],
+            "cpu_s": statistics.median(f["cpu_s"] for f in fits),
+            "load_1min": [f["load_1min"] for f in fits]}
 
 
-def judge(sk, nn, published) -> dict:
+def judge(sk, nn, published, threads) -> dict:
+    """The three targets; ``contended`` when other processes loaded the CPUs during the row's fits.
+
+    The benchmark itself keeps ``threads`` CPUs busy, so a 1-minute load average
+    above ``threads + LOAD_SLACK`` after a fit means something else ran too; such a
+    row's fit times (and so its time verdict) are not reliable.
+    """
     ratio = nn["fit_s"] / sk["fit_s"]
+    loads = [x for x in (*sk["load_1min"], *nn["load_1min"]) if x is not None]
     return {"time_ratio": ratio,
             "acc_vs_sklearn": nn["acc"] >= sk["acc"],
             "acc_vs_published": nn["acc"] >= published - ACC_MARGIN,
-            "time": ratio <= TIME_RATIO}
+            "time": ratio <= TIME_RATIO,
+            "contended": bool(loads) and max(loads) > threads + LOAD_SLACK}
 
 
 # -- report ---------------------------------------------------------------------------------
 def _mark(ok) -> str:
     return "pass" if ok else "**FAIL**"
+
+
+def _sec(x) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
 def _iters(s) -> str:
@@ -217,10 +242,10 @@ def table(results) -> str:
     for r in results:
         sk, nn, j = r["sklearn"], r["neuronet"], r["judge"]
         lines.append(
-            f"| {r['row']} | {sk['acc']:.4f} | {nn['acc']:.4f} | {r['published']:.3f} | {sk['fit_s']:.1f} "
-            f"| {nn['fit_s']:.1f} | {j['time_ratio']:.2f} | {_iters(sk)} / {_iters(nn)} "
+            f"| {r['row']} | {sk['acc']:.4f} | {nn['acc']:.4f} | {r['published']:.3f} | {_sec(sk['fit_s'])} "
+            f"| {_sec(nn['fit_s'])} | {j['time_ratio']:.2f} | {_iters(sk)} / {_iters(nn)} "
             f"| {sk['s_per_iter']:.3f} / {nn['s_per_iter']:.3f} | {_mark(j['acc_vs_sklearn'])} "
-            f"| {_mark(j['acc_vs_published'])} | {_mark(j['time'])} |")
+            f"| {_mark(j['acc_vs_published'])} | {_mark(j['time'])}{' †' if j.get('contended') else ''} |")
     return "\n".join(lines)
 
 
@@ -232,6 +257,11 @@ def tally(results) -> str:
                        ("time", "fit time <= 0.5 x scikit-learn's")):
         parts.append(f"{label}: {sum(r['judge'][key] for r in results)}/{n}")
     return "; ".join(parts)
+
+
+def load_range(results) -> str:
+    loads = [x for r in results for lib in ("sklearn", "neuronet") for x in r[lib]["load_1min"] if x is not None]
+    return f"{min(loads):.2f} to {max(loads):.2f}" if loads else "unknown"
 
 
 def section(results, info, args, command, started, finished, n_planned, notes) -> str:
@@ -253,6 +283,11 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
         "",
         f"Targets met: {tally(results)}.",
         "",
+        *([f"† the 1-minute load average exceeded {args.threads + LOAD_SLACK:g} after a fit of this row: other "
+           "processes shared the CPUs, so its fit times are inflated by an unknown, different amount for each "
+           "library and its time verdict is not reliable (accuracies and n_iter do not depend on load). "
+           f"Contended rows: {sum(r['judge'].get('contended', False) for r in results)}/{len(results)}.", ""]
+          if any(r["judge"].get("contended") for r in results) else []),
         "`*` after n_iter: stopped by max_iter without converging (ConvergenceWarning). "
         f"Fit times are the median of {args.repeats} fit(s) per library and row"
         f"{' (one full fit each: full fits are long, so the default is --repeats 1)' if args.repeats == 1 else ''}; "
@@ -267,6 +302,8 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
         f"OPENBLAS_CORETYPE={m['openblas_coretype'] or 'unset'}",
         *[f"- BLAS: {b}" for b in m["blas"]],
         f"- Python {m['python']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, neuronet {m['neuronet']}",
+        f"- 1-minute load average after each fit: {load_range(results)} (above {m['blas_threads']} means other "
+        "processes shared the CPUs during the run, which inflates and scatters the fit times)",
         f"- Date: {started} (finished {finished or 'not finished'})",
         "",
         "Command:",
@@ -276,7 +313,8 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
         "```",
     ]
     if notes:
-        out += ["", *[f"Note: {n}" for n in notes]]
+        for n in notes:
+            out += ["", f"Note: {n.strip()}"]
     return "\n".join(out) + "\n"
 
 
@@ -313,6 +351,8 @@ def parse_args(argv=None):
     p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     p.add_argument("--write-readme", action="store_true",
                    help=f"write/replace the section '{SECTION[3:]}' of benchmarks/README.md (after every row)")
+    p.add_argument("--note", action="append", default=[],
+                   help="a note to print under the README table (repeatable)")
     p.add_argument("--readme", type=Path, default=HERE / "README.md", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for name in ("max_iter", "repeats", "threads"):
@@ -335,7 +375,7 @@ def main(argv=None):
     command = "python benchmarks/bench_sklearn_fashion.py" + "".join(
         f" {shlex.quote(a)}" for a in (sys.argv[1:] if argv is None else argv))
     started = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    notes = []
+    notes = list(args.note)
     if args.max_train is not None:
         notes.append(f"smoke run on a {args.max_train}-sample training subset; not comparable with the "
                      "published accuracies.")
@@ -366,18 +406,19 @@ def main(argv=None):
                     say(f"[{name}] {lib:8s} repeat {rep + 1}/{args.repeats} fitting...")
                     f = fit_once(lib, activation, hidden, data, args.max_iter, args.random_state)
                     fits[lib].append(f)
-                    say(f"[{name}] {lib:8s} acc {f['acc']:.4f}  fit {f['fit_s']:.1f}s  n_iter {f['n_iter']}"
+                    say(f"[{name}] {lib:8s} acc {f['acc']:.4f}  fit {_sec(f['fit_s'])}s  n_iter {f['n_iter']}"
                         f"{'' if f['converged'] else ' (max_iter reached)'}  {f['s_per_iter']:.3f} s/iter  "
-                        f"loss {f['final_loss']:.4f}")
+                        f"loss {f['final_loss']:.4f}  cpu {_sec(f['cpu_s'])}s  load {f['load_1min']:.2f}")
             sk, nn = summarize_fits(fits["sklearn"]), summarize_fits(fits["neuronet"])
             r = {"row": name, "activation": activation, "hidden_layer_sizes": list(hidden),
                  "published": published, "sklearn": sk, "neuronet": nn}
-            r["judge"] = judge(sk, nn, published)
+            r["judge"] = judge(sk, nn, published, args.threads)
             results.append(r)
             j = r["judge"]
             say(f"[{name}] acc sk {sk['acc']:.4f} nn {nn['acc']:.4f} pub {published:.3f} | time ratio "
                 f"{j['time_ratio']:.2f} | acc>=sk {_mark(j['acc_vs_sklearn'])}  acc>=pub-0.005 "
-                f"{_mark(j['acc_vs_published'])}  time<=0.5 {_mark(j['time'])}")
+                f"{_mark(j['acc_vs_published'])}  time<=0.5 {_mark(j['time'])}"
+                f"{'  (CPUs shared with other processes: time verdict unreliable)' if j['contended'] else ''}")
             done = len(results) == len(rows)
             finished = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z") if done else None
             if args.write_readme:
