@@ -220,3 +220,42 @@ def test_registry_and_parameter_errors():
         SGD(lr=-1)
     with pytest.raises(ConfigError, match="momentum must lie in"):
         Momentum(momentum=1.5)
+
+
+# -- one flat buffer: the fast path must change nothing but the speed ---------------------------
+@pytest.mark.parametrize("name,kw", [("sgd", {}), ("momentum", {}), ("nesterov", {}), ("adam", {}),
+                                     ("quickprop", {}), ("momentum", {"weight_decay": 0.01}),
+                                     ("adam", {"weight_decay": 0.01}), ("quickprop", {"weight_decay": 1e-3})])
+def test_flat_buffer_path_is_bit_identical_to_per_array_path(name, kw):
+    import neuronet as nn
+    from neuronet.optim import get_optimizer
+    from neuronet.optim.base import _flat
+    net = nn.mlp([6, 5, 3], hidden="tanh", output="softmax", seed=0)
+    assert _flat(net.params) is net.flat_params and _flat(net.grads) is net.flat_grads
+    separate = [p.copy() for p in net.params]                     # ordinary arrays: the per-array path
+    assert _flat(separate) is None
+    fast, slow = get_optimizer(name, lr=0.05, **kw), get_optimizer(name, lr=0.05, **kw)
+    rng = np.random.default_rng(1)
+    for _ in range(7):
+        grads = [rng.standard_normal(p.shape).astype(p.dtype) for p in net.params]
+        for g, dst in zip(grads, net.grads):
+            np.copyto(dst, g)
+        fast.step(net.params, net.grads)
+        slow.step(separate, [g.copy() for g in grads])
+    assert fast._flat_pair(net.params, net.grads) is not None, "the network's buffers should take the flat path"
+    for a, b in zip(net.params, separate):
+        np.testing.assert_array_equal(a, b)
+    # a checkpoint taken on one path restores onto the other and continues identically
+    restored = get_optimizer(name, lr=0.05, **kw)
+    restored.load_state_dict(slow.state_dict(), net.params)
+    for n in restored.state_names:
+        for a, b in zip(getattr(restored, n), getattr(fast, n)):
+            np.testing.assert_array_equal(a, b)
+    g = [rng.standard_normal(p.shape).astype(p.dtype) for p in net.params]
+    copy = [p.copy() for p in net.params]
+    for src, dst in zip(g, net.grads):
+        np.copyto(dst, src)
+    restored.step(net.params, net.grads)
+    slow.step(copy, [x.copy() for x in g])
+    for a, b in zip(net.params, copy):
+        np.testing.assert_array_equal(a, b)

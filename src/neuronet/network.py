@@ -82,8 +82,22 @@ class Network:
         self.dtype = layers[0].dtype
         self.loss = get_loss(loss)
         check_pairing(self.output_unit, self.loss)
-        self.params = [p for L in layers for p in L.params]
-        self.grads = [np.zeros_like(p) for p in self.params]
+        # Every parameter is a view into one contiguous buffer, in the order W0, b0, W1, b1, ...
+        # (and so is every gradient): optimizers then update all of them with one array
+        # operation per step instead of one per parameter.  A layer belongs to one network.
+        total = sum(p.size for L in layers for p in L.params)
+        self.flat_params = np.empty(total, self.dtype)
+        self.flat_grads = np.zeros(total, self.dtype)
+        self.params, self.grads, off = [], [], 0
+        for L in layers:
+            W, b = (self.flat_params[o:o + a.size].reshape(a.shape) for o, a in ((off, L.W), (off + L.W.size, L.b)))
+            np.copyto(W, L.W)
+            np.copyto(b, L.b)
+            L.W, L.b = W, b
+            for p in (W, b):
+                self.params.append(p)
+                self.grads.append(self.flat_grads[off:off + p.size].reshape(p.shape))
+                off += p.size
         self._buffers: dict[int, _Buffers] = {}
         self._batch = None      # (input, buffers) of the last forward pass
 

@@ -379,8 +379,8 @@ class Trainer:
                     if not self.shuffle:
                         Xb, Yb = Xt[s:e], Yt[s:e]
                     elif e - s == B:
-                        Xb = np.take(Xt, idx[s:e], axis=0, out=xbuf)
-                        Yb = np.take(Yt, idx[s:e], axis=0, out=ybuf)
+                        Xb = np.take(Xt, idx[s:e], axis=0, out=xbuf, mode="clip")   # idx is a permutation: in range
+                        Yb = np.take(Yt, idx[s:e], axis=0, out=ybuf, mode="clip")
                     else:
                         Xb, Yb = Xt[idx[s:e]], Yt[idx[s:e]]
                     swb = None if swt is None else (swt[s:e] if not self.shuffle else swt[idx[s:e]])

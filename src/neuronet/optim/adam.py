@@ -36,13 +36,13 @@ class Adam(Optimizer):
         self.m = self.v = None
         self._tmp = None
 
-    def _update(self, params, grads):
-        if self._tmp is None:
+    def _update(self, params, grads, state):
+        if self._tmp is None or [t.shape for t in self._tmp] != [p.shape for p in params]:
             self._tmp = [np.empty_like(p) for p in params]
         t = self.iterations + 1
         b1, b2 = self.beta_1, self.beta_2
         step = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        for p, g, m, v, tmp in zip(params, grads, self.m, self.v, self._tmp):
+        for p, g, m, v, tmp in zip(params, grads, state["m"], state["v"], self._tmp):
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
             m += tmp                                    # m = b1 m + (1 - b1) g

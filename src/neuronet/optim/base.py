@@ -15,6 +15,31 @@ def _positive(name, value, allow_zero=False):
     return value
 
 
+def _flat(arrays):
+    """The 1-D buffer that ``arrays`` exactly tile, in order, or None."""
+    if not arrays:
+        return None
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    addr = base.__array_interface__["data"][0]
+    for a in arrays:
+        if a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype \
+                or a.__array_interface__["data"][0] != addr:
+            return None
+        addr += a.nbytes
+    return base if addr == base.__array_interface__["data"][0] + base.nbytes else None
+
+
+def _views(buf, like):
+    """Views of ``buf`` shaped like each array of ``like``, back to back."""
+    out, off = [], 0
+    for p in like:
+        out.append(buf[off:off + p.size].reshape(p.shape))
+        off += p.size
+    return out
+
+
 class Optimizer:
     """Base class: ``step(params, grads)`` updates ``params`` in place.
 
@@ -41,17 +66,45 @@ class Optimizer:
                     g += self.weight_decay * p
 
     def _init_state(self, params):
+        """Zeroed state arrays aligned with ``params``; one contiguous buffer when ``params`` are one."""
+        flat = _flat(params)
+        self._flat_state = {} if flat is not None else None
         for n in self.state_names:
-            setattr(self, n, [np.zeros_like(p) for p in params])
+            if flat is None:
+                setattr(self, n, [np.zeros_like(p) for p in params])
+            else:
+                buf = self._flat_state[n] = np.zeros_like(flat)
+                setattr(self, n, _views(buf, params))
 
     def step(self, params, grads):
-        if self.iterations == 0 and self.state_names and getattr(self, self.state_names[0], None) is None:
+        """Update ``params`` in place from ``grads`` (which ``step`` may overwrite)."""
+        if self.state_names and getattr(self, self.state_names[0], None) is None:
             self._init_state(params)
         self._decay(params, grads)
-        self._update(params, grads)
+        flat = self._flat_pair(params, grads)
+        if flat is not None:                     # one operation per step over every parameter
+            self._update([flat[0]], [flat[1]], {n: [self._flat_state[n]] for n in self.state_names})
+        else:
+            self._update(params, grads, {n: getattr(self, n) for n in self.state_names})
         self.iterations += 1
 
-    def _update(self, params, grads):
+    def _flat_pair(self, params, grads):
+        """(flat params, flat grads) when both lists are views into one buffer each, and the
+        state is too; else None.  Cached on the identity of the arrays."""
+        key = tuple(map(id, params)) + tuple(map(id, grads))
+        if getattr(self, "_flat_key", None) != key:
+            fp, fg = _flat(params), _flat(grads)
+            ok = fp is not None and fg is not None and fp.dtype == fg.dtype
+            if ok and self.state_names:
+                st = getattr(self, "_flat_state", None)
+                ok = st is not None and all(
+                    st.get(n) is not None and st[n].shape == fp.shape and
+                    all(np.shares_memory(a, st[n]) for a in getattr(self, n)) for n in self.state_names)
+            self._flat_key, self._flat_cache = key, ((fp, fg) if ok else None)
+        return self._flat_cache
+
+    def _update(self, params, grads, state):
+        """Update rule on aligned lists; ``state`` maps each of ``state_names`` to its list."""
         raise NotImplementedError
 
     # -- state for checkpoints ---------------------------------------------------------
@@ -71,18 +124,20 @@ class Optimizer:
         arrays = state["arrays"]
         for n in self.state_names:
             keys = [f"{n}.{i}" for i in range(len(params))]
-            if all(k in arrays for k in keys):
-                lst = []
-                for k, p in zip(keys, params):
-                    a = np.asarray(arrays[k])
-                    if a.shape != p.shape:
-                        raise ConfigError(f"optimizer state {k}: expected shape {p.shape}, got {a.shape}")
-                    lst.append(a.astype(p.dtype, copy=True))
-                setattr(self, n, lst)
-            elif any(k in arrays for k in keys):
+            if any(k in arrays for k in keys) and not all(k in arrays for k in keys):
                 raise ConfigError(f"optimizer state {n!r} is incomplete")
-            else:
+            for k, p in zip(keys, params):
+                if k in arrays and np.shape(arrays[k]) != p.shape:
+                    raise ConfigError(f"optimizer state {k}: expected shape {p.shape}, got {np.shape(arrays[k])}")
+        if all(f"{n}.0" in arrays for n in self.state_names) and self.state_names:
+            self._init_state(params)
+            for n in self.state_names:
+                for i, a in enumerate(getattr(self, n)):
+                    np.copyto(a, np.asarray(arrays[f"{n}.{i}"]), casting="unsafe")
+        else:
+            for n in self.state_names:
                 setattr(self, n, None)
+        self._flat_key = None
 
     def config(self) -> dict:
         return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}

@@ -64,11 +64,11 @@ class Quickprop(Optimizer):
             for p, g in zip(params, grads):
                 g += self.weight_decay * p
 
-    def _update(self, params, grads):
-        if self._tmp is None:
+    def _update(self, params, grads, state):
+        if self._tmp is None or [t[0].shape for t in self._tmp] != [p.shape for p in params]:
             self._tmp = [(np.empty_like(p), np.empty_like(p), np.empty(p.shape, bool)) for p in params]
         shrink = self.mu / (1.0 + self.mu)
-        for w, s, p, d, (step, t, cap) in zip(params, grads, self.prev_slope, self.prev_step, self._tmp):
+        for w, s, p, d, (step, t, cap) in zip(params, grads, state["prev_slope"], state["prev_step"], self._tmp):
             sign_d = np.sign(d)
             # cap: growth-limited step (mu * d) where s*sign(d) <= shrink * p*sign(d)
             np.multiply(s, sign_d, out=t)

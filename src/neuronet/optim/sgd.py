@@ -19,7 +19,7 @@ class SGD(Optimizer):
     def __init__(self, lr=0.1, weight_decay=0.0):
         super().__init__(lr, weight_decay)
 
-    def _update(self, params, grads):
+    def _update(self, params, grads, state):
         for p, g in zip(params, grads):
             g *= self.lr
             p -= g
@@ -50,9 +50,9 @@ class Momentum(Optimizer):
         self.nesterov = bool(nesterov)
         self.velocity = None
 
-    def _update(self, params, grads):
+    def _update(self, params, grads, state):
         mu = self.momentum
-        for p, g, v in zip(params, grads, self.velocity):
+        for p, g, v in zip(params, grads, state["velocity"]):
             g *= self.lr                    # lr * g
             v *= mu
             v -= g                          # v = mu v - lr g
