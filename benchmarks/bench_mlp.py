@@ -154,7 +154,7 @@ def predict_throughput(X, threads, repeats):
 def peak_memory(epochs, threads):
     """Peak RSS (MB) of a separate process training 10 epochs on the full set."""
     code = f"""
-import resource, numpy as np
+import numpy as np
 from threadpoolctl import threadpool_limits
 import neuronet as nn
 from neuronet.data import load
@@ -165,7 +165,10 @@ with threadpool_limits({threads}):
     nn.Trainer(net, "momentum", lr={LR}, momentum={MOMENTUM}, epochs={epochs}, batch_size={BATCH}).fit(X, y)
 data_mb = (X.nbytes + y.nbytes) / 2**20
 param_mb = sum(p.nbytes for p in net.params) / 2**20
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, data_mb, param_mb)
+# VmHWM: this process's own peak. (ru_maxrss would report the parent's peak when that was larger:
+# Linux carries the pre-exec high-water mark of the forked copy over into the child.)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(hwm / 1024, data_mb, param_mb)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     rss, data_mb, param_mb = map(float, out.stdout.split())

@@ -13,3 +13,20 @@ def _one_blas_thread():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def pytest_sessionstart(session):
+    """Under CI, the optional parts must be installed: their tests may not quietly skip."""
+    import importlib
+    import os
+    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        return
+    missing = []
+    for mod in ("onnx", "onnxruntime", "distributed", "psutil"):
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            missing.append(mod)
+    if missing:
+        raise pytest.UsageError(f"CI must run every test, but {', '.join(missing)} is not installed "
+                                "(make test installs the test, onnx and cluster extras)")
