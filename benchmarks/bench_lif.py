@@ -222,8 +222,8 @@ def section_markdown(res) -> str:
         f"Versions: neuronet side Python {res['versions']['python']}, numpy {res['versions']['numpy']}; "
         f"Brian2 side Brian2 {res['versions']['brian2']}, Cython {res['versions']['cython']}, numpy "
         f"{res['versions']['brian2_numpy']}, gcc {m['gcc']}.", "",
-        f"| simulator | what is timed | median (s) | min–max (s) | repeats |",
-        f"|---|---|---:|---:|---:|",
+        "| simulator | what is timed | median (s) | min–max (s) | repeats |",
+        "|---|---|---:|---:|---:|",
         f"| neuronet `LIFPopulation(spike_timing=\"none\")` | construct + run | {nn['median_s']:.3f} | "
         f"{nn['min_s']:.3f}–{nn['max_s']:.3f} | {nn['n']} |",
         f"| neuronet `LIFPopulation(spike_timing=\"exact\")` (default; counts not comparable) | construct + run | "

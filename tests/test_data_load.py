@@ -248,3 +248,13 @@ def test_dataset_refuses_inconsistent_arrays():
         Dataset("t", X, y.astype(np.float32), X, y.astype(np.float32), 2, "regression")
     with pytest.raises(dataclasses.FrozenInstanceError):
         ok.name = "changed"
+
+
+def test_digits_read_from_the_data_file_equal_scikit_learns_loader():
+    from sklearn.datasets import load_digits
+
+    from neuronet.data import _digits_arrays
+    X, y = _digits_arrays()
+    X_ref, y_ref = load_digits(return_X_y=True)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)

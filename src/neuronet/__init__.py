@@ -12,13 +12,28 @@ from .losses import FUSED, LOSSES, CrossEntropy, Logistic, SquaredError, get_los
 from .network import Network, mlp
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Quickprop, get_optimizer
 from .targets import encode_targets
-from .persist import load
-from .sklearn import MLPClassifier, MLPRegressor
 from .train import Callback, EarlyStopping, History, LambdaCallback, Trainer
 from .units import (UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softmax, Softplus, Tanh,
                     get_unit)
 
 __version__ = "0.1.0"
+
+# The scikit-learn estimators (and ``load``, which may return one) import scikit-learn and
+# SciPy, about a second: they load on first use, so ``import neuronet`` and the CLI start fast.
+_LAZY = {"MLPClassifier": "sklearn", "MLPRegressor": "sklearn", "load": "persist"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neuronet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "MLPClassifier", "MLPRegressor", "load", "Network", "mlp", "Dense", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",

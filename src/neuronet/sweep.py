@@ -74,7 +74,6 @@ import json
 import math
 import numbers
 import os
-import platform
 import socket
 import sys
 import time
@@ -446,12 +445,8 @@ def _cores() -> int:
 
 
 def versions() -> dict:
-    import numpy
-    import sklearn
-
-    from . import __version__
-    out = {"neuronet": __version__, "numpy": numpy.__version__, "scikit-learn": sklearn.__version__,
-           "python": platform.python_version()}
+    from .trainjob import versions as _versions
+    out = _versions()
     if "distributed" in sys.modules:
         out["distributed"] = sys.modules["distributed"].__version__
     return out

@@ -23,8 +23,14 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
 def versions() -> dict:
-    import sklearn
-    return {"neuronet": __version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+    """Versions of neuronet, numpy, scikit-learn and Python (without importing scikit-learn)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        sk = version("scikit-learn")
+    except PackageNotFoundError:                    # not installed as a distribution: ask the module
+        import sklearn
+        sk = sklearn.__version__
+    return {"neuronet": __version__, "numpy": np.__version__, "scikit-learn": sk,
             "python": platform.python_version()}
 
 

@@ -238,10 +238,26 @@ def _split(req: _Request, X, y, classes, task, source) -> _Parts:
 # --- bundled and synthetic sets ------------------------------------------------
 
 
-def _load_digits(req: _Request) -> _Parts:
-    from sklearn.datasets import load_digits
+def _digits_arrays():
+    """The 1,797 8x8 digits scikit-learn ships, read from its data file.
 
-    X, y = load_digits(return_X_y=True)  # pixels are integers 0..16
+    Reading ``sklearn/datasets/data/digits.csv.gz`` directly (the same file and format
+    ``sklearn.datasets.load_digits`` reads) avoids importing scikit-learn and SciPy, about
+    a second, in every CLI call, lecture and sweep worker.  Falls back to ``load_digits``.
+    """
+    import importlib.util
+    spec = importlib.util.find_spec("sklearn")          # locates the package without importing it
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if path is not None and path.is_file():
+        data = np.loadtxt(path, delimiter=",")
+        if data.shape == (1797, 65):
+            return data[:, :-1], data[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits
+    return load_digits(return_X_y=True)
+
+
+def _load_digits(req: _Request) -> _Parts:
+    X, y = _digits_arrays()  # pixels are integers 0..16
     X = (X / 16.0).astype(req.dtype)
     return _split(req, X, y.astype(np.int64), tuple(range(10)), "classification", "sklearn.datasets.load_digits")
 

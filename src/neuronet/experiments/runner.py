@@ -19,12 +19,8 @@ from .base import Result, _jsonable, get_experiment, sorted_names
 
 
 def versions() -> dict:
-    import numpy
-    import sklearn
-
-    from .. import __version__
-    return {"neuronet": __version__, "numpy": numpy.__version__, "scikit-learn": sklearn.__version__,
-            "python": platform.python_version(), "platform": platform.platform()}
+    from ..trainjob import versions as _versions
+    return {**_versions(), "platform": platform.platform()}
 
 
 def _write_json(path: Path, obj):
