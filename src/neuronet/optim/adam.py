@@ -25,6 +25,7 @@ class Adam(Optimizer):
 
     name = "adam"
     state_names = ("m", "v")
+    scratch = {"tmp": None}
 
     def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay)
@@ -34,15 +35,12 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = _positive("epsilon", epsilon)
         self.m = self.v = None
-        self._tmp = None
 
     def _update(self, params, grads, state):
-        if self._tmp is None or [t.shape for t in self._tmp] != [p.shape for p in params]:
-            self._tmp = [np.empty_like(p) for p in params]
         t = self.iterations + 1
         b1, b2 = self.beta_1, self.beta_2
         step = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        for p, g, m, v, tmp in zip(params, grads, state["m"], state["v"], self._tmp):
+        for p, g, m, v, tmp in zip(params, grads, state["m"], state["v"], state["tmp"]):
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
             m += tmp                                    # m = b1 m + (1 - b1) g

@@ -76,6 +76,10 @@ class Optimizer:
                 buf = self._flat_state[n] = np.zeros_like(flat)
                 setattr(self, n, _views(buf, params))
 
+    #: scratch arrays the update rule needs (name -> dtype, None: the parameters' dtype);
+    #: not state: never saved, contents undefined between steps
+    scratch: dict = {}
+
     def step(self, params, grads):
         """Update ``params`` in place from ``grads`` (which ``step`` may overwrite)."""
         if self.state_names and getattr(self, self.state_names[0], None) is None:
@@ -83,10 +87,25 @@ class Optimizer:
         self._decay(params, grads)
         flat = self._flat_pair(params, grads)
         if flat is not None:                     # one operation per step over every parameter
-            self._update([flat[0]], [flat[1]], {n: [self._flat_state[n]] for n in self.state_names})
+            fp, fg = flat
+            state = {n: [self._flat_state[n]] for n in self.state_names}
+            self._update([fp], [fg], {**state, **self._scratch_for([fp])})
         else:
-            self._update(params, grads, {n: getattr(self, n) for n in self.state_names})
+            state = {n: getattr(self, n) for n in self.state_names}
+            self._update(params, grads, {**state, **self._scratch_for(params)})
         self.iterations += 1
+
+    def _scratch_for(self, like):
+        """Scratch lists aligned with ``like`` (cached by shape)."""
+        if not self.scratch:
+            return {}
+        key = tuple(a.shape for a in like) + (like[0].dtype,)
+        cache = self.__dict__.setdefault("_scratch", {})
+        if key not in cache:
+            cache.clear()
+            cache[key] = {n: [np.empty(a.shape, a.dtype if dt is None else dt) for a in like]
+                          for n, dt in self.scratch.items()}
+        return cache[key]
 
     def _flat_pair(self, params, grads):
         """(flat params, flat grads) when both lists are views into one buffer each, and the

@@ -51,13 +51,13 @@ class Quickprop(Optimizer):
 
     name = "quickprop"
     state_names = ("prev_slope", "prev_step")
+    scratch = {"step": None, "t": None, "cap": bool}
 
     def __init__(self, lr=0.1, mu=1.75, weight_decay=0.0, gradient_term=True):
         super().__init__(lr, weight_decay)
         self.mu = _positive("mu", mu)
         self.gradient_term = bool(gradient_term)
         self.prev_slope = self.prev_step = None
-        self._tmp = None
 
     def _decay(self, params, grads):
         if self.weight_decay:
@@ -65,10 +65,9 @@ class Quickprop(Optimizer):
                 g += self.weight_decay * p
 
     def _update(self, params, grads, state):
-        if self._tmp is None or [t[0].shape for t in self._tmp] != [p.shape for p in params]:
-            self._tmp = [(np.empty_like(p), np.empty_like(p), np.empty(p.shape, bool)) for p in params]
         shrink = self.mu / (1.0 + self.mu)
-        for w, s, p, d, (step, t, cap) in zip(params, grads, state["prev_slope"], state["prev_step"], self._tmp):
+        for w, s, p, d, step, t, cap in zip(params, grads, state["prev_slope"], state["prev_step"], state["step"],
+                                            state["t"], state["cap"]):
             sign_d = np.sign(d)
             # cap: growth-limited step (mu * d) where s*sign(d) <= shrink * p*sign(d)
             np.multiply(s, sign_d, out=t)
