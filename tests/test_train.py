@@ -183,3 +183,15 @@ def test_lr_schedule_is_applied_after_every_update():
     tr.fit(X, y)
     assert seen == [16, 32, 48, 64, 80, 96, 112, 128] and tr.samples_seen == 128
     assert tr.optimizer.lr == pytest.approx(0.1 / 129 ** 0.5)
+
+
+def test_history_of_a_run_that_diverged_in_its_first_epoch_reads_as_empty(digits):
+    X, y, _, _ = digits
+    net = mlp([64, 32, 10], hidden="relu", output="identity", loss="squared-error", init="normal:1", seed=0)
+    tr = Trainer(net, "sgd", lr=1e4, epochs=3, batch_size=64)
+    with pytest.raises(DivergenceError, match="epoch 1") as info:
+        tr.fit(X, y)
+    h = info.value.history
+    assert len(h) == 0 and h["loss"] == [] and h["accuracy"] == []
+    with pytest.raises(KeyError, match="recorded: accuracy, loss, seconds"):
+        h["val_los"]

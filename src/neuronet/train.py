@@ -46,8 +46,16 @@ class History:
     def __len__(self):
         return len(self.epoch)
 
+    #: metrics every fit records; before the first epoch ends (e.g. divergence in epoch 1) they are []
+    STANDARD = ("loss", "accuracy", "seconds")
+
     def __getitem__(self, key):
-        return self.history[key]
+        if key in self.history:
+            return self.history[key]
+        if key in self.STANDARD:
+            return []
+        known = sorted(set(self.history) | set(self.STANDARD))
+        raise KeyError(f"{key!r}: no such metric in this history; recorded: {', '.join(known)}")
 
     def to_dict(self) -> dict:
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()},
