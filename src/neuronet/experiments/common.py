@@ -51,6 +51,32 @@ def train(X, y, sizes, *, hidden="sigmoid", output="softmax", loss=None, init="f
     return net, tr, h
 
 
+def fit_quietly(trainer, X, y, validation=None):
+    """``trainer.fit``; a diverged run returns its history (``diverged=True``, weights rolled back)."""
+    from ..errors import DivergenceError
+    try:
+        return trainer.fit(X, y, validation_data=validation)
+    except DivergenceError as e:
+        return e.history
+
+
+def select_lr(lrs, seeds, train_one, final_score):
+    """Train ``train_one(lr, seed)`` for every rate and seed; pick the rate with the highest mean
+    ``final_score(run)`` over the seeds (the first such rate on ties).
+
+    Returns ``(best_lr, runs_at_best_lr, trials)`` where ``trials`` lists ``(lr, runs, spread)``.
+    """
+    from .base import spread
+    trials, best = [], None
+    for lr in lrs:
+        runs = [train_one(lr, s) for s in seeds]
+        st = spread([final_score(r) for r in runs])
+        trials.append((lr, runs, st))
+        if best is None or st["mean"] > best[2]["mean"]:
+            best = (lr, runs, st)
+    return best[0], best[1], trials
+
+
 def accuracy(trainer, X, y):
     return trainer.evaluate(X, y)["accuracy"]
 

@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from ..network import mlp
 from ..train import Trainer
 from .base import Plot, Result, Series, experiment, pm, spread
-from .common import load_data
+from .common import fit_quietly, load_data, select_lr
 
 CLAIM = ("Dale's principle: a neuron's synapses are all excitatory or all inhibitory and cannot switch sign; "
          "artificial networks have an advantage here in that weights can change freely.")
@@ -75,7 +75,7 @@ def train_network(cfg, data, variant, lr, seed):
     signs = [None if L.dale_signs is None else L.dale_signs.copy() for L in net.layers]
     tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
                  diagnostics=False)
-    return net, tr.fit(Xtr, ytr, validation_data=(Xv, yv)), signs
+    return net, fit_quietly(tr, Xtr, ytr, (Xv, yv)), signs
 
 
 def sign_violations(net, signs):
@@ -98,22 +98,18 @@ def _run(cfg: Config) -> Result:
     Xte, yte = data[4], data[5]
     chosen, test, curves, lr_rows, violations, constrained = {}, {}, {}, [], 0, 0
     for v in VARIANTS:
-        best = None
-        for lr in cfg.lrs:
-            runs = [train_network(cfg, data, v, lr, s) for s in cfg.seeds]
+        chosen[v], best, trials = select_lr(
+            cfg.lrs, cfg.seeds, lambda lr, s, v=v: train_network(cfg, data, v, lr, s),
+            lambda run: 0.0 if run[1].diverged else run[1]["val_accuracy"][-1])
+        for lr, runs, st in trials:
             for net, _, signs in runs:
                 violations += sign_violations(net, signs)
                 constrained += sum(L.W.size for L, s in zip(net.layers, signs) if s is not None)
-            vals = [0.0 if h.diverged else h["val_accuracy"][-1] for _, h, _ in runs]
-            st = spread(vals)
             lr_rows.append({"network": v, "lr": lr, "final validation accuracy": pm(st),
                             "diverged": sum(h.diverged for _, h, _ in runs)})
-            if best is None or st["mean"] > best[0]:
-                best = (st["mean"], lr, runs)
-        chosen[v] = best[1]
-        test[v] = spread([_accuracy(net, Xte, yte) for net, _, _ in best[2]])
+        test[v] = spread([_accuracy(net, Xte, yte) for net, _, _ in best])
         curves[v] = np.array([h["val_accuracy"] + [None] * (cfg.epochs - len(h["val_accuracy"]))
-                              for _, h, _ in best[2]], dtype=float)
+                              for _, h, _ in best], dtype=float)
     delta = test["free"]["mean"] - test["Dale"]["mean"]
     noise = math.hypot(test["free"]["std"], test["Dale"]["std"])
     verdict = "supported" if delta > noise else ("mixed" if delta > 0 else "not supported")

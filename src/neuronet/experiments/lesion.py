@@ -35,7 +35,7 @@ from ..bio.lesion import cut_synapses, silence_units
 from ..network import mlp
 from ..train import Trainer
 from .base import Plot, Result, Series, experiment, pm, spread
-from .common import load_data
+from .common import fit_quietly, load_data, select_lr
 
 CLAIM = ("Neuron death: a trained network degrades gracefully when hidden units die or synapses are cut, "
          "and more gracefully when it was trained with dying neurons (dropout).")
@@ -79,7 +79,7 @@ def train_network(cfg, data, variant, lr, seed):
               dropout=cfg.dropout if variant == "dropout" else 0.0, seed=seed)
     tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
                  diagnostics=False)
-    return net, tr.fit(Xtr, ytr, validation_data=(Xv, yv))
+    return net, fit_quietly(tr, Xtr, ytr, (Xv, yv))
 
 
 def _auc(fractions, accs):
@@ -100,15 +100,11 @@ def _run(cfg: Config) -> Result:
     # learning rate per variant: best mean final validation accuracy over the seeds
     nets, chosen, lr_rows = {}, {}, []
     for v in VARIANTS:
-        best = None
-        for lr in cfg.lrs:
-            runs = [train_network(cfg, data, v, lr, s) for s in cfg.seeds]
-            vals = [h["val_accuracy"][-1] if not h.diverged else 0.0 for _, h in runs]
-            st = spread(vals)
-            lr_rows.append({"network": v, "lr": lr, "final validation accuracy": pm(st)})
-            if best is None or st["mean"] > best[0]:
-                best = (st["mean"], lr, [n for n, _ in runs])
-        chosen[v], nets[v] = best[1], best[2]
+        chosen[v], best, trials = select_lr(
+            cfg.lrs, cfg.seeds, lambda lr, s, v=v: train_network(cfg, data, v, lr, s),
+            lambda run: 0.0 if run[1].diverged else run[1]["val_accuracy"][-1])
+        lr_rows += [{"network": v, "lr": lr, "final validation accuracy": pm(st)} for lr, _, st in trials]
+        nets[v] = [net for net, _ in best]
     # lesions
     curves = {}                         # (variant, kind) -> array (seeds, fractions)
     for v in VARIANTS:
