@@ -242,7 +242,7 @@ def test_flat_buffer_path_is_bit_identical_to_per_array_path(name, kw):
             np.copyto(dst, g)
         fast.step(net.params, net.grads)
         slow.step(separate, [g.copy() for g in grads])
-    assert fast._flat_pair(net.params, net.grads) is not None, "the network's buffers should take the flat path"
+    assert fast._flat_args(net.params, net.grads) is not None, "the network's buffers should take the flat path"
     for a, b in zip(net.params, separate):
         np.testing.assert_array_equal(a, b)
     # a checkpoint taken on one path restores onto the other and continues identically

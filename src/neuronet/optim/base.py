@@ -85,11 +85,9 @@ class Optimizer:
         if self.state_names and getattr(self, self.state_names[0], None) is None:
             self._init_state(params)
         self._decay(params, grads)
-        flat = self._flat_pair(params, grads)
+        flat = self._flat_args(params, grads)
         if flat is not None:                     # one operation per step over every parameter
-            fp, fg = flat
-            state = {n: [self._flat_state[n]] for n in self.state_names}
-            self._update([fp], [fg], {**state, **self._scratch_for([fp])})
+            self._update(*flat)
         else:
             state = {n: getattr(self, n) for n in self.state_names}
             self._update(params, grads, {**state, **self._scratch_for(params)})
@@ -107,9 +105,10 @@ class Optimizer:
                           for n, dt in self.scratch.items()}
         return cache[key]
 
-    def _flat_pair(self, params, grads):
-        """(flat params, flat grads) when both lists are views into one buffer each, and the
-        state is too; else None.  Cached on the identity of the arrays."""
+    def _flat_args(self, params, grads):
+        """``_update``'s arguments over the flat buffers when ``params`` and ``grads`` are views
+        into one buffer each, and the state is too; else None.  Built once, cached on the
+        identity of the arrays, so a step allocates nothing here."""
         key = tuple(map(id, params)) + tuple(map(id, grads))
         if getattr(self, "_flat_key", None) != key:
             fp, fg = _flat(params), _flat(grads)
@@ -119,7 +118,11 @@ class Optimizer:
                 ok = st is not None and all(
                     st.get(n) is not None and st[n].shape == fp.shape and
                     all(np.shares_memory(a, st[n]) for a in getattr(self, n)) for n in self.state_names)
-            self._flat_key, self._flat_cache = key, ((fp, fg) if ok else None)
+            args = None
+            if ok:
+                state = {n: [self._flat_state[n]] for n in self.state_names}
+                args = ([fp], [fg], {**state, **self._scratch_for([fp])})
+            self._flat_key, self._flat_cache = key, args
         return self._flat_cache
 
     def _update(self, params, grads, state):
