@@ -106,7 +106,7 @@ def test_asynchronous_updates_never_increase_the_energy(n_patterns):
     for _ in range(50):
         changed = False
         for i in rng.permutation(N):
-            new = 1.0 if W[i] @ s >= 0 else -1.0
+            new = 1.0 if net.J[i] @ s >= 0 else -1.0       # the exact integer field: sign(0) = +1
             changed |= new != s[i]
             s[i] = new
             E_new = -0.5 * s @ W @ s
