@@ -56,8 +56,8 @@ DURATION_MS = 1000.0
 # -- the Brian2 half (runs inside the Brian2 virtual environment) ------------------------------
 def brian2_worker(n, duration_ms, cache_dir):
     """Read commands from stdin ("run", "save PATH", "quit"); answer one JSON line each."""
-    import numpy as np
     import brian2 as b2
+    import numpy as np
 
     b2.prefs.codegen.target = "cython"
     b2.prefs.codegen.runtime.cython.cache_dir = cache_dir
@@ -72,9 +72,15 @@ def brian2_worker(n, duration_ms, cache_dir):
         v_rest, v_reset, v_th = V_REST_MV * b2.mV, V_RESET_MV * b2.mV, V_THRESH_MV * b2.mV
         eqs = """dv/dt = (-(v - v_rest) + R*I) / tau : volt (unless refractory)
                  I : amp (constant)"""
-        group = b2.NeuronGroup(n, eqs, threshold="v >= v_th", reset="v = v_reset", refractory=T_REF_MS * b2.ms,
-                               method="exact", namespace={"tau": tau, "R": R, "v_rest": v_rest,
-                                                          "v_reset": v_reset, "v_th": v_th})
+        group = b2.NeuronGroup(
+            n,
+            eqs,
+            threshold="v >= v_th",
+            reset="v = v_reset",
+            refractory=T_REF_MS * b2.ms,
+            method="exact",
+            namespace={"tau": tau, "R": R, "v_rest": v_rest, "v_reset": v_reset, "v_th": v_th},
+        )
         group.v = v_rest
         group.I = np.linspace(0.0, I_MAX_NA, n) * b2.nA
         monitor = b2.SpikeMonitor(group)
@@ -90,6 +96,7 @@ def brian2_worker(n, duration_ms, cache_dir):
     info = {"brian2": b2.__version__, "numpy": np.__version__, "python": platform.python_version()}
     try:
         import Cython
+
         info["cython"] = Cython.__version__
     except ImportError:
         info["cython"] = None
@@ -110,9 +117,22 @@ class Brian2Process:
 
     def __init__(self, python, n, duration_ms, cache_dir):
         self.proc = subprocess.Popen(
-            [str(python), str(Path(__file__).resolve()), "--brian2-worker", "--neurons", str(n),
-             "--duration-ms", str(duration_ms), "--cache-dir", str(cache_dir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
+            [
+                str(python),
+                str(Path(__file__).resolve()),
+                "--brian2-worker",
+                "--neurons",
+                str(n),
+                "--duration-ms",
+                str(duration_ms),
+                "--cache-dir",
+                str(cache_dir),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=tempfile.gettempdir(),
+        )
         self.info = self._answer()
 
     def _answer(self):
@@ -136,8 +156,12 @@ class Brian2Process:
 def ensure_brian2_venv(venv: Path) -> Path:
     """The Brian2 environment's Python, creating the environment if it is missing or broken."""
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import brian2, Cython, sysconfig, os; "
-             "assert os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))"]
+    probe = [
+        str(python),
+        "-c",
+        "import brian2, Cython, sysconfig, os; "
+        "assert os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))",
+    ]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     print(f"creating the Brian2 environment in {venv} ...", file=sys.stderr)
@@ -145,19 +169,31 @@ def ensure_brian2_venv(venv: Path) -> Path:
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "brian2", "numpy<2.3", "cython"], check=True)
     check = subprocess.run(probe, capture_output=True, text=True)
     if check.returncode != 0:
-        sys.exit(f"{venv}: brian2 or the Python headers (Python.h, needed to compile Cython) are missing:\n"
-                 f"{check.stderr.strip()}")
+        sys.exit(
+            f"{venv}: brian2 or the Python headers (Python.h, needed to compile Cython) are missing:\n"
+            f"{check.stderr.strip()}"
+        )
     return python
 
 
 # -- the neuronet half -------------------------------------------------------------------------
 def neuronet_run(n, duration_ms, spike_timing="none"):
     import numpy as np
+
     from neuronet.bio.lif import LIFPopulation
 
     t0 = time.perf_counter()
-    pop = LIFPopulation(n, tau_m_ms=TAU_M_MS, r_mohm=R_MOHM, v_rest_mv=V_REST_MV, v_reset_mv=V_RESET_MV,
-                        v_thresh_mv=V_THRESH_MV, t_ref_ms=T_REF_MS, dt_ms=DT_MS, spike_timing=spike_timing)
+    pop = LIFPopulation(
+        n,
+        tau_m_ms=TAU_M_MS,
+        r_mohm=R_MOHM,
+        v_rest_mv=V_REST_MV,
+        v_reset_mv=V_RESET_MV,
+        v_thresh_mv=V_THRESH_MV,
+        t_ref_ms=T_REF_MS,
+        dt_ms=DT_MS,
+        spike_timing=spike_timing,
+    )
     record = pop.run(duration_ms, i_na=np.linspace(0.0, I_MAX_NA, n))
     return time.perf_counter() - t0, record
 
@@ -180,10 +216,14 @@ def compare(record, brian):
     else:
         keep_nn, keep_b2 = same[owner], same[brian["i"][order_b2]]
         max_dt = float(np.abs(t_nn[keep_nn] - t_b2[keep_b2]).max()) if keep_nn.any() else 0.0
-    return {"neurons_differing": int((~same).sum()), "max_abs_count_diff": int(np.abs(diff).max()),
-            "spikes_neuronet": int(nn_counts.sum()), "spikes_brian2": int(b2_counts.sum()),
-            "max_abs_spike_time_diff_ms": max_dt,
-            "differing_neurons": [int(i) for i in np.flatnonzero(~same)[:20]]}
+    return {
+        "neurons_differing": int((~same).sum()),
+        "max_abs_count_diff": int(np.abs(diff).max()),
+        "spikes_neuronet": int(nn_counts.sum()),
+        "spikes_brian2": int(b2_counts.sum()),
+        "max_abs_spike_time_diff_ms": max_dt,
+        "differing_neurons": [int(i) for i in np.flatnonzero(~same)[:20]],
+    }
 
 
 def machine():
@@ -197,8 +237,9 @@ def machine():
     except OSError:
         pass
     gcc = shutil.which("gcc")
-    gcc_version = subprocess.run([gcc, "-dumpfullversion"], capture_output=True, text=True).stdout.strip() \
-        if gcc else None
+    gcc_version = (
+        subprocess.run([gcc, "-dumpfullversion"], capture_output=True, text=True).stdout.strip() if gcc else None
+    )
     return {"cpu": model, "logical_cpus": cores or os.cpu_count(), "os": platform.platform(), "gcc": gcc_version}
 
 
@@ -211,47 +252,55 @@ def section_markdown(res) -> str:
     nx = res["neuronet_exact"]
     speed = res["speedup"]
     lines = [
-        SECTION, "",
-        f"Measured {res['date']} with `{res['command']}`.", "",
+        SECTION,
+        "",
+        f"Measured {res['date']} with `{res['command']}`.",
+        "",
         f"Workload: {res['neurons']:,} uncoupled LIF neurons, constant currents evenly spaced over "
         f"0–{I_MAX_NA:g} nA, τ_m = {TAU_M_MS:g} ms, R = {R_MOHM:g} MΩ, v_rest = v_reset = {V_REST_MV:g} mV, v_thresh = "
         f"{V_THRESH_MV:g} mV, t_ref = {T_REF_MS:g} ms, dt = {DT_MS:g} ms, {res['duration_ms'] / 1000:g} s simulated, "
-        f"all spikes recorded ({agree['spikes_brian2']:,} of them). Both single-threaded, float64.", "",
+        f"all spikes recorded ({agree['spikes_brian2']:,} of them). Both single-threaded, float64.",
+        "",
         f"Machine: {m['cpu']}, {m['logical_cpus']} logical CPUs, {m['os']}; load average "
         f"{res['load_before'][0]:.2f} before / {res['load_after'][0]:.2f} after (shared machine). "
         f"Versions: neuronet side Python {res['versions']['python']}, numpy {res['versions']['numpy']}; "
         f"Brian2 side Brian2 {res['versions']['brian2']}, Cython {res['versions']['cython']}, numpy "
-        f"{res['versions']['brian2_numpy']}, gcc {m['gcc']}.", "",
+        f"{res['versions']['brian2_numpy']}, gcc {m['gcc']}.",
+        "",
         "| simulator | what is timed | median (s) | min–max (s) | repeats |",
         "|---|---|---:|---:|---:|",
-        f"| neuronet `LIFPopulation(spike_timing=\"none\")` | construct + run | {nn['median_s']:.3f} | "
+        f'| neuronet `LIFPopulation(spike_timing="none")` | construct + run | {nn["median_s"]:.3f} | '
         f"{nn['min_s']:.3f}–{nn['max_s']:.3f} | {nn['n']} |",
-        f"| neuronet `LIFPopulation(spike_timing=\"exact\")` (default; counts not comparable) | construct + run | "
+        f'| neuronet `LIFPopulation(spike_timing="exact")` (default; counts not comparable) | construct + run | '
         f"{nx['median_s']:.3f} | {nx['min_s']:.3f}–{nx['max_s']:.3f} | {nx['n']} |",
         f"| Brian2 cython runtime | `net.run` only | {b2['median_s']:.3f} | {b2['min_s']:.3f}–{b2['max_s']:.3f} | "
         f"{b2['n']} |",
         f"| Brian2 cython runtime | building the group, monitor, network | {b2s['median_s']:.3f} | "
         f"{b2s['min_s']:.3f}–{b2s['max_s']:.3f} | {b2s['n']} |",
         f"| Brian2, first run | code generation + Cython compilation + run (excluded above) | "
-        f"{res['brian2_first_run_s']:.1f} | | 1 |", "",
+        f"{res['brian2_first_run_s']:.1f} | | 1 |",
+        "",
         f"**Speed-up** (Brian2 `net.run` median / neuronet median): **{speed:.2f}×** "
         f"({'meets' if speed >= 2 else 'misses'} the 2× target); against Brian2 setup + run: "
-        f"{res['speedup_incl_setup']:.2f}×. Repeats interleaved (alternating which goes first).", "",
+        f"{res['speedup_incl_setup']:.2f}×. Repeats interleaved (alternating which goes first).",
+        "",
         f"**Spike counts**: {agree['neurons_differing']} of {res['neurons']:,} neurons differ "
         f"(max |difference| {agree['max_abs_count_diff']} spike); totals {agree['spikes_neuronet']:,} (neuronet) vs "
         f"{agree['spikes_brian2']:,} (Brian2). Where counts agree, spike times differ by at most "
-        f"{agree['max_abs_spike_time_diff_ms']:.3g} ms.", "",
+        f"{agree['max_abs_spike_time_diff_ms']:.3g} ms.",
+        "",
         "Why the counts can be compared at all: Brian2 does not interpolate the threshold crossing; it stamps the "
         "spike with the time of the step whose update reached the threshold and keeps the neuron refractory for "
-        "`timestep(t_ref)` whole steps. neuronet's `spike_timing=\"none\"` follows that convention (its default, "
-        "`\"exact\"`, solves the crossing time inside the step and would give different, more accurate counts). "
+        '`timestep(t_ref)` whole steps. neuronet\'s `spike_timing="none"` follows that convention (its default, '
+        '`"exact"`, solves the crossing time inside the step and would give different, more accurate counts). '
         "Both integrate exactly; the update formulas are algebraically equal but rounded differently "
         "(Brian2: `I*R + v*e + v_rest + (-I*R - v_rest)*e` with `e = exp(-dt*not_refractory/tau)` per neuron; "
         "neuronet: `v*e + v_inf*(1-e)`), so a neuron whose voltage landed within a few ulp of the threshold could "
         "cross one step apart; a difference of one spike would come from that. The convention has a cost in "
         "accuracy: at dt = 0.1 ms it makes firing rates up to about 9% higher than the analytic LIF rate for some "
-        "currents (every interval is rounded down to whole steps), while `\"exact\"` matches it to ~1e-12 "
-        "(see the `lif` experiment).", "",
+        'currents (every interval is rounded down to whole steps), while `"exact"` matches it to ~1e-12 '
+        "(see the `lif` experiment).",
+        "",
         f"The numbers move with the load of this shared 2-CPU machine; the ratio is the figure to read. The Brian2 "
         f"environment is `{res['brian2_venv']}` (created by the script; keep it out of git).",
         "",
@@ -261,7 +310,7 @@ def section_markdown(res) -> str:
 
 def update_readme(path: Path, text: str):
     """Replace this benchmark's section of ``path`` (or append it), leaving every other section alone."""
-    old = path.read_text() if path.exists() else "# Benchmarks\n"     # re-read right before writing
+    old = path.read_text() if path.exists() else "# Benchmarks\n"  # re-read right before writing
     lines = old.splitlines(keepends=True)
     start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
     if start is None:
@@ -296,18 +345,18 @@ def main(argv=None):
     python = ensure_brian2_venv(args.venv)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench_lif_") as tmp:
-        cache = Path(tmp) / "cython-cache"                    # empty: the first Brian2 run compiles
+        cache = Path(tmp) / "cython-cache"  # empty: the first Brian2 run compiles
         brian = Brian2Process(python, args.neurons, args.duration_ms, cache)
         try:
             t0 = time.perf_counter()
             brian.ask("run")
             first_run_s = time.perf_counter() - t0
             print(f"Brian2 first run (code generation + compilation): {first_run_s:.1f} s", file=sys.stderr)
-            neuronet_run(args.neurons, args.duration_ms)       # warm-up, untimed
+            neuronet_run(args.neurons, args.duration_ms)  # warm-up, untimed
             nn_times, nn_exact_times, b2_times, b2_setup = [], [], [], []
             record = None
             for r in range(args.repeats):
-                for who in (("neuronet", "brian2") if r % 2 == 0 else ("brian2", "neuronet")):
+                for who in ("neuronet", "brian2") if r % 2 == 0 else ("brian2", "neuronet"):
                     if who == "neuronet":
                         seconds, record = neuronet_run(args.neurons, args.duration_ms)
                         nn_times.append(seconds)
@@ -326,18 +375,30 @@ def main(argv=None):
     load_after = os.getloadavg()
 
     nn, b2, b2s = summary(nn_times), summary(b2_times), summary(b2_setup)
-    command = " ".join([os.path.relpath(sys.executable), os.path.relpath(__file__)]
-                       + list(argv if argv is not None else sys.argv[1:]))
+    command = " ".join(
+        [os.path.relpath(sys.executable), os.path.relpath(__file__)] + list(argv if argv is not None else sys.argv[1:])
+    )
     res = {
-        "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "command": command, "machine": machine(),
-        "versions": {"python": platform.python_version(), "numpy": np.__version__, **{
-            ("brian2_numpy" if k == "numpy" else k): v for k, v in brian.info.items() if k != "python"}},
-        "neurons": args.neurons, "duration_ms": args.duration_ms,
-        "neuronet": nn, "neuronet_exact": summary(nn_exact_times), "brian2": b2, "brian2_setup": b2s,
+        "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "command": command,
+        "machine": machine(),
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            **{("brian2_numpy" if k == "numpy" else k): v for k, v in brian.info.items() if k != "python"},
+        },
+        "neurons": args.neurons,
+        "duration_ms": args.duration_ms,
+        "neuronet": nn,
+        "neuronet_exact": summary(nn_exact_times),
+        "brian2": b2,
+        "brian2_setup": b2s,
         "brian2_first_run_s": first_run_s,
         "speedup": b2["median_s"] / nn["median_s"],
         "speedup_incl_setup": (b2["median_s"] + b2s["median_s"]) / nn["median_s"],
-        "agreement": compare(record, brian_spikes), "load_before": load_before, "load_after": load_after,
+        "agreement": compare(record, brian_spikes),
+        "load_before": load_before,
+        "load_after": load_after,
         "brian2_venv": os.path.relpath(args.venv),
     }
     text = section_markdown(res)

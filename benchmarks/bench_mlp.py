@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
+import itertools
 import json
 import os
 import platform
@@ -48,8 +50,9 @@ SECTION = "## Training throughput: neuronet vs PyTorch, scikit-learn and the GEM
 # -- contenders --------------------------------------------------------------------------------
 def run_neuronet(X, y, hidden, diagnostics, seed=0):
     net = nn.mlp(SIZES, hidden=hidden, output="softmax", init="fan-in", seed=seed)
-    tr = nn.Trainer(net, "momentum", lr=LR, momentum=MOMENTUM, epochs=1, batch_size=BATCH, seed=seed,
-                    diagnostics=diagnostics)
+    tr = nn.Trainer(
+        net, "momentum", lr=LR, momentum=MOMENTUM, epochs=1, batch_size=BATCH, seed=seed, diagnostics=diagnostics
+    )
     t0 = time.perf_counter()
     tr.fit(X, y)
     return time.perf_counter() - t0
@@ -58,20 +61,22 @@ def run_neuronet(X, y, hidden, diagnostics, seed=0):
 def run_gemm_bound(X, y, hidden, seed=0):
     """The products of one epoch alone, into preallocated outputs."""
     rng = np.random.default_rng(seed)
-    Ws = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in zip(SIZES, SIZES[1:])]
+    Ws = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in itertools.pairwise(SIZES)]
     n = X.shape[0]
     bufs = {}
 
     def for_batch(B):
-        if B not in bufs:                   # deltas hold ordinary numbers: no denormals or NaNs to slow BLAS
-            bufs[B] = ([np.empty((B, s), np.float32) for s in SIZES[1:]],
-                       [rng.standard_normal((B, s), dtype=np.float32) * 0.01 for s in SIZES[1:]],
-                       [np.empty_like(W) for W in Ws])
+        if B not in bufs:  # deltas hold ordinary numbers: no denormals or NaNs to slow BLAS
+            bufs[B] = (
+                [np.empty((B, s), np.float32) for s in SIZES[1:]],
+                [rng.standard_normal((B, s), dtype=np.float32) * 0.01 for s in SIZES[1:]],
+                [np.empty_like(W) for W in Ws],
+            )
         return bufs[B]
 
     t0 = time.perf_counter()
     for s in range(0, n, BATCH):
-        x = X[s:s + BATCH]
+        x = X[s : s + BATCH]
         hs, ds, gs = for_batch(x.shape[0])
         h = x
         for W, out in zip(Ws, hs):
@@ -81,17 +86,19 @@ def run_gemm_bound(X, y, hidden, seed=0):
             prev = x if i == 0 else hs[i - 1]
             np.matmul(prev.T, ds[i], out=gs[i])
             if i > 0:
-                np.matmul(ds[i], Ws[i].T, out=hs[i - 1])     # same shape as delta i-1; keeps deltas fixed
+                np.matmul(ds[i], Ws[i].T, out=hs[i - 1])  # same shape as delta i-1; keeps deltas fixed
     return time.perf_counter() - t0
 
 
 def run_torch(X, y, hidden, threads, seed=0):
     import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     act = torch.nn.ReLU if hidden == "relu" else torch.nn.Sigmoid
-    model = torch.nn.Sequential(torch.nn.Linear(784, 512), act(), torch.nn.Linear(512, 512), act(),
-                                torch.nn.Linear(512, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 512), act(), torch.nn.Linear(512, 512), act(), torch.nn.Linear(512, 10)
+    )
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
@@ -99,7 +106,7 @@ def run_torch(X, y, hidden, threads, seed=0):
     t0 = time.perf_counter()
     perm = torch.randperm(Xt.shape[0], generator=g)
     for s in range(0, Xt.shape[0], BATCH):
-        idx = perm[s:s + BATCH]
+        idx = perm[s : s + BATCH]
         xb, yb = Xt[idx], yt[idx]
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), yb)
@@ -111,9 +118,20 @@ def run_torch(X, y, hidden, threads, seed=0):
 def run_sklearn(X, y, hidden, seed=0):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
-    clf = MLPClassifier(hidden_layer_sizes=(512, 512), activation="relu" if hidden == "relu" else "logistic",
-                        solver="sgd", batch_size=BATCH, learning_rate_init=LR, momentum=MOMENTUM,
-                        nesterovs_momentum=False, alpha=0.0, max_iter=1, shuffle=True, random_state=seed)
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(512, 512),
+        activation="relu" if hidden == "relu" else "logistic",
+        solver="sgd",
+        batch_size=BATCH,
+        learning_rate_init=LR,
+        momentum=MOMENTUM,
+        nesterovs_momentum=False,
+        alpha=0.0,
+        max_iter=1,
+        shuffle=True,
+        random_state=seed,
+    )
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -134,9 +152,16 @@ def predict_throughput(X, threads, repeats):
     out["neuronet"] = 10000 / statistics.median(times)
     try:
         import torch
+
         torch.set_num_threads(threads)
-        model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-                                    torch.nn.ReLU(), torch.nn.Linear(512, 10), torch.nn.Softmax(dim=1)).eval()
+        model = torch.nn.Sequential(
+            torch.nn.Linear(784, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 512),
+            torch.nn.ReLU(),
+            torch.nn.Linear(512, 10),
+            torch.nn.Softmax(dim=1),
+        ).eval()
         Xt = torch.from_numpy(Xb)
         times = []
         with torch.inference_mode():
@@ -188,21 +213,32 @@ def machine():
         cpu = m.group(1) if m else cpu
     except OSError:
         pass
-    blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})" for i in threadpool_info()
-            if i["user_api"] == "blas"]
+    blas = [
+        f"{i['internal_api']} {i.get('version')} ({i.get('architecture')})"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
     versions = {"neuronet": nn.__version__, "numpy": np.__version__}
     try:
         import sklearn
+
         versions["scikit-learn"] = sklearn.__version__
     except ImportError:
         pass
     try:
         import torch
+
         versions["torch"] = torch.__version__
     except ImportError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "blas": "; ".join(blas), "python": platform.python_version(),
-            "versions": versions, "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)")}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "blas": "; ".join(blas),
+        "python": platform.python_version(),
+        "versions": versions,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+    }
 
 
 def main(argv=None):
@@ -225,6 +261,7 @@ def main(argv=None):
     if not args.no_torch:
         try:
             import torch  # noqa: F401
+
             have_torch = True
         except ImportError:
             print("PyTorch not installed (pip install -e '.[bench]'): skipping its rows", flush=True)
@@ -232,43 +269,59 @@ def main(argv=None):
     for threads in [int(t) for t in args.threads.split(",")]:
         for hidden in args.hidden.split(","):
             contenders = {
-                "GEMM bound": lambda: run_gemm_bound(X, y, hidden),
-                "neuronet (diagnostics off)": lambda: run_neuronet(X, y, hidden, False),
-                "neuronet (diagnostics on)": lambda: run_neuronet(X, y, hidden, True),
+                "GEMM bound": functools.partial(run_gemm_bound, X, y, hidden),
+                "neuronet (diagnostics off)": functools.partial(run_neuronet, X, y, hidden, False),
+                "neuronet (diagnostics on)": functools.partial(run_neuronet, X, y, hidden, True),
             }
             if have_torch:
-                contenders["PyTorch"] = lambda: run_torch(X, y, hidden, threads)
+                contenders["PyTorch"] = functools.partial(run_torch, X, y, hidden, threads)
             if not args.no_sklearn:
-                contenders["scikit-learn"] = lambda: run_sklearn(X, y, hidden)
+                contenders["scikit-learn"] = functools.partial(run_sklearn, X, y, hidden)
             times = {k: [] for k in contenders}
             with threadpool_limits(limits=threads, user_api="blas"):
-                for name, f in contenders.items():              # warm-up, not timed
+                for name, f in contenders.items():  # warm-up, not timed
                     f() if name != "scikit-learn" else None
-                for r in range(repeats):                         # interleaved repeats
+                for _r in range(repeats):  # interleaved repeats
                     for name, f in contenders.items():
                         times[name].append(f())
             res = {k: stats(v, n) for k, v in times.items()}
             bound = res["GEMM bound"]["median"]
             for name, st in res.items():
-                rows.append({"threads": threads, "hidden": hidden, "contender": name, **st,
-                             "vs_bound": st["median"] / bound})
-                print(f"{threads} thread(s) {hidden:8s} {name:28s} {st['median']:9.0f} samples/s "
-                      f"[{st['min']:.0f}-{st['max']:.0f}]  {st['median'] / bound:.2f} x bound", flush=True)
+                rows.append(
+                    {"threads": threads, "hidden": hidden, "contender": name, **st, "vs_bound": st["median"] / bound}
+                )
+                print(
+                    f"{threads} thread(s) {hidden:8s} {name:28s} {st['median']:9.0f} samples/s "
+                    f"[{st['min']:.0f}-{st['max']:.0f}]  {st['median'] / bound:.2f} x bound",
+                    flush=True,
+                )
     pred = {}
     for threads in [int(t) for t in args.threads.split(",")]:
         with threadpool_limits(limits=threads, user_api="blas"):
             pred[threads] = predict_throughput(X, threads, max(3, repeats))
-        print(f"prediction, {threads} thread(s): " + ", ".join(f"{k} {v:.0f}/s" for k, v in pred[threads].items()),
-              flush=True)
+        print(
+            f"prediction, {threads} thread(s): " + ", ".join(f"{k} {v:.0f}/s" for k, v in pred[threads].items()),
+            flush=True,
+        )
     mem = None
     if not args.no_memory and not args.quick:
         mem = peak_memory(10, max(int(t) for t in args.threads.split(",")))
         rss, data_mb, param_mb = mem
-        print(f"peak RSS of a 10-epoch run: {rss:.0f} MB; data {data_mb:.0f} MB + params {param_mb:.1f} MB; "
-              f"limit 1.5 x (data + params + 200 MB) = {1.5 * (data_mb + param_mb + 200):.0f} MB", flush=True)
-    result = {"machine": machine(), "rows": rows, "predict": pred, "memory": mem, "n": n, "repeats": repeats,
-              "date": datetime.date.today().isoformat(), "command": "python benchmarks/bench_mlp.py " +
-              " ".join(argv if argv is not None else sys.argv[1:])}
+        print(
+            f"peak RSS of a 10-epoch run: {rss:.0f} MB; data {data_mb:.0f} MB + params {param_mb:.1f} MB; "
+            f"limit 1.5 x (data + params + 200 MB) = {1.5 * (data_mb + param_mb + 200):.0f} MB",
+            flush=True,
+        )
+    result = {
+        "machine": machine(),
+        "rows": rows,
+        "predict": pred,
+        "memory": mem,
+        "n": n,
+        "repeats": repeats,
+        "date": datetime.date.today().isoformat(),
+        "command": "python benchmarks/bench_mlp.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     if args.write_readme:
@@ -277,8 +330,10 @@ def main(argv=None):
 
 
 def _table(result):
-    lines = ["| threads | hidden | contender | samples/s (median) | min-max | x GEMM bound | neuronet (diag off) vs this |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| threads | hidden | contender | samples/s (median) | min-max | x GEMM bound | neuronet (diag off) vs this |",
+        "|---|---|---|---|---|---|---|",
+    ]
     by = {}
     for r in result["rows"]:
         by.setdefault((r["threads"], r["hidden"]), {})[r["contender"]] = r
@@ -286,33 +341,41 @@ def _table(result):
         ours = group["neuronet (diagnostics off)"]["median"]
         for name, r in group.items():
             ratio = "" if name.startswith("neuronet") or name == "GEMM bound" else f"{ours / r['median']:.2f}x"
-            lines.append(f"| {threads} | {hidden} | {name} | {r['median']:.0f} | {r['min']:.0f}-{r['max']:.0f} | "
-                         f"{r['vs_bound']:.2f} | {ratio} |")
+            lines.append(
+                f"| {threads} | {hidden} | {name} | {r['median']:.0f} | {r['min']:.0f}-{r['max']:.0f} | "
+                f"{r['vs_bound']:.2f} | {ratio} |"
+            )
     return "\n".join(lines)
 
 
 def write_readme(result):
     m = result["machine"]
-    pred = "; ".join(f"{t} thread(s): " + ", ".join(f"{k} {v:.0f} samples/s" for k, v in p.items())
-                     for t, p in result["predict"].items())
+    pred = "; ".join(
+        f"{t} thread(s): " + ", ".join(f"{k} {v:.0f} samples/s" for k, v in p.items())
+        for t, p in result["predict"].items()
+    )
     mem = ""
     if result["memory"]:
         rss, data_mb, param_mb = result["memory"]
-        mem = (f"\nPeak resident memory of a 10-epoch training run: {rss:.0f} MB, for {data_mb:.0f} MB of training "
-               f"data and {param_mb:.1f} MB of parameters (target: at most 1.5 x (data + parameters + 200 MB) = "
-               f"{1.5 * (data_mb + param_mb + 200):.0f} MB).\n")
+        mem = (
+            f"\nPeak resident memory of a 10-epoch training run: {rss:.0f} MB, for {data_mb:.0f} MB of training "
+            f"data and {param_mb:.1f} MB of parameters (target: at most 1.5 x (data + parameters + 200 MB) = "
+            f"{1.5 * (data_mb + param_mb + 200):.0f} MB).\n"
+        )
     body = f"""{SECTION}
 
-Command: `{result['command']}` ({result['date']}; {result['n']} samples, {result['repeats']} interleaved repeats).
-Machine: {m['cpu']}, {m['cores']} cores; BLAS {m['blas']}; OPENBLAS_CORETYPE {m['OPENBLAS_CORETYPE']};
-Python {m['python']}; {', '.join(f'{k} {v}' for k, v in m['versions'].items())}.
+Command: `{result["command"]}` ({result["date"]}; {result["n"]} samples, {result["repeats"]} interleaved repeats).
+Machine: {m["cpu"]}, {m["cores"]} cores; BLAS {m["blas"]}; OPENBLAS_CORETYPE {m["OPENBLAS_CORETYPE"]};
+Python {m["python"]}; {", ".join(f"{k} {v}" for k, v in m["versions"].items())}.
 This machine is shared and noisy: compare ratios within a row group, not absolute numbers.
 
 {_table(result)}
 
 Prediction throughput (batch 10,000, ReLU network): {pred}.
 {mem}"""
-    text = README.read_text() if README.exists() else "# Benchmarks\n\nFigures measured by the scripts in this folder.\n"
+    text = (
+        README.read_text() if README.exists() else "# Benchmarks\n\nFigures measured by the scripts in this folder.\n"
+    )
     pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
     text = pattern.sub(body.rstrip() + "\n", text) if SECTION in text else text.rstrip() + "\n\n" + body
     README.write_text(text)

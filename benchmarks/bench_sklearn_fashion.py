@@ -63,12 +63,13 @@ ROWS = [
     ("tanh", (10, 10), 0.841),
     ("tanh", (10,), 0.840),
 ]
-ACC_MARGIN = 0.005           # neuronet may be this far below the published accuracy
-TIME_RATIO = 0.5             # neuronet's fit time must be at most this share of scikit-learn's
-LOAD_SLACK = 0.5             # load above the BLAS threads + this: other processes shared the CPUs
+ACC_MARGIN = 0.005  # neuronet may be this far below the published accuracy
+TIME_RATIO = 0.5  # neuronet's fit time must be at most this share of scikit-learn's
+LOAD_SLACK = 0.5  # load above the BLAS threads + this: other processes shared the CPUs
 SECTION = "## Fashion-MNIST: neuronet vs scikit-learn MLPClassifier"
-README_INTRO = ("# neuronet benchmarks\n\n"
-                "Latest figures from the scripts in this folder; each section says how it was produced.\n")
+README_INTRO = (
+    "# neuronet benchmarks\n\nLatest figures from the scripts in this folder; each section says how it was produced.\n"
+)
 HERE = Path(__file__).resolve().parent
 
 
@@ -132,13 +133,24 @@ def machine_info(threads) -> dict:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
-    blas = [f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture', '?')}, "
-            f"{p.get('threading_layer', '?')}) from {Path(p.get('filepath', '')).name}"
-            for p in threadpool_info() if p.get("user_api") == "blas"]
-    return {"cpu": cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable,
-            "python": platform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
-            "neuronet": getattr(neuronet, "__version__", "?"), "blas": blas, "blas_threads": threads,
-            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    blas = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture', '?')}, "
+        f"{p.get('threading_layer', '?')}) from {Path(p.get('filepath', '')).name}"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
+    ]
+    return {
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": usable,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
+        "neuronet": getattr(neuronet, "__version__", "?"),
+        "blas": blas,
+        "blas_threads": threads,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+    }
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -148,7 +160,7 @@ def load_data(max_train, seed):
     from neuronet.data import load
 
     ds = load("fashion-mnist", max_train=max_train, seed=seed)
-    scaler = StandardScaler().fit(ds.X_train)             # fitted on the training set only
+    scaler = StandardScaler().fit(ds.X_train)  # fitted on the training set only
     X_train = np.ascontiguousarray(scaler.transform(ds.X_train), dtype=np.float32)
     X_test = np.ascontiguousarray(scaler.transform(ds.X_test), dtype=np.float32)
     return X_train, ds.y_train, X_test, ds.y_test, ds.source
@@ -156,11 +168,18 @@ def load_data(max_train, seed):
 
 # -- fitting --------------------------------------------------------------------------------
 def make_estimator(lib, activation, hidden, max_iter, random_state):
-    common = dict(hidden_layer_sizes=hidden, activation=activation, max_iter=max_iter, random_state=random_state)
+    common = {
+        "hidden_layer_sizes": hidden,
+        "activation": activation,
+        "max_iter": max_iter,
+        "random_state": random_state,
+    }
     if lib == "sklearn":
         from sklearn.neural_network import MLPClassifier
+
         return MLPClassifier(**common)
     from neuronet import MLPClassifier
+
     return MLPClassifier(**common, dtype="float32")
 
 
@@ -179,10 +198,17 @@ def fit_once(lib, activation, hidden, data, max_iter, random_state) -> dict:
     acc = float(np.mean(est.predict(X_test) == y_test))
     predict_s = time.perf_counter() - t0
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return {"fit_s": fit_s, "cpu_s": cpu_s, "load_1min": _load(), "predict_s": predict_s, "acc": acc,
-            "n_iter": int(est.n_iter_),
-            "s_per_iter": fit_s / max(int(est.n_iter_), 1), "converged": converged,
-            "final_loss": float(est.loss_)}
+    return {
+        "fit_s": fit_s,
+        "cpu_s": cpu_s,
+        "load_1min": _load(),
+        "predict_s": predict_s,
+        "acc": acc,
+        "n_iter": int(est.n_iter_),
+        "s_per_iter": fit_s / max(int(est.n_iter_), 1),
+        "converged": converged,
+        "final_loss": float(est.loss_),
+    }
 
 
 def _load():
@@ -196,14 +222,19 @@ def _load():
 def summarize_fits(fits) -> dict:
     """Median fit time over repeats; accuracy and n_iter of every repeat (they should agree)."""
     accs = [f["acc"] for f in fits]
-    return {"fit_s": statistics.median(f["fit_s"] for f in fits),
-            "fit_s_all": [round(f["fit_s"], 3) for f in fits],
-            "s_per_iter": statistics.median(f["s_per_iter"] for f in fits),
-            "acc": statistics.mean(accs), "acc_all": accs,
-            "n_iter": fits[0]["n_iter"], "n_iter_all": [f["n_iter"] for f in fits],
-            "converged": all(f["converged"] for f in fits), "final_loss": fits[0]["final_loss"],
-            "cpu_s": statistics.median(f["cpu_s"] for f in fits),
-            "load_1min": [f["load_1min"] for f in fits]}
+    return {
+        "fit_s": statistics.median(f["fit_s"] for f in fits),
+        "fit_s_all": [round(f["fit_s"], 3) for f in fits],
+        "s_per_iter": statistics.median(f["s_per_iter"] for f in fits),
+        "acc": statistics.mean(accs),
+        "acc_all": accs,
+        "n_iter": fits[0]["n_iter"],
+        "n_iter_all": [f["n_iter"] for f in fits],
+        "converged": all(f["converged"] for f in fits),
+        "final_loss": fits[0]["final_loss"],
+        "cpu_s": statistics.median(f["cpu_s"] for f in fits),
+        "load_1min": [f["load_1min"] for f in fits],
+    }
 
 
 def judge(sk, nn, published, threads) -> dict:
@@ -215,11 +246,13 @@ def judge(sk, nn, published, threads) -> dict:
     """
     ratio = nn["fit_s"] / sk["fit_s"]
     loads = [x for x in (*sk["load_1min"], *nn["load_1min"]) if x is not None]
-    return {"time_ratio": ratio,
-            "acc_vs_sklearn": nn["acc"] >= sk["acc"],
-            "acc_vs_published": nn["acc"] >= published - ACC_MARGIN,
-            "time": ratio <= TIME_RATIO,
-            "contended": bool(loads) and max(loads) > threads + LOAD_SLACK}
+    return {
+        "time_ratio": ratio,
+        "acc_vs_sklearn": nn["acc"] >= sk["acc"],
+        "acc_vs_published": nn["acc"] >= published - ACC_MARGIN,
+        "time": ratio <= TIME_RATIO,
+        "contended": bool(loads) and max(loads) > threads + LOAD_SLACK,
+    }
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -236,8 +269,10 @@ def _iters(s) -> str:
 
 
 def table(results) -> str:
-    head = ("| row | sklearn acc | neuronet acc | published | sklearn fit s | neuronet fit s | time ratio "
-            "| n_iter sk / nn | s/iter sk / nn | acc >= sk | acc >= pub - 0.005 | time <= 0.5 |")
+    head = (
+        "| row | sklearn acc | neuronet acc | published | sklearn fit s | neuronet fit s | time ratio "
+        "| n_iter sk / nn | s/iter sk / nn | acc >= sk | acc >= pub - 0.005 | time <= 0.5 |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         sk, nn, j = r["sklearn"], r["neuronet"], r["judge"]
@@ -245,16 +280,19 @@ def table(results) -> str:
             f"| {r['row']} | {sk['acc']:.4f} | {nn['acc']:.4f} | {r['published']:.3f} | {_sec(sk['fit_s'])} "
             f"| {_sec(nn['fit_s'])} | {j['time_ratio']:.2f} | {_iters(sk)} / {_iters(nn)} "
             f"| {sk['s_per_iter']:.3f} / {nn['s_per_iter']:.3f} | {_mark(j['acc_vs_sklearn'])} "
-            f"| {_mark(j['acc_vs_published'])} | {_mark(j['time'])}{' †' if j.get('contended') else ''} |")
+            f"| {_mark(j['acc_vs_published'])} | {_mark(j['time'])}{' †' if j.get('contended') else ''} |"
+        )
     return "\n".join(lines)
 
 
 def tally(results) -> str:
     n = len(results)
     parts = []
-    for key, label in (("acc_vs_sklearn", "accuracy >= scikit-learn's"),
-                       ("acc_vs_published", "accuracy >= published - 0.005"),
-                       ("time", "fit time <= 0.5 x scikit-learn's")):
+    for key, label in (
+        ("acc_vs_sklearn", "accuracy >= scikit-learn's"),
+        ("acc_vs_published", "accuracy >= published - 0.005"),
+        ("time", "fit time <= 0.5 x scikit-learn's"),
+    ):
         parts.append(f"{label}: {sum(r['judge'][key] for r in results)}/{n}")
     return "; ".join(parts)
 
@@ -268,11 +306,14 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
     m = info
     out = [SECTION, ""]
     if len(results) < n_planned:
-        out += [f"**Incomplete run: {len(results)} of {n_planned} planned rows measured"
-                f"{'' if finished else ' so far (still running or stopped)'}.** "
-                "Rows not in the table were not measured.", ""]
+        out += [
+            f"**Incomplete run: {len(results)} of {n_planned} planned rows measured"
+            f"{'' if finished else ' so far (still running or stopped)'}.** "
+            "Rows not in the table were not measured.",
+            "",
+        ]
     out += [
-        "Test accuracy and fit time of `neuronet.MLPClassifier(dtype=\"float32\")` and "
+        'Test accuracy and fit time of `neuronet.MLPClassifier(dtype="float32")` and '
         "`sklearn.neural_network.MLPClassifier` on the same standardized float32 data, with the same "
         f"settings: estimator defaults (adam, lr 1e-3, batch 200, max_iter={args.max_iter}, tol 1e-4, "
         f"n_iter_no_change=10, alpha 1e-4), random_state={args.random_state}. "
@@ -283,11 +324,17 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
         "",
         f"Targets met: {tally(results)}.",
         "",
-        *([f"† the 1-minute load average exceeded {args.threads + LOAD_SLACK:g} after a fit of this row: other "
-           "processes shared the CPUs, so its fit times are inflated by an unknown, different amount for each "
-           "library and its time verdict is not reliable (accuracies and n_iter do not depend on load). "
-           f"Contended rows: {sum(r['judge'].get('contended', False) for r in results)}/{len(results)}.", ""]
-          if any(r["judge"].get("contended") for r in results) else []),
+        *(
+            [
+                f"† the 1-minute load average exceeded {args.threads + LOAD_SLACK:g} after a fit of this row: other "
+                "processes shared the CPUs, so its fit times are inflated by an unknown, different amount for each "
+                "library and its time verdict is not reliable (accuracies and n_iter do not depend on load). "
+                f"Contended rows: {sum(r['judge'].get('contended', False) for r in results)}/{len(results)}.",
+                "",
+            ]
+            if any(r["judge"].get("contended") for r in results)
+            else []
+        ),
         "`*` after n_iter: stopped by max_iter without converging (ConvergenceWarning). "
         f"Fit times are the median of {args.repeats} fit(s) per library and row"
         f"{' (one full fit each: full fits are long, so the default is --repeats 1)' if args.repeats == 1 else ''}; "
@@ -298,8 +345,7 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
         "Machine:",
         "",
         f"- CPU: {m['cpu']}; {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable)",
-        f"- BLAS threads (threadpoolctl): {m['blas_threads']}; "
-        f"OPENBLAS_CORETYPE={m['openblas_coretype'] or 'unset'}",
+        f"- BLAS threads (threadpoolctl): {m['blas_threads']}; OPENBLAS_CORETYPE={m['openblas_coretype'] or 'unset'}",
         *[f"- BLAS: {b}" for b in m["blas"]],
         f"- Python {m['python']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, neuronet {m['neuronet']}",
         f"- 1-minute load average after each fit: {load_range(results)} (above {m['blas_threads']} means other "
@@ -334,25 +380,39 @@ def write_readme(path: Path, text: str):
 
 # -- main -----------------------------------------------------------------------------------
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Rows: " + "; ".join(f"{i + 1} = {_norm_key(row_name(a, h))}"
-                                                            for i, (a, h, _) in enumerate(ROWS)) + ".")
-    p.add_argument("--rows", default="",
-                   help="subset of rows: names such as 'relu-100 tanh-100-10' or 'relu (100,);tanh (10,)', "
-                        "or numbers '1,3' (default: all 8; the numbers are listed below)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Rows: " + "; ".join(f"{i + 1} = {_norm_key(row_name(a, h))}" for i, (a, h, _) in enumerate(ROWS)) + ".",
+    )
+    p.add_argument(
+        "--rows",
+        default="",
+        help="subset of rows: names such as 'relu-100 tanh-100-10' or 'relu (100,);tanh (10,)', "
+        "or numbers '1,3' (default: all 8; the numbers are listed below)",
+    )
     p.add_argument("--max-iter", type=int, default=200, help="max_iter for both libraries (default 200)")
-    p.add_argument("--repeats", type=int, default=1,
-                   help="fits per library and row; the median time is reported (default 1: full fits are long)")
-    p.add_argument("--max-train", type=int, default=None,
-                   help="keep this many training samples (a seeded subset) for a quick smoke run")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="fits per library and row; the median time is reported (default 1: full fits are long)",
+    )
+    p.add_argument(
+        "--max-train",
+        type=int,
+        default=None,
+        help="keep this many training samples (a seeded subset) for a quick smoke run",
+    )
     p.add_argument("--threads", type=int, default=2, help="BLAS threads, set with threadpoolctl (default 2)")
     p.add_argument("--random-state", type=int, default=0, help="random_state for both libraries (default 0)")
     p.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
-    p.add_argument("--write-readme", action="store_true",
-                   help=f"write/replace the section '{SECTION[3:]}' of benchmarks/README.md (after every row)")
-    p.add_argument("--note", action="append", default=[],
-                   help="a note to print under the README table (repeatable)")
+    p.add_argument(
+        "--write-readme",
+        action="store_true",
+        help=f"write/replace the section '{SECTION[3:]}' of benchmarks/README.md (after every row)",
+    )
+    p.add_argument("--note", action="append", default=[], help="a note to print under the README table (repeatable)")
     p.add_argument("--readme", type=Path, default=HERE / "README.md", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for name in ("max_iter", "repeats", "threads"):
@@ -373,12 +433,14 @@ def main(argv=None):
 
     rows = select_rows(args.rows)
     command = "python benchmarks/bench_sklearn_fashion.py" + "".join(
-        f" {shlex.quote(a)}" for a in (sys.argv[1:] if argv is None else argv))
+        f" {shlex.quote(a)}" for a in (sys.argv[1:] if argv is None else argv)
+    )
     started = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     notes = list(args.note)
     if args.max_train is not None:
-        notes.append(f"smoke run on a {args.max_train}-sample training subset; not comparable with the "
-                     "published accuracies.")
+        notes.append(
+            f"smoke run on a {args.max_train}-sample training subset; not comparable with the published accuracies."
+        )
     if args.max_iter != 200:
         notes.append(f"max_iter={args.max_iter}, not the default 200.")
 
@@ -388,14 +450,18 @@ def main(argv=None):
         X_train, y_train, X_test, y_test, source = load_data(args.max_train, args.random_state)
         args.n_train, args.n_test = X_train.shape[0], X_test.shape[0]
         data = (X_train, y_train, X_test, y_test)
-        say(f"Fashion-MNIST from {source}: train {X_train.shape} test {X_test.shape} {X_train.dtype}, "
-            f"standardized ({time.perf_counter() - t0:.1f}s)")
-        say(f"CPU {info['cpu']}, BLAS threads {args.threads}; numpy {info['numpy']}, sklearn {info['sklearn']}, "
-            f"neuronet {info['neuronet']}")
+        say(
+            f"Fashion-MNIST from {source}: train {X_train.shape} test {X_test.shape} {X_train.dtype}, "
+            f"standardized ({time.perf_counter() - t0:.1f}s)"
+        )
+        say(
+            f"CPU {info['cpu']}, BLAS threads {args.threads}; numpy {info['numpy']}, sklearn {info['sklearn']}, "
+            f"neuronet {info['neuronet']}"
+        )
         say(f"{len(rows)} row(s) x 2 libraries x {args.repeats} repeat(s), max_iter={args.max_iter}")
 
         results = []
-        k = 0                                               # fits so far, for alternating the order
+        k = 0  # fits so far, for alternating the order
         for activation, hidden, published in rows:
             name = row_name(activation, hidden)
             fits = {"sklearn": [], "neuronet": []}
@@ -406,26 +472,46 @@ def main(argv=None):
                     say(f"[{name}] {lib:8s} repeat {rep + 1}/{args.repeats} fitting...")
                     f = fit_once(lib, activation, hidden, data, args.max_iter, args.random_state)
                     fits[lib].append(f)
-                    say(f"[{name}] {lib:8s} acc {f['acc']:.4f}  fit {_sec(f['fit_s'])}s  n_iter {f['n_iter']}"
+                    say(
+                        f"[{name}] {lib:8s} acc {f['acc']:.4f}  fit {_sec(f['fit_s'])}s  n_iter {f['n_iter']}"
                         f"{'' if f['converged'] else ' (max_iter reached)'}  {f['s_per_iter']:.3f} s/iter  "
-                        f"loss {f['final_loss']:.4f}  cpu {_sec(f['cpu_s'])}s  load {f['load_1min']:.2f}")
+                        f"loss {f['final_loss']:.4f}  cpu {_sec(f['cpu_s'])}s  load {f['load_1min']:.2f}"
+                    )
             sk, nn = summarize_fits(fits["sklearn"]), summarize_fits(fits["neuronet"])
-            r = {"row": name, "activation": activation, "hidden_layer_sizes": list(hidden),
-                 "published": published, "sklearn": sk, "neuronet": nn}
+            r = {
+                "row": name,
+                "activation": activation,
+                "hidden_layer_sizes": list(hidden),
+                "published": published,
+                "sklearn": sk,
+                "neuronet": nn,
+            }
             r["judge"] = judge(sk, nn, published, args.threads)
             results.append(r)
             j = r["judge"]
-            say(f"[{name}] acc sk {sk['acc']:.4f} nn {nn['acc']:.4f} pub {published:.3f} | time ratio "
+            say(
+                f"[{name}] acc sk {sk['acc']:.4f} nn {nn['acc']:.4f} pub {published:.3f} | time ratio "
                 f"{j['time_ratio']:.2f} | acc>=sk {_mark(j['acc_vs_sklearn'])}  acc>=pub-0.005 "
                 f"{_mark(j['acc_vs_published'])}  time<=0.5 {_mark(j['time'])}"
-                f"{'  (CPUs shared with other processes: time verdict unreliable)' if j['contended'] else ''}")
+                f"{'  (CPUs shared with other processes: time verdict unreliable)' if j['contended'] else ''}"
+            )
             done = len(results) == len(rows)
             finished = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z") if done else None
             if args.write_readme:
                 write_readme(args.readme, section(results, info, args, command, started, finished, len(rows), notes))
             if args.json is not None:
-                args.json.write_text(json.dumps({"machine": info, "command": command, "started": started,
-                                                 "finished": finished, "results": results}, indent=1))
+                args.json.write_text(
+                    json.dumps(
+                        {
+                            "machine": info,
+                            "command": command,
+                            "started": started,
+                            "finished": finished,
+                            "results": results,
+                        },
+                        indent=1,
+                    )
+                )
 
     say("")
     say(table(results))

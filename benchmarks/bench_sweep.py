@@ -34,8 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SECTION = "## Sweeps: Dask vs serial"
-README_INTRO = ("# neuronet benchmarks\n\n"
-                "Latest figures from the scripts in this folder; each section says how it was produced.\n")
+README_INTRO = (
+    "# neuronet benchmarks\n\nLatest figures from the scripts in this folder; each section says how it was produced.\n"
+)
 
 SPEC = """\
 experiment = "train"
@@ -61,6 +62,7 @@ def load1() -> float:
 
 def run_backend(backend, spec_path, workers):
     from neuronet.sweep import run_sweep
+
     out = Path(tempfile.mkdtemp(prefix=f"bench-sweep-{backend}-"))
     before = load1()
     t0 = time.perf_counter()
@@ -70,45 +72,62 @@ def run_backend(backend, spec_path, workers):
     assert outcome.complete and len(recs) == 16, f"{backend}: expected 16 finished trials, got {len(recs)}"
     starts = [_dt.datetime.fromisoformat(r["timing"]["started"]) for r in recs]
     ends = [_dt.datetime.fromisoformat(r["timing"]["finished"]) for r in recs]
-    return {"backend": backend, "wall": wall, "span": (max(ends) - min(starts)).total_seconds(),
-            "trial_seconds": sum(r["timing"]["seconds"] for r in recs), "load_before": before, "load_after": load1(),
-            "metrics": {r["id"]: r["metrics"] for r in recs}, "pids": len({r["pid"] for r in recs}),
-            "blas": sorted({r["blas_threads"] for r in recs})}
+    return {
+        "backend": backend,
+        "wall": wall,
+        "span": (max(ends) - min(starts)).total_seconds(),
+        "trial_seconds": sum(r["timing"]["seconds"] for r in recs),
+        "load_before": before,
+        "load_after": load1(),
+        "metrics": {r["id"]: r["metrics"] for r in recs},
+        "pids": len({r["pid"] for r in recs}),
+        "blas": sorted({r["blas_threads"] for r in recs}),
+    }
 
 
 def machine() -> list[str]:
+    import distributed
     import numpy
     from threadpoolctl import threadpool_info
 
-    import distributed
     import neuronet
+
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
-    blas = sorted({f"{i.get('internal_api')} {i.get('version')}" for i in threadpool_info()
-                   if i.get("user_api") == "blas"})
-    return [f"{os.cpu_count()} logical CPUs ({usable} usable), {platform.machine()}",
-            f"BLAS: {', '.join(blas) or 'not loaded'}",
-            f"Python {platform.python_version()}, numpy {numpy.__version__}, distributed {distributed.__version__}, "
-            f"neuronet {neuronet.__version__}"]
+    blas = sorted(
+        {f"{i.get('internal_api')} {i.get('version')}" for i in threadpool_info() if i.get("user_api") == "blas"}
+    )
+    return [
+        f"{os.cpu_count()} logical CPUs ({usable} usable), {platform.machine()}",
+        f"BLAS: {', '.join(blas) or 'not loaded'}",
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, distributed {distributed.__version__}, "
+        f"neuronet {neuronet.__version__}",
+    ]
 
 
 def section(rounds, args, command) -> str:
     by = {b: [r for r in rounds if r["backend"] == b] for b in args.backends}
-    lines = [SECTION, "",
-             f"16 trials of `neuronet.sweep` (`experiment = \"train\"` on digits, hidden 256-256, {args.epochs} "
-             "epochs, 4 learning rates x 4 seeds), every trial with 1 BLAS thread. `dask` = a LocalCluster of "
-             f"{args.workers} single-threaded worker processes started by the sweep; `serial` = one trial after "
-             "another in one process. Every round checked that all backends produced the same numbers "
-             "for every trial.", "",
-             "| round | backend | end-to-end s | trial span s | sum of trial s | load avg before / after |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        SECTION,
+        "",
+        f'16 trials of `neuronet.sweep` (`experiment = "train"` on digits, hidden 256-256, {args.epochs} '
+        "epochs, 4 learning rates x 4 seeds), every trial with 1 BLAS thread. `dask` = a LocalCluster of "
+        f"{args.workers} single-threaded worker processes started by the sweep; `serial` = one trial after "
+        "another in one process. Every round checked that all backends produced the same numbers "
+        "for every trial.",
+        "",
+        "| round | backend | end-to-end s | trial span s | sum of trial s | load avg before / after |",
+        "|---|---|---|---|---|---|",
+    ]
     for i in range(args.rounds):
         for b in args.backends:
             r = by[b][i]
-            lines.append(f"| {i + 1} | {b} | {r['wall']:.1f} | {r['span']:.1f} | {r['trial_seconds']:.1f} | "
-                         f"{r['load_before']:.2f} / {r['load_after']:.2f} |")
+            lines.append(
+                f"| {i + 1} | {b} | {r['wall']:.1f} | {r['span']:.1f} | {r['trial_seconds']:.1f} | "
+                f"{r['load_before']:.2f} / {r['load_after']:.2f} |"
+            )
     lines.append("")
     if "serial" in by:
         for b in args.backends:
@@ -116,30 +135,43 @@ def section(rounds, args, command) -> str:
                 continue
             e2e = [s["wall"] / r["wall"] for s, r in zip(by["serial"], by[b])]
             span = [s["span"] / r["span"] for s, r in zip(by["serial"], by[b])]
-            lines.append(f"Speedup of `{b}` over `serial` (serial time / {b} time), per round: end-to-end "
-                         f"{', '.join(f'{x:.2f}x' for x in e2e)} (median {statistics.median(e2e):.2f}x); "
-                         f"trial span {', '.join(f'{x:.2f}x' for x in span)} "
-                         f"(median {statistics.median(span):.2f}x).")
+            lines.append(
+                f"Speedup of `{b}` over `serial` (serial time / {b} time), per round: end-to-end "
+                f"{', '.join(f'{x:.2f}x' for x in e2e)} (median {statistics.median(e2e):.2f}x); "
+                f"trial span {', '.join(f'{x:.2f}x' for x in span)} "
+                f"(median {statistics.median(span):.2f}x)."
+            )
         lines.append("")
     loads = [r["load_before"] for r in rounds]
     if max(loads) > 1.0:
-        lines += [f"Caveat: the 1-minute load average before the runs was {min(loads):.2f} to {max(loads):.2f} "
-                  f"on {os.cpu_count()} logical CPUs (it includes the previous run's own load). Where other "
-                  "processes shared the CPUs, the parallel backend's workers did not have a free core each, so "
-                  "those rounds' speedups are lower than an idle machine gives; 'sum of trial s' well above the "
-                  "serial run's shows such rounds.", ""]
+        lines += [
+            f"Caveat: the 1-minute load average before the runs was {min(loads):.2f} to {max(loads):.2f} "
+            f"on {os.cpu_count()} logical CPUs (it includes the previous run's own load). Where other "
+            "processes shared the CPUs, the parallel backend's workers did not have a free core each, so "
+            "those rounds' speedups are lower than an idle machine gives; 'sum of trial s' well above the "
+            "serial run's shows such rounds.",
+            "",
+        ]
     for n in args.note:
         lines += [f"Note: {n}", ""]
     lines += ["Machine:", ""]
     lines += [f"- {m}" for m in machine()]
-    lines += [f"- Date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "", "Command:", "", "```",
-              command, "```", ""]
+    lines += [
+        f"- Date: {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Command:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def write_readme(path: Path, text: str):
     """Replace (or append) our section in ``path``, keeping every other section as it is."""
-    old = path.read_text() if path.exists() else README_INTRO          # re-read right before writing
+    old = path.read_text() if path.exists() else README_INTRO  # re-read right before writing
     pattern = re.compile(rf"^{re.escape(SECTION)}[ \t]*\n.*?(?=^## |\Z)", re.M | re.S)
     if pattern.search(old):
         new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old, count=1).rstrip("\n") + "\n"
@@ -162,7 +194,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     shown, skip = [], False
-    for a in (argv if argv is not None else sys.argv[1:]):        # the command, without the notes
+    for a in argv if argv is not None else sys.argv[1:]:  # the command, without the notes
         if skip or a == "--note" or a.startswith("--note="):
             skip = a == "--note"
             continue
@@ -173,15 +205,18 @@ def main(argv=None):
     spec_path.write_text(SPEC.format(epochs=args.epochs))
     rounds = []
     for i in range(args.rounds):
-        order = args.backends if i % 2 == 0 else args.backends[::-1]       # alternate who goes first
+        order = args.backends if i % 2 == 0 else args.backends[::-1]  # alternate who goes first
         for b in order:
             r = run_backend(b, spec_path, args.workers)
             rounds.append(r)
-            print(f"round {i + 1} {b:9s} end-to-end {r['wall']:6.1f} s  span {r['span']:6.1f} s  "
-                  f"sum of trials {r['trial_seconds']:6.1f} s  load {r['load_before']:.2f}/{r['load_after']:.2f}  "
-                  f"pids {r['pids']} blas {r['blas']}", flush=True)
+            print(
+                f"round {i + 1} {b:9s} end-to-end {r['wall']:6.1f} s  span {r['span']:6.1f} s  "
+                f"sum of trials {r['trial_seconds']:6.1f} s  load {r['load_before']:.2f}/{r['load_after']:.2f}  "
+                f"pids {r['pids']} blas {r['blas']}",
+                flush=True,
+            )
         ref = rounds[-len(order)]["metrics"]
-        for r in rounds[-len(order):]:
+        for r in rounds[-len(order) :]:
             assert r["metrics"] == ref, f"round {i + 1}: {r['backend']} gave other numbers than {order[0]}"
     text = section(rounds, args, command.strip())
     print()

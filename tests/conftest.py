@@ -19,6 +19,7 @@ def pytest_sessionstart(session):
     """Under CI, the optional parts must be installed: their tests may not quietly skip."""
     import importlib
     import os
+
     if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
         return
     missing = []
@@ -28,5 +29,7 @@ def pytest_sessionstart(session):
         except ImportError:
             missing.append(mod)
     if missing:
-        raise pytest.UsageError(f"CI must run every test, but {', '.join(missing)} is not installed "
-                                "(make test installs the test, onnx and cluster extras)")
+        raise pytest.UsageError(
+            f"CI must run every test, but {', '.join(missing)} is not installed "
+            "(make test installs the test, onnx and cluster extras)"
+        )

@@ -7,12 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from neuronet.bio.lif import (SPIKE_TIMINGS, LIFPopulation, SpikeInput, analytic_rate_hz, fit_logistic,
-                              threshold_current_na)
+from neuronet.bio.lif import (
+    SPIKE_TIMINGS,
+    LIFPopulation,
+    SpikeInput,
+    analytic_rate_hz,
+    fit_logistic,
+    threshold_current_na,
+)
 from neuronet.errors import ConfigError
 
 TAU_M_MS, R_MOHM, V_REST_MV, V_THRESH_MV, T_REF_MS = 10.0, 10.0, -70.0, -50.0, 1.0
-I_TH_NA = (V_THRESH_MV - V_REST_MV) / R_MOHM          # 2 nA
+I_TH_NA = (V_THRESH_MV - V_REST_MV) / R_MOHM  # 2 nA
 
 
 def _t_to_thresh_ms(i_na):
@@ -40,7 +46,7 @@ def test_analytic_rate_with_reset_below_rest():
 # -- (a) simulated rate = analytic rate ---------------------------------------------------------
 @pytest.mark.parametrize("spike_timing", ["exact", "linear"])
 def test_rate_matches_analytic_within_one_percent(spike_timing):
-    currents = np.geomspace(2.05, 500.0, 40)           # all above threshold (2 nA)
+    currents = np.geomspace(2.05, 500.0, 40)  # all above threshold (2 nA)
     pop = LIFPopulation(currents.size, dt_ms=0.1, spike_timing=spike_timing)
     rec = pop.run(1000.0, i_na=currents)
     expected = analytic_rate_hz(currents)
@@ -78,7 +84,7 @@ def test_rate_ceiling(spike_timing):
     rec = LIFPopulation(currents.size, spike_timing=spike_timing).run(500.0, i_na=currents)
     isi_rate = rec.isi_rates_hz()
     ceiling = 1000.0 / T_REF_MS
-    if spike_timing == "none":           # ISI = whole steps >= t_ref: can equal the ceiling, never exceed it
+    if spike_timing == "none":  # ISI = whole steps >= t_ref: can equal the ceiling, never exceed it
         assert isi_rate.max() <= ceiling + 1e-9
     else:
         assert isi_rate.max() < ceiling, f"rate {isi_rate.max()} reached 1/t_ref"
@@ -100,7 +106,7 @@ def test_no_spike_below_threshold_current():
 
 # -- (d) slow vs fast input spikes --------------------------------------------------------------
 def test_slow_input_spikes_never_fire_fast_ones_do():
-    n, w = 20, 2.0                                      # 20 jumps of 2 mV; the gap to threshold is 20 mV
+    n, w = 20, 2.0  # 20 jumps of 2 mV; the gap to threshold is 20 mV
     isis = [0.5, 0.8, 0.9, 2.0, 20.0]
     trains = [5.0 + isi * np.arange(n) for isi in isis]
     rec = LIFPopulation(len(isis)).run(300.0, spikes=SpikeInput.from_trains(trains, w))
@@ -116,13 +122,13 @@ def test_jump_to_threshold_fires_at_arrival_and_refractory_input_is_lost():
     rec = pop.run(30.0, spikes=SpikeInput([10.0, 10.5], [0, 0], 25.0), record_v=[0])
     np.testing.assert_allclose(rec.spike_time_ms, [10.0])
     after = rec.v_trace_mv[(rec.v_trace_t_ms > 10.0) & (rec.v_trace_t_ms <= 11.0), 0]
-    np.testing.assert_array_equal(after, V_REST_MV)    # held at v_reset = v_rest while refractory
+    np.testing.assert_array_equal(after, V_REST_MV)  # held at v_reset = v_rest while refractory
 
 
 def test_sub_threshold_jumps_decay_exponentially():
     rec = LIFPopulation(1).run(40.0, spikes=SpikeInput([10.0], [0], 5.0), record_v=[0])
     t, v = rec.v_trace_t_ms, rec.v_trace_mv[:, 0]
-    later = t > 10.0                                    # a trace sample at t holds v just before t's input
+    later = t > 10.0  # a trace sample at t holds v just before t's input
     np.testing.assert_allclose(v[later], V_REST_MV + 5.0 * np.exp(-(t[later] - 10.0) / TAU_M_MS), atol=1e-12)
 
 
@@ -142,14 +148,15 @@ def test_exponential_integration_is_exact_below_threshold(dt_ms):
     t = rec.v_trace_t_ms[:, None]
     v_inf = V_REST_MV + R_MOHM * currents
     closed_form = v_inf + (-60.0 - v_inf) * np.exp(-t / TAU_M_MS)
-    np.testing.assert_allclose(rec.v_trace_mv, closed_form, atol=1e-10,
-                               err_msg=f"v(t) differs from the closed form at dt = {dt_ms} ms")
+    np.testing.assert_allclose(
+        rec.v_trace_mv, closed_form, atol=1e-10, err_msg=f"v(t) differs from the closed form at dt = {dt_ms} ms"
+    )
 
 
 def test_time_varying_current_array_and_callable():
     n_steps = 5000
     step_current = np.zeros((n_steps, 1))
-    step_current[n_steps // 2:] = 5.0                   # off for 250 ms, then 5 nA
+    step_current[n_steps // 2 :] = 5.0  # off for 250 ms, then 5 nA
     rec = LIFPopulation(1).run(500.0, i_na=step_current)
     assert rec.spike_time_ms.min() > 250.0
     rec_fn = LIFPopulation(1).run(500.0, i_na=lambda t_ms: 5.0 if t_ms >= 250.0 - 1e-9 else 0.0)
@@ -175,12 +182,12 @@ def test_continuing_a_run_equals_one_long_run():
 
 def test_continuing_when_a_refractory_period_ends_at_the_boundary():
     # split the run exactly where neuron 0's first refractory period ends (grid mode: whole steps)
-    currents = np.array([40.0, 7.0])                       # 40 nA: 6 steps from reset to threshold
+    currents = np.array([40.0, 7.0])  # 40 nA: 6 steps from reset to threshold
     whole = LIFPopulation(2, spike_timing="none").run(100.0, i_na=currents)
-    first_step = int(round(whole.spike_trains()[0][0] / 0.1))
+    first_step = round(whole.spike_trains()[0][0] / 0.1)
     pop = LIFPopulation(2, spike_timing="none")
     a = pop.run((first_step + 10) * 0.1, i_na=currents)
-    np.testing.assert_array_equal(pop.v_mv[0], -70.0)      # still at v_reset at the boundary
+    np.testing.assert_array_equal(pop.v_mv[0], -70.0)  # still at v_reset at the boundary
     b = pop.run(100.0 - (first_step + 10) * 0.1, i_na=currents)
     np.testing.assert_allclose(np.concatenate([a.spike_time_ms, b.spike_time_ms]), whole.spike_time_ms, atol=1e-9)
 
@@ -193,7 +200,8 @@ def test_refractory_period_respected(spike_timing):
     # plus a bombardment of strong input spikes
     inp = SpikeInput(rng.uniform(0, 200, 4000), rng.integers(0, 4, 4000), 15.0)
     rec = LIFPopulation(4, t_ref_ms=2.0, spike_timing=spike_timing).run(
-        200.0, i_na=currents, spikes=inp, record_v=np.arange(4))
+        200.0, i_na=currents, spikes=inp, record_v=np.arange(4)
+    )
     for i, t in enumerate(rec.spike_trains()):
         assert t.size > 10
         assert np.diff(t).min() >= 2.0 - 1e-9, f"neuron {i}: two spikes {np.diff(t).min():.4f} ms apart"
@@ -213,10 +221,10 @@ def test_grid_mode_matches_a_scalar_reference_loop():
     decay = math.exp(-dt / TAU_M_MS)
     expected = []
     for i in currents:
-        v, last, times = V_REST_MV, -10**9, []
+        v, last, times = V_REST_MV, -(10**9), []
         v_inf = V_REST_MV + R_MOHM * i
         for k in range(3000):
-            if k - last >= n_ref:                      # not refractory: integrate, then check threshold
+            if k - last >= n_ref:  # not refractory: integrate, then check threshold
                 v = v_inf + (v - v_inf) * decay
                 if v >= V_THRESH_MV:
                     times.append(k * dt)
@@ -241,7 +249,7 @@ def test_seeded_reproducibility():
     assert poisson(7).size and not np.array_equal(poisson(7), poisson(8))
     cfg = Config.quick()
     rows_a, rec_a, trains_a = _slow_fast(cfg)
-    rows_b, rec_b, trains_b = _slow_fast(cfg)
+    rows_b, rec_b, _trains_b = _slow_fast(cfg)
     assert rows_a == rows_b
     np.testing.assert_array_equal(rec_a.spike_time_ms, rec_b.spike_time_ms)
     _, _, trains_c = _slow_fast(dataclasses.replace(cfg, seeds=(10, 11)))
@@ -255,7 +263,7 @@ def test_fit_logistic_recovers_a_logistic():
     fit = fit_logistic(i, y, log_x=True)
     assert fit.r2 > 1 - 1e-10
     np.testing.assert_allclose([fit.a, fit.b, fit.c, fit.d], [10, 900, 1.3, 0.4], rtol=1e-6)
-    assert fit.midpoint_na == pytest.approx(10 ** 1.3)
+    assert fit.midpoint_na == pytest.approx(10**1.3)
     np.testing.assert_allclose(fit(i), y, atol=1e-6)
 
 

@@ -6,11 +6,17 @@ import numpy as np
 import pytest
 
 from neuronet import mlp
-from neuronet.bio.hopfield import (GrandmotherStore, Hopfield, flip_bits, overlap, random_patterns, relax_async,
-                                   sign)
+from neuronet.bio.hopfield import GrandmotherStore, Hopfield, flip_bits, overlap, random_patterns, relax_async, sign
 from neuronet.bio.lesion import cut_synapses, silence_units
-from neuronet.bio.plasticity import (abs_cosine, anti_hebb_update, correlated_gaussian, first_principal_component,
-                                     hebb_update, oja_update, run_rule)
+from neuronet.bio.plasticity import (
+    abs_cosine,
+    anti_hebb_update,
+    correlated_gaussian,
+    first_principal_component,
+    hebb_update,
+    oja_update,
+    run_rule,
+)
 from neuronet.experiments import VERDICTS, get_experiment
 
 
@@ -76,14 +82,14 @@ def test_sign_of_zero_is_plus_one_and_decides_ties():
     assert net.recall_async(s, np.random.default_rng(0)).states.tolist() == [1, 1, 1]
     assert net.recall_sync(s).states.tolist() == [1, 1, 1]
     assert net.recall_async_batch(np.stack([s, s]), np.random.default_rng(0)).states.tolist() == [[1, 1, 1]] * 2
-    for seed in range(6):                           # window=1: the tie is also found beyond the look-ahead
+    for seed in range(6):  # window=1: the tie is also found beyond the look-ahead
         final, sweeps = relax_async(net.J[None], [0], s[None], np.random.default_rng(seed), window=1)
         assert final.tolist() == [[1, 1, 1]] and sweeps.tolist() == [1], "one sweep flips the tied neuron"
 
 
 def test_stored_patterns_are_fixed_points_far_below_capacity():
     rng = np.random.default_rng(0)
-    xi = random_patterns(10, 500, rng)             # P/N = 0.02 ≪ 0.138
+    xi = random_patterns(10, 500, rng)  # P/N = 0.02 ≪ 0.138
     net = Hopfield(xi)
     assert np.allclose(net.W, net.W.T) and np.all(np.diag(net.W) == 0)
     assert np.allclose(net.W, xi.T @ xi / 500 - np.eye(500) * 10 / 500)
@@ -92,7 +98,7 @@ def test_stored_patterns_are_fixed_points_far_below_capacity():
     assert np.array_equal(rec.states, xi) and (rec.sweeps == 0).all()
 
 
-@pytest.mark.parametrize("n_patterns", [20, 40])    # below and above capacity for N = 200
+@pytest.mark.parametrize("n_patterns", [20, 40])  # below and above capacity for N = 200
 def test_asynchronous_updates_never_increase_the_energy(n_patterns):
     rng = np.random.default_rng(n_patterns)
     N = 200
@@ -106,7 +112,7 @@ def test_asynchronous_updates_never_increase_the_energy(n_patterns):
     for _ in range(50):
         changed = False
         for i in rng.permutation(N):
-            new = 1.0 if net.J[i] @ s >= 0 else -1.0       # the exact integer field: sign(0) = +1
+            new = 1.0 if net.J[i] @ s >= 0 else -1.0  # the exact integer field: sign(0) = +1
             changed |= new != s[i]
             s[i] = new
             E_new = -0.5 * s @ W @ s
@@ -124,14 +130,14 @@ def test_asynchronous_updates_never_increase_the_energy(n_patterns):
 
 def test_batch_recall_equals_the_one_neuron_at_a_time_reference():
     rng = np.random.default_rng(5)
-    xi = random_patterns(30, 200, rng)              # P/N = 0.15: long, wandering recalls
+    xi = random_patterns(30, 200, rng)  # P/N = 0.15: long, wandering recalls
     net = Hopfield(xi)
     for k in range(5):
         cue = flip_bits(xi[k], 0.25, rng)
         ref = net.recall_async(cue, np.random.default_rng(100 + k))
         fast = net.recall_async_batch(cue, np.random.default_rng(100 + k))
         assert np.array_equal(ref.states, fast.states) and ref.sweeps == fast.sweeps
-        for window in (1, 4):                       # the look-ahead changes the speed, never the result
+        for window in (1, 4):  # the look-ahead changes the speed, never the result
             final, sweeps = relax_async(net.J[None], [0], cue[None], np.random.default_rng(100 + k), window=window)
             assert np.array_equal(final[0], ref.states) and sweeps[0] == ref.sweeps
     cues = flip_bits(xi[:8], 0.3, rng)
@@ -147,7 +153,7 @@ def test_batch_recall_equals_the_one_neuron_at_a_time_reference():
 @pytest.mark.parametrize("flip", [0.1, 0.2, 0.3])
 def test_recall_from_flipped_cues_below_capacity(flip):
     rng = np.random.default_rng(7)
-    xi = random_patterns(25, 500, rng)              # P/N = 0.05
+    xi = random_patterns(25, 500, rng)  # P/N = 0.05
     net = Hopfield(xi)
     cues = flip_bits(xi, flip, rng)
     assert np.allclose(overlap(xi, cues), 1 - 2 * flip)
@@ -238,7 +244,7 @@ def test_dale_experiment_networks_never_flip_signs():
         assert np.mean(s > 0) == pytest.approx(cfg.excitatory_fraction, abs=0.02)
     assert sign_violations(net, signs) == 0
     assert hist["val_accuracy"][-1] > 0.8, "the constrained network still learns"
-    free, _, free_signs = train_network(cfg, data, "free", 0.1, seed=0)
+    _free, _, free_signs = train_network(cfg, data, "free", 0.1, seed=0)
     assert all(s is None for s in free_signs)
 
 

@@ -22,8 +22,9 @@ def invoke(*args):
 
 def run_cli(*args, timeout=120, cwd=None):
     """A real subprocess, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "neuronet", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "neuronet", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
 
 
 def one_error_line(stderr, *needles):
@@ -39,14 +40,15 @@ def one_error_line(stderr, *needles):
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("trained")
     model = d / "m.safetensors"
-    r = invoke("train", "--data", "digits", "--hidden", "32", "--epochs", "4", "--lr", "0.2", "--standardize",
-               "--out", model)
+    r = invoke(
+        "train", "--data", "digits", "--hidden", "32", "--epochs", "4", "--lr", "0.2", "--standardize", "--out", model
+    )
     assert r.exit_code == 0, r.output
     return model, r
 
 
 def test_train_prints_config_and_one_line_per_epoch(trained):
-    model, r = trained
+    _model, r = trained
     out = r.stdout.splitlines()
     cfg = json.loads(out[0].removeprefix("config: "))
     assert cfg["hidden"] == [32] and cfg["epochs"] == 4 and cfg["standardize"] is True
@@ -59,7 +61,7 @@ def test_train_prints_config_and_one_line_per_epoch(trained):
 
 def test_model_file_stores_resolved_config_and_evaluate_reproduces_accuracy(trained):
     model, r = trained
-    net, meta = load_model(model)
+    _net, meta = load_model(model)
     assert meta["config"]["hidden"] == [32] and meta["preprocessing"] is not None
     assert meta["classes"] == list(range(10))
     train_acc = float(r.stdout.splitlines()[-2].split("test accuracy")[1])
@@ -71,6 +73,7 @@ def test_model_file_stores_resolved_config_and_evaluate_reproduces_accuracy(trai
 
 def test_predict_writes_labels_that_match_the_model(trained, tmp_path):
     from sklearn.datasets import load_digits
+
     model, _ = trained
     d = load_digits()
     X = d.data[:50] / 16.0
@@ -147,15 +150,16 @@ def test_bad_csv_gives_exit_2_and_one_line_naming_the_file(tmp_path, name, conte
 
 def test_corrupt_idx_gives_exit_2(tmp_path):
     from neuronet.data.idx import write_idx
+
     rng = np.random.default_rng(0)
     write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 255, (20, 4, 4), dtype=np.uint8))
-    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 3, 19, dtype=np.uint8))   # count mismatch
+    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 3, 19, dtype=np.uint8))  # count mismatch
     write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.integers(0, 255, (5, 4, 4), dtype=np.uint8))
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", rng.integers(0, 3, 5, dtype=np.uint8))
     r = invoke("train", "--data", f"idx:{tmp_path}", "--epochs", "1")
     assert r.exit_code == 2
     one_error_line(r.stderr, "train-labels-idx1-ubyte")
-    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x07\x03garbage")                # bad magic
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x07\x03garbage")  # bad magic
     write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 3, 20, dtype=np.uint8))
     r = invoke("train", "--data", f"idx:{tmp_path}", "--epochs", "1")
     assert r.exit_code == 2
@@ -191,17 +195,20 @@ def test_feature_count_mismatch_and_bad_labels_against_a_model(trained, tmp_path
     one_error_line(r.stderr, "12 classes", "10 outputs")
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--activation", "swish"], "--activation: unknown unit 'swish'; valid units: identity"),
-    (["--optimizer", "rmsprop"], "--optimizer: unknown optimizer 'rmsprop'; valid: sgd, momentum"),
-    (["--init", "zeros"], "--init: unknown init 'zeros'"),
-    (["--loss", "hinge"], "--loss: unknown loss 'hinge'"),
-    (["--targets", "0.9,0.1"], "--targets: low must be below high"),
-    (["--dropout", "1.5"], "--dropout: must be < 1"),
-    (["--hidden", "10,x"], "--hidden: expected comma-separated integers"),
-    (["--resume"], "--resume: needs --checkpoint-dir"),
-    (["--output", "sigmoid", "--loss", "cross-entropy"], "needs a softmax output unit"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--activation", "swish"], "--activation: unknown unit 'swish'; valid units: identity"),
+        (["--optimizer", "rmsprop"], "--optimizer: unknown optimizer 'rmsprop'; valid: sgd, momentum"),
+        (["--init", "zeros"], "--init: unknown init 'zeros'"),
+        (["--loss", "hinge"], "--loss: unknown loss 'hinge'"),
+        (["--targets", "0.9,0.1"], "--targets: low must be below high"),
+        (["--dropout", "1.5"], "--dropout: must be < 1"),
+        (["--hidden", "10,x"], "--hidden: expected comma-separated integers"),
+        (["--resume"], "--resume: needs --checkpoint-dir"),
+        (["--output", "sigmoid", "--loss", "cross-entropy"], "needs a softmax output unit"),
+    ],
+)
 def test_unknown_option_values_list_the_valid_ones(args, needle):
     r = invoke("train", "--data", "xor", "--epochs", "1", *args)
     assert r.exit_code == 2, r.output
@@ -231,8 +238,25 @@ def test_bad_model_files_give_exit_2(trained, tmp_path, kind):
 
 def test_divergence_exits_3_and_keeps_last_good_weights(tmp_path):
     model = tmp_path / "m.safetensors"
-    r = invoke("train", "--data", "digits", "--hidden", "32", "--activation", "relu", "--output", "identity",
-               "--init", "normal:3", "--lr", "5", "--epochs", "5", "--out", model)
+    r = invoke(
+        "train",
+        "--data",
+        "digits",
+        "--hidden",
+        "32",
+        "--activation",
+        "relu",
+        "--output",
+        "identity",
+        "--init",
+        "normal:3",
+        "--lr",
+        "5",
+        "--epochs",
+        "5",
+        "--out",
+        model,
+    )
     assert r.exit_code == 3, r.output
     line = one_error_line(r.stderr, "diverged", "lower learning rate")
     assert str(model) in line
@@ -252,8 +276,16 @@ def test_real_subprocess_usage_error_is_one_line():
 
 
 def test_every_command_has_help_with_an_example():
-    for cmd in (["train"], ["evaluate"], ["predict"], ["inspect"], ["export-onnx"], ["lecture"],
-                ["experiment", "list"], ["experiment", "run"]):
+    for cmd in (
+        ["train"],
+        ["evaluate"],
+        ["predict"],
+        ["inspect"],
+        ["export-onnx"],
+        ["lecture"],
+        ["experiment", "list"],
+        ["experiment", "run"],
+    ):
         r = invoke(*cmd, "--help")
         assert r.exit_code == 0 and "Example" in r.stdout, cmd
 
@@ -264,8 +296,25 @@ def test_trains_on_real_fashion_mnist(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("CI must have Debian's dataset-fashion-mnist installed (.ci/run installs it)")
         pytest.skip("Fashion-MNIST is not installed here: apt-get install dataset-fashion-mnist")
-    r = invoke("train", "--data", "fashion-mnist", "--max-train", "3000", "--max-test", "1000", "--hidden", "64",
-               "--activation", "relu", "--epochs", "5", "--lr", "0.05", "--out", tmp_path / "f.safetensors")
+    r = invoke(
+        "train",
+        "--data",
+        "fashion-mnist",
+        "--max-train",
+        "3000",
+        "--max-test",
+        "1000",
+        "--hidden",
+        "64",
+        "--activation",
+        "relu",
+        "--epochs",
+        "5",
+        "--lr",
+        "0.05",
+        "--out",
+        tmp_path / "f.safetensors",
+    )
     assert r.exit_code == 0, r.output
     acc = float(r.stdout.splitlines()[-2].split("test accuracy")[1])
     assert acc > 0.75, r.stdout

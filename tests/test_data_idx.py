@@ -72,7 +72,10 @@ def _valid_bytes(tmp_path):
 
 CORRUPTIONS = {
     "bad magic (zero bytes)": (lambda b: b"\x12\x34" + b[2:], "bad magic number 0x12340803"),
-    "bad magic (type code)": (lambda b: b[:2] + b"\x0a" + b[3:], r"bad magic number 0x00000A03 \(unknown type code 0x0A"),
+    "bad magic (type code)": (
+        lambda b: b[:2] + b"\x0a" + b[3:],
+        r"bad magic number 0x00000A03 \(unknown type code 0x0A",
+    ),
     "zero dimensions": (lambda b: b[:3] + b"\x00" + b[4:], "0 dimensions; expected 1 to 4"),
     "five dimensions": (lambda b: b[:3] + b"\x05" + b[4:], "5 dimensions; expected 1 to 4"),
     "short header": (lambda b: b[:3], r"truncated header \(3 bytes"),
@@ -105,7 +108,11 @@ def test_corrupt_file_is_a_data_error_naming_file_and_problem(tmp_path, case, co
 
 @pytest.mark.parametrize(
     "damage",
-    [lambda z: z[: len(z) // 2], lambda z: z[:-4] + bytes(b ^ 0xFF for b in z[-4:]), lambda z: z[:12] + b"\xff" * 20 + z[32:]],
+    [
+        lambda z: z[: len(z) // 2],
+        lambda z: z[:-4] + bytes(b ^ 0xFF for b in z[-4:]),
+        lambda z: z[:12] + b"\xff" * 20 + z[32:],
+    ],
     ids=["cut-in-half", "bad-size-trailer", "garbled-deflate"],
 )
 def test_corrupt_gzip_stream_is_a_data_error(tmp_path, damage):

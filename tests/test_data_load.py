@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import neuronet.data as data
+from neuronet import data
 from neuronet.data import Dataset, load, read_idx, write_idx
 from neuronet.errors import DataError
 
@@ -58,7 +58,9 @@ def test_unknown_spec_lists_valid_names():
 
 
 def test_a_bare_folder_gets_an_idx_hint(tmp_path):
-    with pytest.raises(DataError, match=rf"unknown dataset; valid: .*; for a folder of IDX files write idx:{tmp_path}$"):
+    with pytest.raises(
+        DataError, match=rf"unknown dataset; valid: .*; for a folder of IDX files write idx:{tmp_path}$"
+    ):
         load(str(tmp_path))
 
 
@@ -195,7 +197,9 @@ def test_named_set_not_found_says_where_it_looked_and_how_to_get_it(tmp_path, mo
 
 def test_mnist_not_found_without_neuronet_data(monkeypatch):
     monkeypatch.delenv("NEURONET_DATA", raising=False)
-    with pytest.raises(DataError, match=r"^--data 'mnist': IDX files not found; looked in \$NEURONET_DATA \(not set\); put"):
+    with pytest.raises(
+        DataError, match=r"^--data 'mnist': IDX files not found; looked in \$NEURONET_DATA \(not set\); put"
+    ):
         load("mnist")
 
 
@@ -254,6 +258,7 @@ def test_digits_read_from_the_data_file_equal_scikit_learns_loader():
     from sklearn.datasets import load_digits
 
     from neuronet.data import _digits_arrays
+
     X, y = _digits_arrays()
     X_ref, y_ref = load_digits(return_X_y=True)
     np.testing.assert_array_equal(X, X_ref)

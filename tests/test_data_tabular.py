@@ -60,7 +60,9 @@ def test_csv_label_column(tmp_path, column):
 
 def test_csv_label_column_out_of_range(tmp_path):
     path = _csv(tmp_path, "1,2,0\n3,4,1\n")
-    with pytest.raises(DataError, match=rf"^label_column: 3 is out of range for the 3 columns of {path} \(valid: -3..2\)$"):
+    with pytest.raises(
+        DataError, match=rf"^label_column: 3 is out of range for the 3 columns of {path} \(valid: -3..2\)$"
+    ):
         load(str(path), label_column=3)
 
 
@@ -110,8 +112,21 @@ def test_csv_split_is_stratified_and_seeded(tmp_path):
         ("", "empty file (no rows)"),
         ("\n\n \n", "empty file (no rows)"),
     ],
-    ids=["ragged-short", "ragged-long", "non-numeric", "missing", "nan", "inf", "overflow",
-         "no-label", "single-class", "one-column", "header-only", "empty", "blank"],
+    ids=[
+        "ragged-short",
+        "ragged-long",
+        "non-numeric",
+        "missing",
+        "nan",
+        "inf",
+        "overflow",
+        "no-label",
+        "single-class",
+        "one-column",
+        "header-only",
+        "empty",
+        "blank",
+    ],
 )
 def test_csv_errors_name_file_line_and_problem(tmp_path, text, problem):
     path = _csv(tmp_path, text)
@@ -176,7 +191,9 @@ def test_npz_missing_key(tmp_path):
 def test_npz_object_array_is_never_unpickled(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, X=np.zeros((2, 2)), y=np.array([{"a": 1}, None], dtype=object))
-    with pytest.raises(DataError, match=rf"^{path}: array 'y' holds Python objects \(dtype=object\); refusing to unpickle"):
+    with pytest.raises(
+        DataError, match=rf"^{path}: array 'y' holds Python objects \(dtype=object\); refusing to unpickle"
+    ):
         load(str(path))
 
 
@@ -184,11 +201,16 @@ def test_npz_object_array_is_never_unpickled(tmp_path):
     "arrays, problem",
     [
         ({"X": np.zeros(3), "y": np.zeros(3)}, r"\[X\]: expected a 2-D array"),
-        ({"X": np.array([[0.0, np.inf]] * 2), "y": np.array([0, 1])}, r"\[X\]: contains NaN or infinity \(first at row 0, column 1\)"),
+        (
+            {"X": np.array([[0.0, np.inf]] * 2), "y": np.array([0, 1])},
+            r"\[X\]: contains NaN or infinity \(first at row 0, column 1\)",
+        ),
         ({"X": np.zeros((3, 2)), "y": np.array([0, 1])}, r"\[y\]: has 2 labels, but X has 3 samples"),
         ({"X": np.zeros((2, 2)), "y": np.array([0, 1]), "X_test": np.zeros((1, 2))}, ": has X_test but no y_test"),
-        ({"X": np.zeros((2, 2)), "y": np.array([0, 1]), "X_test": np.zeros((1, 3)), "y_test": np.array([0])},
-         r"\[X_test\]: has 3 features, but X has 2"),
+        (
+            {"X": np.zeros((2, 2)), "y": np.array([0, 1]), "X_test": np.zeros((1, 3)), "y_test": np.array([0])},
+            r"\[X_test\]: has 3 features, but X has 2",
+        ),
     ],
     ids=["X-1d", "X-inf", "y-length", "half-test", "test-width"],
 )

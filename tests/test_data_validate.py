@@ -211,7 +211,7 @@ def test_standardize_refuses_mismatched_features():
 def test_split_sizes_are_exact_and_proportional(counts, fraction):
     y = np.repeat(np.arange(len(counts)), counts)
     n, k = len(y), len(counts)
-    train, held = split_indices(y, fraction, np.random.default_rng(0))
+    _train, held = split_indices(y, fraction, np.random.default_rng(0))
     target = min(max(int(np.floor(n * fraction + 0.5)), 1), n - 1)
     per_class = np.bincount(y[held], minlength=k)
     assert np.all(per_class >= 1) and np.all(per_class <= np.array(counts) - 1), "each class on both sides"

@@ -33,7 +33,7 @@ def exploding():
 
 def _check_result(result):
     d = result.to_dict()
-    json.dumps(d, allow_nan=False)                      # strict JSON: no NaN or infinity slips through
+    json.dumps(d, allow_nan=False)  # strict JSON: no NaN or infinity slips through
     assert result.verdict in VERDICTS, result.verdict
     assert result.claim and result.measurement and result.reason.startswith("Rule:"), result.reason[:40]
     assert result.metrics and result.tables and result.plots
@@ -66,11 +66,11 @@ def test_normal_init_saturates_more_and_has_smaller_derivative_than_fan_in(satur
     for layer in (1, 2):
         bad = m[f"saturated fraction, hidden {layer}, normal:1, init"]
         good = m[f"saturated fraction, hidden {layer}, fan-in, init"]
-        assert bad["min"] > good["max"] + 0.2, (layer, bad, good)   # N(0,1): ~0.4-0.6, fan-in: ~0
+        assert bad["min"] > good["max"] + 0.2, (layer, bad, good)  # N(0,1): ~0.4-0.6, fan-in: ~0
         bad_d = m[f"mean S', hidden {layer}, normal:1, init"]
         good_d = m[f"mean S', hidden {layer}, fan-in, init"]
         assert bad_d["max"] < good_d["min"], (layer, bad_d, good_d)
-        assert good_d["min"] > 0.2, good_d                          # fan-in units sit near S' = 1/4
+        assert good_d["min"] > 0.2, good_d  # fan-in units sit near S' = 1/4
 
 
 def test_saturated_units_stay_stuck_and_move_less(saturation):
@@ -84,10 +84,10 @@ def test_saturated_units_stay_stuck_and_move_less(saturation):
 
 def test_glorot_top_hidden_layer_is_driven_toward_zero(saturation):
     m = saturation.metrics
-    n = 5                                               # quick config: 5 epochs
+    n = 5  # quick config: 5 epochs
     top = m[f"Glorot: mean activation of hidden 4 after {n} epochs"]["mean"]
     lower = [m[f"Glorot: mean activation of hidden {k} after {n} epochs"]["mean"] for k in (1, 2, 3)]
-    assert top < 0.4 and top < min(lower), (top, lower)   # starts at ~0.5 like the others
+    assert top < 0.4 and top < min(lower), (top, lower)  # starts at ~0.5 like the others
     assert all(0.45 < v < 0.6 for v in lower), lower
 
 
@@ -112,7 +112,7 @@ def test_sigmoid_gradient_ratio_falls_with_depth_and_relu_does_not(vanishing):
         assert d4["mean"] < d2["mean"] < d1["mean"], (when, d1, d2, d4)
         r1 = m[f"log10 ratio, relu, fan-in, depth 1, {when}"]["mean"]
         r4 = m[f"log10 ratio, relu, fan-in, depth 4, {when}"]["mean"]
-        assert abs(r4 - r1) < 1.0, (when, r1, r4)         # ReLU with fan-in: within a decade
+        assert abs(r4 - r1) < 1.0, (when, r1, r4)  # ReLU with fan-in: within a decade
 
 
 # -- exploding gradients -----------------------------------------------------------------------------------
@@ -128,9 +128,9 @@ def test_large_init_activations_and_gradients_grow_with_depth_he_does_not(explod
         assert m[f"delta RMS first/top hidden layer, {init}"]["min"] >= 10, init
         assert m[f"||dL/dW|| first layer, {init}"]["min"] > 10 * m["||dL/dW|| first layer, he"]["max"], init
     he = m["activation RMS top/first hidden layer, he"]
-    assert 1 / 3 <= he["min"] and he["max"] <= 3, he
+    assert he["min"] >= 1 / 3 and he["max"] <= 3, he
     he_d = m["delta RMS first/top hidden layer, he"]
-    assert 1 / 3 <= he_d["min"] and he_d["max"] <= 3, he_d
+    assert he_d["min"] >= 1 / 3 and he_d["max"] <= 3, he_d
 
 
 def test_unclipped_large_init_diverges_clipping_prevents_it(exploding):
@@ -138,7 +138,7 @@ def test_unclipped_large_init_diverges_clipping_prevents_it(exploding):
     assert m["diverged fraction, normal:1, unclipped"] == 1.0
     assert m["diverged fraction, normal:1, clipped"] == 0.0
     assert m["diverged fraction, he, unclipped"] == 0.0
-    assert m["final training loss, he, unclipped"]["mean"] < 2.3     # below chance level ln 10 ≈ 2.30
+    assert m["final training loss, he, unclipped"]["mean"] < 2.3  # below chance level ln 10 ≈ 2.30
 
 
 def test_scaled_he_init_parsing():

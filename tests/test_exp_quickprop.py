@@ -8,8 +8,16 @@ import pytest
 
 from neuronet.errors import ConfigError
 from neuronet.experiments import VERDICTS, Result, get_experiment
-from neuronet.experiments.quickprop_encoder import (CAP, LEARNED, Config, build, learned, run_trial, select_lr,
-                                                    worst_error)
+from neuronet.experiments.quickprop_encoder import (
+    CAP,
+    LEARNED,
+    Config,
+    build,
+    learned,
+    run_trial,
+    select_lr,
+    worst_error,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +34,17 @@ def _row(result, method):
 # -- the "learned" criterion, on hand-made outputs -----------------------------------------------
 def test_learned_needs_every_output_of_every_pattern_strictly_within_tolerance():
     Y = np.eye(3)
-    out = np.array([[0.61, 0.39, 0.0],
-                    [0.2, 0.9, 0.1],
-                    [0.0, 0.3, 0.65]])          # worst error 0.39 (row 0 and 2): learned
+    out = np.array([[0.61, 0.39, 0.0], [0.2, 0.9, 0.1], [0.0, 0.3, 0.65]])  # worst error 0.39 (row 0 and 2): learned
     assert learned(out, Y), "every |z - y| < 0.4 must count as learned"
     assert worst_error(out, Y) == pytest.approx(0.39)
     one_bad = out.copy()
-    one_bad[1, 2] = 0.41                         # a single 0-target output above 0.4
+    one_bad[1, 2] = 0.41  # a single 0-target output above 0.4
     assert not learned(one_bad, Y), "one output 0.41 away from its 0 target must block 'learned'"
     one_bad = out.copy()
-    one_bad[2, 2] = 0.55                         # a single 1-target output below 0.6
+    one_bad[2, 2] = 0.55  # a single 1-target output below 0.6
     assert not learned(one_bad, Y), "a 1-target output at 0.55 (error 0.45) must block 'learned'"
-    edge = np.full((3, 3), 0.25) + 0.5 * Y       # 1-targets at 0.75, 0-targets at 0.25
-    edge[0, 1] = 0.4                             # exactly 0.4 away: not yet learned (strict)
+    edge = np.full((3, 3), 0.25) + 0.5 * Y  # 1-targets at 0.75, 0-targets at 0.25
+    edge[0, 1] = 0.4  # exactly 0.4 away: not yet learned (strict)
     assert not learned(edge, Y), "an error of exactly 0.4 is not within tolerance (Fahlman: < 0.4)"
     assert learned(edge, Y, tolerance=0.41)
     nan = out.copy()
@@ -113,7 +119,7 @@ def test_result_is_json_serialisable_with_a_valid_verdict(quick):
     assert all(r["verdict"] in VERDICTS for r in quick.tables[1]["rows"])
     d = json.loads(json.dumps(quick.to_dict()))
     back = Result.from_dict(d)
-    assert back.verdict == quick.verdict and len(back.plots) == 2     # bar summary + one distribution
+    assert back.verdict == quick.verdict and len(back.plots) == 2  # bar summary + one distribution
     assert back.plots[0].kind == "bar" and back.plots[0].logy and back.plots[1].logy
     assert d["config"]["max_epochs"] == 5000 and d["seeds"] == list(range(10))
     rows = quick.tables[0]["rows"]

@@ -12,7 +12,7 @@ from neuronet.experiments.remedies import Config, _pick, _variants
 
 @pytest.fixture(scope="module")
 def result():
-    return EXPERIMENTS["remedies"].run(Config.quick())     # seeds (0, 1, 2), fixed
+    return EXPERIMENTS["remedies"].run(Config.quick())  # seeds (0, 1, 2), fixed
 
 
 def _rows(result):
@@ -36,8 +36,9 @@ def test_every_chosen_rate_is_reported_and_inside_the_grid_or_flagged(result):
         assert isinstance(lr, float) and math.isfinite(lr) and lr > 0, f"{label}: chosen lr {lr!r}"
         assert result.metrics[label]["chosen lr"] == lr, f"{label}: metrics and table disagree on the rate"
         inside = r["lr lowest tried"] < lr < r["lr highest tried"]
-        assert inside or r["edge"] in ("low", "high"), \
+        assert inside or r["edge"] in ("low", "high"), (
             f"{label}: rate {lr} at the edge of {r['lr tried']} but not flagged (edge={r['edge']!r})"
+        )
 
 
 def test_baseline_has_more_stuck_hidden_units_than_fan_in(result):
@@ -53,8 +54,9 @@ def test_robust_remedies_beat_the_baseline_test_accuracy(result):
         assert m[label]["test accuracy"] > base, f"{label}: {m[label]['test accuracy']} not above baseline {base}"
     # ⑤ alone (ReLU with N(0,1) weights into sigmoid/squared-error outputs) does NOT beat the baseline on
     # digits: the outputs saturate.  What is robust is that softmax + cross-entropy rescues it.
-    assert m["⑤+④"]["test accuracy"] > m["⑤ ReLU"]["test accuracy"] + 0.2, \
+    assert m["⑤+④"]["test accuracy"] > m["⑤ ReLU"]["test accuracy"] + 0.2, (
         f"softmax+CE should rescue the ReLU net: {m['⑤+④']} vs {m['⑤ ReLU']}"
+    )
 
 
 def test_verdicts_per_statement_and_overall(result):
@@ -72,8 +74,9 @@ def test_result_is_json_serialisable_and_round_trips(result):
     assert back.verdict == result.verdict and len(back.plots) == len(result.plots) == 6
     assert d["config"]["seeds"] == [0, 1, 2] and d["seeds"] == [0, 1, 2]
     lr_plots = [p for p in d["plots"] if p["logx"]]
-    assert len(lr_plots) == 2 and all(p["series"][-1]["label"] == "chosen rate" for p in lr_plots), \
+    assert len(lr_plots) == 2 and all(p["series"][-1]["label"] == "chosen rate" for p in lr_plots), (
         "both learning-rate plots should mark the chosen rates"
+    )
     plotted = {s["label"].split(" (chosen")[0] for p in lr_plots for s in p["series"][:-1]}
     assert plotted == set(_rows(result)), f"every configuration needs its LR curve, got {sorted(plotted)}"
 
@@ -98,6 +101,8 @@ def test_select_widens_the_grid_once_then_flags_the_edge():
     assert rates == pytest.approx([0.001, 0.01, 0.1]) or rates == pytest.approx([0.01, 0.1, 1.0]), rates
     lo, hi = min(scores), max(scores)
     if edge:
-        assert lr == (lo if edge == "low" else hi), f"flag {edge!r} but rate {lr} is not at that end of {sorted(scores)}"
+        assert lr == (lo if edge == "low" else hi), (
+            f"flag {edge!r} but rate {lr} is not at that end of {sorted(scores)}"
+        )
     else:
         assert lo < lr < hi, f"unflagged rate {lr} must be strictly inside {sorted(scores)}"

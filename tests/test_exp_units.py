@@ -7,8 +7,7 @@ import pytest
 
 from neuronet.data import load
 from neuronet.diagnostics import layer_diagnostics
-from neuronet.experiments import VERDICTS, Result, get_experiment
-from neuronet.experiments import stuck_units, xor_relu
+from neuronet.experiments import VERDICTS, Result, get_experiment, stuck_units, xor_relu
 from neuronet.experiments.common import load_data
 from neuronet.network import mlp
 from neuronet.train import Trainer
@@ -18,7 +17,7 @@ def _check_result(r, name):
     assert r.name == name and r.verdict in VERDICTS, f"verdict {r.verdict!r} not in {VERDICTS}"
     assert r.claim and r.measurement and r.reason.startswith("Rule:"), "claim, measurement and a stated rule"
     d = r.to_dict()
-    text = json.dumps(d, allow_nan=False)          # raises on anything json cannot hold (NaN included)
+    text = json.dumps(d, allow_nan=False)  # raises on anything json cannot hold (NaN included)
     back = Result.from_dict(json.loads(text))
     assert back.verdict == r.verdict and len(back.plots) == len(r.plots), "round trip through JSON"
     return d
@@ -122,7 +121,7 @@ def test_xor_decision_regions_classify_the_corners(xor):
     g = np.linspace(-0.5, 1.5, n)
     X, y = load("xor").X_train, load("xor").y_train
     for (x1, x2), label in zip(X, y):
-        col, row = int(np.argmin(abs(g - x1))), int(np.argmin(abs(g - x2)))   # image row = x2 (origin lower)
+        col, row = int(np.argmin(abs(g - x1))), int(np.argmin(abs(g - x2)))  # image row = x2 (origin lower)
         assert (P[row, col] > 0.5) == bool(label), f"corner ({x1}, {x2}): P(class 1) = {P[row, col]:.3f}, label {label}"
     points = [s for s in img.series if s.style == "points"]
     assert sum(len(s.x) for s in points) == 4, "the four XOR patterns drawn on top"
@@ -133,14 +132,14 @@ def test_lockstep_training_matches_the_engine(unit):
     ds = load("xor")
     X, y = ds.X_train, ds.y_train
     seeds = [0, 1, 7]
-    w = xor_relu.train_lockstep(xor_relu.initial_weights(4, unit, seeds), unit, X, y.astype(X.dtype)[:, None],
-                                0.5, 150)
+    w = xor_relu.train_lockstep(xor_relu.initial_weights(4, unit, seeds), unit, X, y.astype(X.dtype)[:, None], 0.5, 150)
     for i, s in enumerate(seeds):
         net = mlp([2, 4, 1], hidden=unit, output="sigmoid", init=xor_relu.INIT[unit], seed=s)
         Trainer(net, "sgd", lr=0.5, epochs=150, batch_size=None, shuffle=False, diagnostics=False).fit(X, y)
         for j, (p, q) in enumerate(zip(net.params, w)):
-            np.testing.assert_allclose(q[i], p, rtol=1e-5, atol=1e-6,
-                                       err_msg=f"{unit}, seed {s}, param {j}: lockstep drifted from the engine")
+            np.testing.assert_allclose(
+                q[i], p, rtol=1e-5, atol=1e-6, err_msg=f"{unit}, seed {s}, param {j}: lockstep drifted from the engine"
+            )
 
 
 def test_wilson_interval_known_values():

@@ -18,7 +18,7 @@ def _problem(n_out, output, seed):
     X = rng.normal(size=(6, 4))
     if output == "softmax":
         Y = np.eye(n_out)[rng.integers(0, n_out, 6)]
-        Y = 0.8 * Y + 0.2 / n_out                       # soft targets still summing to 1
+        Y = 0.8 * Y + 0.2 / n_out  # soft targets still summing to 1
     elif output == "sigmoid":
         Y = rng.uniform(0.1, 0.9, size=(6, n_out))
     else:
@@ -32,9 +32,16 @@ def _problem(n_out, output, seed):
 def test_backprop_matches_central_differences(hidden, output, loss, depth):
     n_out = 1 if (output, loss) == ("sigmoid", "logistic") else 3
     sizes = [4] + [5] * depth + [n_out]
-    net = mlp(sizes, hidden=hidden, output=output, loss=loss, init="normal:0.7", dtype=np.float64,
-              seed=depth * 100 + len(hidden))
-    for L in net.layers:                                # non-zero biases exercise dL/db
+    net = mlp(
+        sizes,
+        hidden=hidden,
+        output=output,
+        loss=loss,
+        init="normal:0.7",
+        dtype=np.float64,
+        seed=depth * 100 + len(hidden),
+    )
+    for L in net.layers:  # non-zero biases exercise dL/db
         L.b[...] = np.random.default_rng(7).normal(0, 0.3, L.b.shape)
     X, Y = _problem(n_out, output, seed=depth)
     err = check_gradients(net, X, Y)
@@ -47,11 +54,15 @@ def test_gradient_check_catches_a_wrong_derivative():
 
     class WrongTanh(Tanh):
         def derivative(self, z, out):
-            np.subtract(1, z, out=out)                  # 1 - z instead of 1 - z**2
+            np.subtract(1, z, out=out)  # 1 - z instead of 1 - z**2
             return out
 
-    net = Network([Dense(4, 5, WrongTanh(), "normal:0.7", rng=np.random.default_rng(0), dtype=np.float64),
-                   Dense(5, 2, "identity", "normal:0.7", rng=np.random.default_rng(1), dtype=np.float64)])
+    net = Network(
+        [
+            Dense(4, 5, WrongTanh(), "normal:0.7", rng=np.random.default_rng(0), dtype=np.float64),
+            Dense(5, 2, "identity", "normal:0.7", rng=np.random.default_rng(1), dtype=np.float64),
+        ]
+    )
     X, Y = _problem(2, "identity", 0)
     assert check_gradients(net, X, Y) > 1e-2
 
@@ -60,12 +71,24 @@ def test_gradient_check_catches_a_wrong_derivative():
 def test_prime_offset_backprop_equals_its_own_definition(where):
     """With S' + c the backward pass is not a true gradient; check it against a direct implementation."""
     c = 0.1
-    net = mlp([4, 5, 3], hidden="sigmoid", output="sigmoid", loss="squared-error", init="normal:1",
-              prime_offset=c, prime_offset_on=where, dtype=np.float64, seed=3)
+    net = mlp(
+        [4, 5, 3],
+        hidden="sigmoid",
+        output="sigmoid",
+        loss="squared-error",
+        init="normal:1",
+        prime_offset=c,
+        prime_offset_on=where,
+        dtype=np.float64,
+        seed=3,
+    )
     X, Y = _problem(3, "sigmoid", 4)
     net.loss_and_gradients(X, Y)
     W1, b1, W2, b2 = net.params
-    s = lambda a: 1 / (1 + np.exp(-a))
+
+    def s(a):
+        return 1 / (1 + np.exp(-a))
+
     h = s(X @ W1 + b1)
     z = s(h @ W2 + b2)
     c_out = c if where in ("output", "all") else 0.0
@@ -103,4 +126,12 @@ def test_dropout_gradient_with_a_fixed_mask():
             p.flat[j] = old
             g.flat[j] = (lp - lm) / 2e-6
         numeric.append(g)
-    assert max(relative_errors(analytic, numeric, )) <= 1e-6
+    assert (
+        max(
+            relative_errors(
+                analytic,
+                numeric,
+            )
+        )
+        <= 1e-6
+    )

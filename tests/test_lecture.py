@@ -32,8 +32,9 @@ def test_lecture_quick_writes_offline_report_and_complete_results(tmp_path):
 
 def test_experiment_run_and_errors(tmp_path):
     runner = CliRunner()
-    r = runner.invoke(app, ["experiment", "run", "softmax-derivatives", "--quick", "--set", "seeds=3,4",
-                            "--out", str(tmp_path)])
+    r = runner.invoke(
+        app, ["experiment", "run", "softmax-derivatives", "--quick", "--set", "seeds=3,4", "--out", str(tmp_path)]
+    )
     assert r.exit_code == 0, r.output
     saved = json.loads((tmp_path / "results" / "softmax-derivatives.json").read_text())["result"]
     assert saved["seeds"] == [3, 4] and saved["verdict"] == "supported"

@@ -38,8 +38,11 @@ def test_huge_logits_give_finite_loss_and_gradient(output):
     net = mlp([2, 3 if output == "softmax" else 1], output=output, seed=0, dtype=np.float32)
     net.params[0][...] = np.array([[1e4, -1e4, 0.0][: net.n_outputs]] * 2, dtype=np.float32)
     X = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
-    Y = np.array([[0, 1, 0], [0, 0, 1]], np.float32)[:, : net.n_outputs] if output == "softmax" \
+    Y = (
+        np.array([[0, 1, 0], [0, 0, 1]], np.float32)[:, : net.n_outputs]
+        if output == "softmax"
         else np.array([[0.0], [1.0]], np.float32)
+    )
     loss = net.loss_and_gradients(X, Y)
     assert np.isfinite(loss) and loss > 1e3, f"loss {loss}: the true loss here is about 1e4"
     assert all(np.isfinite(g).all() for g in net.grads)

@@ -17,8 +17,16 @@ from safetensors import safe_open
 
 from neuronet import Trainer, mlp
 from neuronet.errors import ModelFileError
-from neuronet.modelfile import (MAX_HEADER_BYTES, atomic_write_bytes, config_hash, inspect_model, load_checkpoint,
-                                load_model, save_checkpoint, save_model)
+from neuronet.modelfile import (
+    MAX_HEADER_BYTES,
+    atomic_write_bytes,
+    config_hash,
+    inspect_model,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    save_model,
+)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -41,7 +49,7 @@ def _trained(hidden="tanh", output="softmax", dtype=np.float32, epochs=2, **kw):
 def _split(blob: bytes):
     """(header dict, tensor data) of a safetensors file's bytes."""
     n = int.from_bytes(blob[:8], "little")
-    return json.loads(blob[8:8 + n]), blob[8 + n:]
+    return json.loads(blob[8 : 8 + n]), blob[8 + n :]
 
 
 def _craft(header, data=b"", length=None) -> bytes:
@@ -70,8 +78,16 @@ def _expect_error(path, *fragments):
 
 
 # -- round trips ----------------------------------------------------------------------------------
-HIDDEN_UNITS = ["identity", {"name": "sigmoid", "prime_offset": 0.1}, "tanh", "lecun-tanh", "relu",
-                {"name": "leaky-relu", "slope": 0.2}, "softplus", "softmax"]
+HIDDEN_UNITS = [
+    "identity",
+    {"name": "sigmoid", "prime_offset": 0.1},
+    "tanh",
+    "lecun-tanh",
+    "relu",
+    {"name": "leaky-relu", "slope": 0.2},
+    "softplus",
+    "softmax",
+]
 OUTPUTS = ["softmax", "sigmoid", "identity"]
 
 
@@ -98,8 +114,15 @@ def test_file_is_a_real_safetensors_file_with_the_documented_schema(tmp_path):
     p = tmp_path / "model.safetensors"
     save_model(p, net, metadata={"classes": [0, 1, 2]})
     tensors = safetensors.numpy.load_file(str(p))
-    assert set(tensors) == {"layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b", "layers.1.unit_mask",
-                            "layers.2.W", "layers.2.b"}
+    assert set(tensors) == {
+        "layers.0.W",
+        "layers.0.b",
+        "layers.1.W",
+        "layers.1.b",
+        "layers.1.unit_mask",
+        "layers.2.W",
+        "layers.2.b",
+    }
     assert tensors["layers.0.W"].shape == (6, 5) and tensors["layers.0.b"].shape == (5,)
     assert tensors["layers.2.W"].shape == (4, 3)
     assert all(a.dtype == np.float64 for a in tensors.values())
@@ -113,12 +136,18 @@ def test_file_is_a_real_safetensors_file_with_the_documented_schema(tmp_path):
 
 def test_user_metadata_round_trips_exactly(tmp_path):
     net, _ = _trained()
-    meta = {"classes": ["cat", "dög", "🐟"], "history": {"loss": [0.1, 1e-300, 2.5e300, 1 / 3]},
-            "nested": {"a": [1, {"b": None, "c": True}]}, "big": 2 ** 100, "n": np.int64(7), "x": np.float32(0.5)}
+    meta = {
+        "classes": ["cat", "dög", "🐟"],
+        "history": {"loss": [0.1, 1e-300, 2.5e300, 1 / 3]},
+        "nested": {"a": [1, {"b": None, "c": True}]},
+        "big": 2**100,
+        "n": np.int64(7),
+        "x": np.float32(0.5),
+    }
     p = tmp_path / "m.safetensors"
     save_model(p, net, metadata=meta)
     _, back = load_model(p)
-    expected = {**meta, "n": 7, "x": 0.5}          # numpy scalars are stored as plain numbers
+    expected = {**meta, "n": 7, "x": 0.5}  # numpy scalars are stored as plain numbers
     assert back == expected
     assert back["history"]["loss"][3] == 1 / 3, "floats must round-trip exactly"
 
@@ -193,19 +222,22 @@ def _add_tensor(h):
 def _nan_in_first_weight(blob):
     header, data = _split(blob)
     s = header["layers.0.W"]["data_offsets"][0]
-    data = data[:s] + np.float32(np.nan).tobytes() + data[s + 4:]
+    data = data[:s] + np.float32(np.nan).tobytes() + data[s + 4 :]
     return _craft(header, data)
 
 
 def _swap_offsets(h):
-    h["layers.0.W"]["data_offsets"], h["layers.0.b"]["data_offsets"] = \
-        h["layers.0.b"]["data_offsets"], h["layers.0.W"]["data_offsets"]
+    h["layers.0.W"]["data_offsets"], h["layers.0.b"]["data_offsets"] = (
+        h["layers.0.b"]["data_offsets"],
+        h["layers.0.W"]["data_offsets"],
+    )
 
 
 def _pickle_payload(marker):
     class Payload:
         def __reduce__(self):
             return (open, (str(marker), "w"))
+
     return pickle.dumps({"state_dict": Payload()})
 
 
@@ -214,8 +246,10 @@ HOSTILE = {
     "shorter than 8 bytes": (lambda b, m: b[:5], ["truncated file", "5 bytes"]),
     "header length beyond the file": (lambda b, m: (10_000).to_bytes(8, "little") + b[8:200], ["truncated file"]),
     "truncated tensor data": (lambda b, m: b[:-10], ["truncated file"]),
-    "oversized header length": (lambda b, m: (MAX_HEADER_BYTES + 1).to_bytes(8, "little") + b[8:],
-                                ["oversized metadata/header"]),
+    "oversized header length": (
+        lambda b, m: (MAX_HEADER_BYTES + 1).to_bytes(8, "little") + b[8:],
+        ["oversized metadata/header"],
+    ),
     "header is not JSON": (lambda b, m: _craft(b"{this is not json}"), ["header is not valid JSON"]),
     "header is a JSON array": (lambda b, m: _craft(b"[1, 2, 3]"), ["header is not a JSON object"]),
     "header not UTF-8": (lambda b, m: _craft(b'{"\xff\xfe": 1}'), ["not valid UTF-8"]),
@@ -223,66 +257,116 @@ HOSTILE = {
     "random bytes": (lambda b, m: np.random.default_rng(0).bytes(300), ["not a safetensors file"]),
     "pickle payload": (lambda b, m: _pickle_payload(m), ["not a safetensors file"]),
     "plain safetensors, no metadata": (
-        lambda b, m: safetensors.numpy.save({"w": np.zeros(3, np.float32)}), ["not a neuronet model file"]),
+        lambda b, m: safetensors.numpy.save({"w": np.zeros(3, np.float32)}),
+        ["not a neuronet model file"],
+    ),
     "metadata values not strings": (
         lambda b, m: _rewritten(b, edit_header=lambda h: h["__metadata__"].update(format=1)),
-        ["__metadata__ must map strings to strings"]),
+        ["__metadata__ must map strings to strings"],
+    ),
     "no format": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.pop("format")), ["no 'format'"]),
-    "wrong format": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format="gguf")),
-                     ["unknown format 'gguf'"]),
-    "a checkpoint": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format="neuronet-checkpoint")),
-                     ["is a neuronet checkpoint, not a model file"]),
-    "future format_version": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format_version="2")),
-                              ["unsupported format_version '2'"]),
-    "network config not JSON": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(network="{layers: [")),
-                                ["network config is not valid JSON"]),
-    "network config not an object": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(network="[]")),
-                                     ["network config is not a JSON object"]),
+    "wrong format": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format="gguf")),
+        ["unknown format 'gguf'"],
+    ),
+    "a checkpoint": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format="neuronet-checkpoint")),
+        ["is a neuronet checkpoint, not a model file"],
+    ),
+    "future format_version": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format_version="2")),
+        ["unsupported format_version '2'"],
+    ),
+    "network config not JSON": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(network="{layers: [")),
+        ["network config is not valid JSON"],
+    ),
+    "network config not an object": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(network="[]")),
+        ["network config is not a JSON object"],
+    ),
     "no layers": (lambda b, m: _rewritten(b, edit_network=lambda c: c.update(layers=[])), ["no layers"]),
-    "unknown layer type": (lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][1].update(type="conv2d")),
-                           ["layer 1: unknown layer type 'conv2d'"]),
-    "unknown unit": (lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(unit={"name": "swish"})),
-                     ["layer 0: unknown unit 'swish'"]),
+    "unknown layer type": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][1].update(type="conv2d")),
+        ["layer 1: unknown layer type 'conv2d'"],
+    ),
+    "unknown unit": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(unit={"name": "swish"})),
+        ["layer 0: unknown unit 'swish'"],
+    ),
     "bad unit parameter": (
-        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(unit={"name": "leaky-relu",
-                                                                                   "slope": 7})),
-        ["layer 0", "slope"]),
+        lambda b, m: _rewritten(
+            b, edit_network=lambda c: c["layers"][0].update(unit={"name": "leaky-relu", "slope": 7})
+        ),
+        ["layer 0", "slope"],
+    ),
     "unit parameter of the wrong type": (
         lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0]["unit"].update(prime_offset="lots")),
-        ["layer 0"]),
-    "unknown loss": (lambda b, m: _rewritten(b, edit_network=lambda c: c.update(loss={"name": "hinge"})),
-                     ["unknown loss 'hinge'"]),
+        ["layer 0"],
+    ),
+    "unknown loss": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c.update(loss={"name": "hinge"})),
+        ["unknown loss 'hinge'"],
+    ),
     "loss that does not fit the output unit": (
-        lambda b, m: _rewritten(b, edit_network=lambda c: c.update(loss={"name": "logistic"})), ["logistic"]),
-    "unsupported dtype": (lambda b, m: _rewritten(b, edit_network=lambda c: c.update(dtype="float16")),
-                          ["unsupported dtype 'float16'"]),
-    "size not an integer": (lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(n_in="3")),
-                            ["n_in must be a positive integer"]),
-    "negative size": (lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(n_out=-4)),
-                      ["n_out must be a positive integer"]),
-    "dropout out of range": (lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(dropout=1.5)),
-                             ["dropout must be a number in [0, 1)"]),
-    "sizes that do not chain": (lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][1].update(n_in=5)),
-                                ["layer sizes do not chain"]),
-    "missing tensor": (lambda b, m: _rewritten(b, edit_header=lambda h: h.pop("layers.1.b")),
-                       ["missing tensor 'layers.1.b'"]),
+        lambda b, m: _rewritten(b, edit_network=lambda c: c.update(loss={"name": "logistic"})),
+        ["logistic"],
+    ),
+    "unsupported dtype": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c.update(dtype="float16")),
+        ["unsupported dtype 'float16'"],
+    ),
+    "size not an integer": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(n_in="3")),
+        ["n_in must be a positive integer"],
+    ),
+    "negative size": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(n_out=-4)),
+        ["n_out must be a positive integer"],
+    ),
+    "dropout out of range": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][0].update(dropout=1.5)),
+        ["dropout must be a number in [0, 1)"],
+    ),
+    "sizes that do not chain": (
+        lambda b, m: _rewritten(b, edit_network=lambda c: c["layers"][1].update(n_in=5)),
+        ["layer sizes do not chain"],
+    ),
+    "missing tensor": (
+        lambda b, m: _rewritten(b, edit_header=lambda h: h.pop("layers.1.b")),
+        ["missing tensor 'layers.1.b'"],
+    ),
     "extra tensor": (lambda b, m: _rewritten(b, edit_header=_add_tensor), ["unexpected tensor 'extra'"]),
-    "wrong shape": (lambda b, m: _rewritten(b, edit_header=lambda h: _set_w_shape(h, [4, 3])),
-                    ["'layers.0.W' has shape (4, 3), expected (3, 4)"]),
-    "wrong dtype": (lambda b, m: _rewritten(b, edit_header=lambda h: h["layers.0.b"].update(dtype="F64")),
-                    ["'layers.0.b' has dtype F64, expected F32"]),
-    "integer dtype": (lambda b, m: _rewritten(b, edit_header=lambda h: h["layers.0.b"].update(dtype="I32")),
-                      ["'layers.0.b' has dtype I32"]),
-    "malformed tensor entry": (lambda b, m: _rewritten(b, edit_header=lambda h: h["layers.0.b"].pop("shape")),
-                               ["malformed entry"]),
+    "wrong shape": (
+        lambda b, m: _rewritten(b, edit_header=lambda h: _set_w_shape(h, [4, 3])),
+        ["'layers.0.W' has shape (4, 3), expected (3, 4)"],
+    ),
+    "wrong dtype": (
+        lambda b, m: _rewritten(b, edit_header=lambda h: h["layers.0.b"].update(dtype="F64")),
+        ["'layers.0.b' has dtype F64, expected F32"],
+    ),
+    "integer dtype": (
+        lambda b, m: _rewritten(b, edit_header=lambda h: h["layers.0.b"].update(dtype="I32")),
+        ["'layers.0.b' has dtype I32"],
+    ),
+    "malformed tensor entry": (
+        lambda b, m: _rewritten(b, edit_header=lambda h: h["layers.0.b"].pop("shape")),
+        ["malformed entry"],
+    ),
     "NaN weight": (lambda b, m: _nan_in_first_weight(b), ["non-finite", "layers.0.W"]),
-    "offsets that do not match the shapes": (lambda b, m: _rewritten(b, edit_header=_swap_offsets),
-                                             ["corrupt tensor data"]),
+    "offsets that do not match the shapes": (
+        lambda b, m: _rewritten(b, edit_header=_swap_offsets),
+        ["corrupt tensor data"],
+    ),
     "bytes after the data": (lambda b, m: b + b"\0" * 16, ["16 unexpected bytes after the tensor data"]),
-    "user metadata not an object": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(user="[1]")),
-                                    ["user metadata is not a JSON object"]),
-    "user metadata nested absurdly deep": (lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(user="[" * 10**5)),
-                                           ["user metadata is not valid JSON"]),
+    "user metadata not an object": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(user="[1]")),
+        ["user metadata is not a JSON object"],
+    ),
+    "user metadata nested absurdly deep": (
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(user="[" * 10**5)),
+        ["user metadata is not valid JSON"],
+    ),
 }
 
 
@@ -312,7 +396,7 @@ def test_unit_mask_must_be_zeros_and_ones(tmp_path):
     save_model(p, net)
     header, data = _split(p.read_bytes())
     s = header["layers.0.unit_mask"]["data_offsets"][0]
-    p.write_bytes(_craft(header, data[:s] + np.float32(0.5).tobytes() + data[s + 4:]))
+    p.write_bytes(_craft(header, data[:s] + np.float32(0.5).tobytes() + data[s + 4 :]))
     _expect_error(p, "'layers.0.unit_mask' must hold only 0 and 1")
 
 
@@ -338,8 +422,9 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temp_files(tmp_path, monk
     def boom(*a, **k):
         raise KeyboardInterrupt if failing == "write" else OSError(28, "No space left on device")
 
-    if failing == "write":                            # an interrupt in the middle of writing the bytes
+    if failing == "write":  # an interrupt in the middle of writing the bytes
         import neuronet.modelfile as mf
+
         real = mf.os.fdopen
 
         class Half:
@@ -356,7 +441,7 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temp_files(tmp_path, monk
                 return self.f.fileno()
 
             def write(self, data):
-                self.f.write(data[:len(data) // 2])
+                self.f.write(data[: len(data) // 2])
                 boom()
 
         monkeypatch.setattr(mf.os, "fdopen", lambda fd, mode: Half(real(fd, mode)))
@@ -410,7 +495,7 @@ def test_killing_the_writer_never_leaves_a_half_written_model(tmp_path):
         finally:
             child.kill()
             child.wait()
-        net, _ = load_model(p)                          # raises if the file were half-written
+        net, _ = load_model(p)  # raises if the file were half-written
         assert net.layers[0].W.shape == (300, 200)
 
 
@@ -434,8 +519,14 @@ def test_inspect_model_summarises_the_file(tmp_path):
     assert info["format"] == "neuronet-model" and info["format_version"] == "1"
     assert info["dtype"] == "float64" and info["loss"] == "cross-entropy"
     assert info["n_parameters"] == 6 * 5 + 5 + 5 * 3 + 3
-    assert info["layers"][0] == {"n_in": 6, "n_out": 5, "unit": "sigmoid", "unit_params": {"prime_offset": 0.1},
-                                 "dropout": 0.2, "lesioned": 2}
+    assert info["layers"][0] == {
+        "n_in": 6,
+        "n_out": 5,
+        "unit": "sigmoid",
+        "unit_params": {"prime_offset": 0.1},
+        "dropout": 0.2,
+        "lesioned": 2,
+    }
     assert info["layers"][1]["unit"] == "softmax" and info["layers"][1]["dropout"] == 0.0
     assert info["metadata_keys"] == ["classes", "config"]
     assert info["file_size"] == p.stat().st_size
@@ -449,14 +540,18 @@ def test_inspect_model_validates_the_file(tmp_path):
 
 
 # -- checkpoints ------------------------------------------------------------------------------------
-OPTIMIZERS = {"momentum": dict(lr=0.05), "adam": dict(lr=0.01), "quickprop": dict(lr=0.05),
-              "sgd": dict(lr=0.1), "nesterov": dict(lr=0.05)}
+OPTIMIZERS = {
+    "momentum": {"lr": 0.05},
+    "adam": {"lr": 0.01},
+    "quickprop": {"lr": 0.05},
+    "sgd": {"lr": 0.1},
+    "nesterov": {"lr": 0.05},
+}
 
 
 def _trainer(opt, epochs, seed=0, dtype=np.float32, shuffle=True):
-    net = mlp([6, 8, 3], hidden="tanh", dropout=0.2, dtype=dtype, seed=seed)   # dropout: the rng matters
-    return Trainer(net, opt, epochs=epochs, batch_size=16, seed=seed, probe_size=32, shuffle=shuffle,
-                   **OPTIMIZERS[opt])
+    net = mlp([6, 8, 3], hidden="tanh", dropout=0.2, dtype=dtype, seed=seed)  # dropout: the rng matters
+    return Trainer(net, opt, epochs=epochs, batch_size=16, seed=seed, probe_size=32, shuffle=shuffle, **OPTIMIZERS[opt])
 
 
 @pytest.mark.parametrize("opt", list(OPTIMIZERS))
@@ -547,8 +642,10 @@ CHECKPOINT_HOSTILE = {
     "unknown bit generator": (lambda t: t["rng"].update(bit_generator="Mersenne"), "rng state must name"),
     "negative epoch": (lambda t: t.update(epoch=-1), "epoch must be an integer >= 0"),
     "history not a dict": (lambda t: t.update(history=[]), "training history"),
-    "array of another optimizer": (lambda t: t["optimizer"]["arrays"].append("velocity.0"),
-                                   "'velocity.0' is not a state of 'adam'"),
+    "array of another optimizer": (
+        lambda t: t["optimizer"]["arrays"].append("velocity.0"),
+        "'velocity.0' is not a state of 'adam'",
+    ),
     "array listed but absent": (lambda t: t["optimizer"]["arrays"].remove("m.3"), "incomplete"),
 }
 
@@ -595,7 +692,7 @@ def test_save_checkpoint_refuses_state_that_could_not_be_resumed(tmp_path):
     tr = _trainer("adam", 1)
     tr.fit(X, y)
     state = tr.state_dict()
-    state["optimizer"]["config"]["name"] = "my-own-adam"          # not in the optimizer registry
+    state["optimizer"]["config"]["name"] = "my-own-adam"  # not in the optimizer registry
     with pytest.raises(ModelFileError, match=r"cannot save: optimizer config: unknown optimizer 'my-own-adam'"):
         save_checkpoint(tmp_path / "ck.safetensors", tr.network, state, config_hash="h")
     assert os.listdir(tmp_path) == []

@@ -84,7 +84,7 @@ def test_flipped_bytes_in_the_header(folder, model_bytes, data):
     # Most bytes of a small model are header; aim at it explicitly too, one character at a time.
     n = int.from_bytes(model_bytes[:8], "little")
     i = data.draw(st.integers(8, 8 + n - 1))
-    c = data.draw(st.sampled_from(b'{}[]",:0123456789.-eE \\tnulfasr' + bytes([0, 0xff])))
+    c = data.draw(st.sampled_from(b'{}[]",:0123456789.-eE \\tnulfasr' + bytes([0, 0xFF])))
     _outcome(folder, _flip(model_bytes, [(i, c)]))
 
 
@@ -112,9 +112,10 @@ def test_changed_header_length(folder, model_bytes, length):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 def _paths(obj, prefix=()):
@@ -141,7 +142,7 @@ def test_valid_json_with_hostile_values(folder, model_bytes, data):
     # Replace any one value of the header (tensor table, metadata, or the network config inside it)
     # with arbitrary JSON: the file stays well-formed JSON, so every schema check gets exercised.
     n = int.from_bytes(model_bytes[:8], "little")
-    header = json.loads(model_bytes[8:8 + n])
+    header = json.loads(model_bytes[8 : 8 + n])
     cfg = json.loads(header["__metadata__"]["network"])
     value = data.draw(json_values)
     if data.draw(st.booleans()):
@@ -151,15 +152,17 @@ def test_valid_json_with_hostile_values(folder, model_bytes, data):
         path = data.draw(st.sampled_from(list(_paths(header))))
         header = _replace(header, path, value)
     raw = json.dumps(header).encode()
-    _outcome(folder, len(raw).to_bytes(8, "little") + raw + model_bytes[8 + n:])
+    _outcome(folder, len(raw).to_bytes(8, "little") + raw + model_bytes[8 + n :])
 
 
 @settings(max_examples=100, deadline=None)
-@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4),
-       cut=st.integers(0, 10**6))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4),
+    cut=st.integers(0, 10**6),
+)
 def test_mutated_checkpoints(folder, checkpoint_bytes, edits, cut):
     _outcome(folder, _flip(checkpoint_bytes, edits), load_checkpoint)
-    assert _outcome(folder, checkpoint_bytes[:cut % len(checkpoint_bytes)], load_checkpoint) is None
+    assert _outcome(folder, checkpoint_bytes[: cut % len(checkpoint_bytes)], load_checkpoint) is None
 
 
 @settings(max_examples=150, deadline=None)
@@ -168,12 +171,12 @@ def test_checkpoint_trainer_state_with_hostile_values(folder, checkpoint_bytes, 
     # Replace one value of the trainer state (epoch, rng, optimizer, history) with arbitrary JSON.
     # A checkpoint that loads must also be accepted by Trainer.load_state_dict.
     n = int.from_bytes(checkpoint_bytes[:8], "little")
-    header = json.loads(checkpoint_bytes[8:8 + n])
+    header = json.loads(checkpoint_bytes[8 : 8 + n])
     trainer = json.loads(header["__metadata__"]["trainer"])
     path = data.draw(st.sampled_from(list(_paths(trainer))))
     header["__metadata__"]["trainer"] = json.dumps(_replace(trainer, path, data.draw(json_values)))
     raw = json.dumps(header).encode()
-    ck = _outcome(folder, len(raw).to_bytes(8, "little") + raw + checkpoint_bytes[8 + n:], load_checkpoint)
+    ck = _outcome(folder, len(raw).to_bytes(8, "little") + raw + checkpoint_bytes[8 + n :], load_checkpoint)
     if ck is not None:
         tr = Trainer(mlp([3, 4, 2], hidden="tanh", seed=0), "adam", lr=0.01, epochs=2)
         tr.load_state_dict(ck["trainer_state"])

@@ -11,7 +11,7 @@ def test_one_sgd_step_on_a_2_2_1_sigmoid_network_worked_by_hand():
     # Network: x (2) -> 2 sigmoid hidden units -> 1 sigmoid output, squared error, one sample.
     net = mlp([2, 2, 1], hidden="sigmoid", output="sigmoid", loss="squared-error", dtype=np.float64, seed=0)
     W1, b1, W2, b2 = net.params
-    W1[...] = [[0.1, 0.2], [0.3, 0.4]]      # W1[i, j]: input i -> hidden j
+    W1[...] = [[0.1, 0.2], [0.3, 0.4]]  # W1[i, j]: input i -> hidden j
     b1[...] = [0.1, -0.1]
     W2[...] = [[0.5], [-0.6]]
     b2[...] = [0.2]
@@ -34,8 +34,7 @@ def test_one_sgd_step_on_a_2_2_1_sigmoid_network_worked_by_hand():
     loss = net.loss_and_gradients(x, y)
     assert loss == pytest.approx(0.107141654, abs=1e-9)
     np.testing.assert_allclose(net.grads[2].ravel(), [-0.067513802, -0.066112571], atol=1e-9)
-    np.testing.assert_allclose(net.grads[0], [[-0.0139545087, 0.0168808196], [-0.0069772544, 0.0084404098]],
-                               atol=1e-10)
+    np.testing.assert_allclose(net.grads[0], [[-0.0139545087, 0.0168808196], [-0.0069772544, 0.0084404098]], atol=1e-10)
     np.testing.assert_allclose(net.grads[1], [-0.0139545087, 0.0168808196], atol=1e-10)
     SGD(lr=0.5).step(net.params, net.grads)
     np.testing.assert_allclose(W1, [[0.1069772544, 0.1915595902], [0.3034886272, 0.3957797951]], atol=1e-10)
@@ -80,7 +79,7 @@ def test_dropout_zeroes_a_fraction_and_scales_survivors_only_in_training(rng):
 def test_float32_stays_float32_end_to_end():
     net = mlp([5, 7, 3], hidden="tanh", output="softmax", dtype=np.float32, seed=0)
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 5))                      # float64 input is converted once
+    X = rng.normal(size=(40, 5))  # float64 input is converted once
     y = rng.integers(0, 3, 40)
     for opt in ["sgd", "momentum", "nesterov", "adam", "quickprop"]:
         net2 = mlp([5, 7, 3], hidden="tanh", output="softmax", dtype=np.float32, seed=0)

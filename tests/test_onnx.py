@@ -15,13 +15,12 @@ import neuronet  # noqa: E402
 from neuronet import Dense, Network, mlp  # noqa: E402
 from neuronet.errors import ConfigError, ModelFileError  # noqa: E402
 from neuronet.modelfile import load_model, save_model  # noqa: E402
-from neuronet.onnx_export import (IR_VERSION, OPSET, export_model_file, network_to_onnx,  # noqa: E402
-                                  save_onnx)
+from neuronet.onnx_export import IR_VERSION, OPSET, export_model_file, network_to_onnx, save_onnx  # noqa: E402
 from neuronet.units import Unit  # noqa: E402
 
 HIDDEN = ["identity", "sigmoid", "tanh", "lecun-tanh", "relu", "leaky-relu", "softplus"]
 OUTPUTS = ["softmax", "sigmoid", "identity", "tanh"]
-SLOPE = 0.23                                            # not leaky-relu's default 0.01
+SLOPE = 0.23  # not leaky-relu's default 0.01
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 
 
@@ -87,8 +86,16 @@ def test_float32_export_matches_predict_for_every_hidden_and_output_unit(hidden,
     _assert_matches(net, model, X)
 
 
-@pytest.mark.parametrize("hidden, output", [("sigmoid", "softmax"), ("leaky-relu", "identity"),
-                                            ("softplus", "sigmoid"), ("lecun-tanh", "tanh"), ("relu", "softmax")])
+@pytest.mark.parametrize(
+    "hidden, output",
+    [
+        ("sigmoid", "softmax"),
+        ("leaky-relu", "identity"),
+        ("softplus", "sigmoid"),
+        ("lecun-tanh", "tanh"),
+        ("relu", "softmax"),
+    ],
+)
 def test_float64_export_matches_predict_to_1e_12(hidden, output):
     net = _net(hidden, output, dtype=np.float64)
     model = network_to_onnx(net)
@@ -117,15 +124,18 @@ def test_softplus_does_not_overflow_for_large_pre_activations():
 
 
 # -- the graph itself ------------------------------------------------------------------------------
-@pytest.mark.parametrize("hidden, ops", [
-    ("identity", ["Gemm", "Gemm", "Softmax"]),
-    ("sigmoid", ["Gemm", "Sigmoid", "Gemm", "Softmax"]),
-    ("tanh", ["Gemm", "Tanh", "Gemm", "Softmax"]),
-    ("lecun-tanh", ["Gemm", "Mul", "Tanh", "Mul", "Gemm", "Softmax"]),
-    ("relu", ["Gemm", "Relu", "Gemm", "Softmax"]),
-    ("leaky-relu", ["Gemm", "LeakyRelu", "Gemm", "Softmax"]),
-    ("softplus", ["Gemm", "Softplus", "Gemm", "Softmax"]),
-])
+@pytest.mark.parametrize(
+    "hidden, ops",
+    [
+        ("identity", ["Gemm", "Gemm", "Softmax"]),
+        ("sigmoid", ["Gemm", "Sigmoid", "Gemm", "Softmax"]),
+        ("tanh", ["Gemm", "Tanh", "Gemm", "Softmax"]),
+        ("lecun-tanh", ["Gemm", "Mul", "Tanh", "Mul", "Gemm", "Softmax"]),
+        ("relu", ["Gemm", "Relu", "Gemm", "Softmax"]),
+        ("leaky-relu", ["Gemm", "LeakyRelu", "Gemm", "Softmax"]),
+        ("softplus", ["Gemm", "Softplus", "Gemm", "Softmax"]),
+    ],
+)
 def test_each_unit_becomes_the_documented_onnx_nodes(hidden, ops):
     model = network_to_onnx(_net(hidden, "softmax"))
     assert [n.op_type for n in model.graph.node] == ops
@@ -159,7 +169,7 @@ def test_opset_ir_version_producer_and_doc_are_pinned_in_the_file(tmp_path):
     assert [(o.domain, o.version) for o in model.opset_import] == [("", OPSET)]
     assert model.ir_version == IR_VERSION
     # The pinned IR version is the lowest that can carry the pinned opset: old runtimes load it.
-    assert IR_VERSION == onnx.helper.find_min_ir_version_for([onnx.helper.make_opsetid("", OPSET)])
+    assert onnx.helper.find_min_ir_version_for([onnx.helper.make_opsetid("", OPSET)]) == IR_VERSION
     assert (model.producer_name, model.producer_version) == ("neuronet", neuronet.__version__)
     assert model.doc_string == "digits classifier"
     assert "neuronet.network" in {p.key for p in model.metadata_props}
@@ -221,8 +231,12 @@ def test_lesioned_layers_export_and_silenced_units_output_exactly_zero():
 
 def test_depth_3_network_with_a_different_unit_in_every_layer():
     rng = np.random.default_rng(3)
-    layers = [Dense(8, 16, "lecun-tanh", rng=rng), Dense(16, 12, {"name": "leaky-relu", "slope": SLOPE}, rng=rng),
-              Dense(12, 10, "softplus", rng=rng), Dense(10, 4, "softmax", rng=rng)]
+    layers = [
+        Dense(8, 16, "lecun-tanh", rng=rng),
+        Dense(16, 12, {"name": "leaky-relu", "slope": SLOPE}, rng=rng),
+        Dense(12, 10, "softplus", rng=rng),
+        Dense(10, 4, "softmax", rng=rng),
+    ]
     net = _trained_looking(Network(layers, "cross-entropy"))
     model = network_to_onnx(net)
     assert [n.op_type for n in model.graph.node].count("Gemm") == 4
@@ -291,12 +305,15 @@ def test_non_finite_weights_and_non_networks_are_refused():
 
 def test_missing_onnx_package_gives_one_line_install_hint(monkeypatch, tmp_path):
     import neuronet.onnx_export as ox
+
     for mod in [m for m in sys.modules if m == "onnx" or m.startswith("onnx.")]:
-        monkeypatch.setitem(sys.modules, mod, None)        # None in sys.modules: import raises ImportError
+        monkeypatch.setitem(sys.modules, mod, None)  # None in sys.modules: import raises ImportError
     hint = "ONNX export needs the onnx package: pip install 'neuronet[onnx]'"
-    for call in (lambda: ox.network_to_onnx(_net("relu", "softmax")),
-                 lambda: ox.save_onnx(_net("relu", "softmax"), tmp_path / "a.onnx"),
-                 lambda: ox.export_model_file(tmp_path / "missing.safetensors", tmp_path / "b.onnx")):
+    for call in (
+        lambda: ox.network_to_onnx(_net("relu", "softmax")),
+        lambda: ox.save_onnx(_net("relu", "softmax"), tmp_path / "a.onnx"),
+        lambda: ox.export_model_file(tmp_path / "missing.safetensors", tmp_path / "b.onnx"),
+    ):
         with pytest.raises(ConfigError) as e:
             call()
         assert str(e.value) == hint
@@ -304,10 +321,12 @@ def test_missing_onnx_package_gives_one_line_install_hint(monkeypatch, tmp_path)
 
 
 def test_module_imports_without_onnx():
-    code = ("import sys; sys.modules['onnx'] = None\n"
-            "import neuronet.onnx_export as ox\n"
-            "try:\n    ox.network_to_onnx(None)\n"
-            "except ox.ConfigError as e:\n    print(e)\n")
+    code = (
+        "import sys; sys.modules['onnx'] = None\n"
+        "import neuronet.onnx_export as ox\n"
+        "try:\n    ox.network_to_onnx(None)\n"
+        "except ox.ConfigError as e:\n    print(e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ONNX export needs the onnx package: pip install 'neuronet[onnx]'"

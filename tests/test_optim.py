@@ -6,6 +6,7 @@ transcription of the update rule in its docstring; the final values are also
 pinned as literals so that any change of behaviour shows up.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -60,7 +61,7 @@ def ref_adam(lr, b1, b2, eps, steps, w):
         g = [k * (wi - c) for wi, k, c in zip(w, K[0], C[0])]
         m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g)]
         v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
-        a = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        a = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         w = [wi - a * mi / (math.sqrt(vi) + eps) for wi, mi, vi in zip(w, m, v)]
         out.append(w)
     return np.array(out)
@@ -128,11 +129,11 @@ GOLDEN = {
 
 # values after 8 steps, recorded from the scalar references above
 PINNED = {
-    "sgd": [0.56953279, -1.96640768],        # 1 - 0.9^8, -2 + 2 * 0.6^8
+    "sgd": [0.56953279, -1.96640768],  # 1 - 0.9^8, -2 + 2 * 0.6^8
     "momentum": [1.55322352, -1.01585],
     "nesterov": [1.39399393, -1.79546950],
     "adam": [0.76373614, -0.78766304],
-    "quickprop": [1.0, -2.0],                # exactly at the minimum
+    "quickprop": [1.0, -2.0],  # exactly at the minimum
 }
 
 
@@ -159,13 +160,16 @@ def test_quickprop_reaches_the_minimum_of_a_quadratic_in_one_parabolic_step():
     assert traj[1][0] == pytest.approx(1.25, rel=1e-15)
     traj_pure = run(Quickprop(lr=0.5, gradient_term=False), 2)
     np.testing.assert_allclose(traj_pure[1], C[0], rtol=1e-15)
-    np.testing.assert_allclose(grad(traj_pure[1][None, :]), 0.0, atol=1e-15)   # a fixed point
+    np.testing.assert_allclose(grad(traj_pure[1][None, :]), 0.0, atol=1e-15)  # a fixed point
 
 
 def test_quickprop_beats_gradient_descent_on_an_ill_conditioned_quadratic():
     # the paper's point: far fewer steps than plain descent at its best stable rate
     K2 = np.array([[1.0, 50.0]])
-    g = lambda w: K2 * (w - C)
+
+    def g(w):
+        return K2 * (w - C)
+
     def steps_to(opt, tol=1e-6):
         w = np.zeros((1, 2))
         for t in range(1, 5000):
@@ -173,6 +177,7 @@ def test_quickprop_beats_gradient_descent_on_an_ill_conditioned_quadratic():
             if np.abs(w - C).max() < tol:
                 return t
         return 5000
+
     assert steps_to(Quickprop(lr=0.019, gradient_term=False)) * 10 < steps_to(SGD(lr=0.039))
 
 
@@ -184,10 +189,10 @@ def test_quickprop_growth_limit_caps_steps_at_mu_times_the_last():
     steps = []
     for _ in range(4):
         before = w.copy()
-        opt.step([w], [np.ones((1, 1))])            # dE/dw = 1 everywhere
+        opt.step([w], [np.ones((1, 1))])  # dE/dw = 1 everywhere
         steps.append(float((w - before)[0, 0]))
     assert steps[0] == pytest.approx(-0.1)
-    for a, b in zip(steps, steps[1:]):
+    for a, b in itertools.pairwise(steps):
         assert b == pytest.approx(1.75 * a - 0.1), steps
 
 
@@ -223,16 +228,27 @@ def test_registry_and_parameter_errors():
 
 
 # -- one flat buffer: the fast path must change nothing but the speed ---------------------------
-@pytest.mark.parametrize("name,kw", [("sgd", {}), ("momentum", {}), ("nesterov", {}), ("adam", {}),
-                                     ("quickprop", {}), ("momentum", {"weight_decay": 0.01}),
-                                     ("adam", {"weight_decay": 0.01}), ("quickprop", {"weight_decay": 1e-3})])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("sgd", {}),
+        ("momentum", {}),
+        ("nesterov", {}),
+        ("adam", {}),
+        ("quickprop", {}),
+        ("momentum", {"weight_decay": 0.01}),
+        ("adam", {"weight_decay": 0.01}),
+        ("quickprop", {"weight_decay": 1e-3}),
+    ],
+)
 def test_flat_buffer_path_is_bit_identical_to_per_array_path(name, kw):
     import neuronet as nn
     from neuronet.optim import get_optimizer
     from neuronet.optim.base import _flat
+
     net = nn.mlp([6, 5, 3], hidden="tanh", output="softmax", seed=0)
     assert _flat(net.params) is net.flat_params and _flat(net.grads) is net.flat_grads
-    separate = [p.copy() for p in net.params]                     # ordinary arrays: the per-array path
+    separate = [p.copy() for p in net.params]  # ordinary arrays: the per-array path
     assert _flat(separate) is None
     fast, slow = get_optimizer(name, lr=0.05, **kw), get_optimizer(name, lr=0.05, **kw)
     rng = np.random.default_rng(1)

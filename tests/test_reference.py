@@ -13,10 +13,12 @@ def reference_training(params, X, Y, hidden, lr, mu, batch, steps):
     vW = [np.zeros_like(W) for W in Ws]
     vb = [np.zeros_like(b) for b in bs]
     f = {"relu": lambda a: np.maximum(a, 0), "sigmoid": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh}[hidden]
-    df = {"relu": lambda z: (z > 0).astype(float), "sigmoid": lambda z: z * (1 - z), "tanh": lambda z: 1 - z * z}[hidden]
+    df = {"relu": lambda z: (z > 0).astype(float), "sigmoid": lambda z: z * (1 - z), "tanh": lambda z: 1 - z * z}[
+        hidden
+    ]
     for step in range(steps):
         s = (step * batch) % X.shape[0]
-        x, y = X[s:s + batch].astype(np.float64), Y[s:s + batch]
+        x, y = X[s : s + batch].astype(np.float64), Y[s : s + batch]
         hs = [x]
         for i, (W, b) in enumerate(zip(Ws, bs)):
             a = hs[-1] @ W + b
@@ -45,8 +47,9 @@ def test_engine_matches_the_reference_after_many_steps(hidden):
     net = mlp([20, 32, 16, 5], hidden=hidden, output="softmax", seed=1)
     start = [p.copy() for p in net.params]
     steps, batch = 24, 32
-    Trainer(net, "momentum", lr=0.1, momentum=0.9, epochs=3, batch_size=batch, shuffle=False,
-            diagnostics=True).fit(X, y)
+    Trainer(net, "momentum", lr=0.1, momentum=0.9, epochs=3, batch_size=batch, shuffle=False, diagnostics=True).fit(
+        X, y
+    )
     ref = reference_training(start, X, np.eye(5)[y], hidden, 0.1, 0.9, batch, steps)
     for got, want in zip(net.params, ref):
         assert got.dtype == np.float32

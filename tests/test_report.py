@@ -18,13 +18,31 @@ from markupsafe import Markup
 from sklearn.datasets import load_digits
 
 import neuronet as nn
-from neuronet.report import (Section, activation_histograms_figure, figure_to_data_uri, figure_to_png_bytes,
-                             format_value, gradient_figure, loss_accuracy_figure, render_html, saturation_figure,
-                             summary_rows, to_jsonable, write_training_report)
+from neuronet.report import (
+    Section,
+    activation_histograms_figure,
+    figure_to_data_uri,
+    figure_to_png_bytes,
+    format_value,
+    gradient_figure,
+    loss_accuracy_figure,
+    render_html,
+    saturation_figure,
+    summary_rows,
+    to_jsonable,
+    write_training_report,
+)
 from neuronet.report.figures import PNG_SIGNATURE
 
-CONFIG = {"sizes": [64, 16, 10], "hidden": "sigmoid", "optimizer": {"name": "momentum", "lr": 0.1},
-          "epochs": 3, "batch_size": 64, "validation_split": 0.2, "seed": 0}
+CONFIG = {
+    "sizes": [64, 16, 10],
+    "hidden": "sigmoid",
+    "optimizer": {"name": "momentum", "lr": 0.1},
+    "epochs": 3,
+    "batch_size": 64,
+    "validation_split": 0.2,
+    "seed": 0,
+}
 
 
 # -- fixtures: real training runs ----------------------------------------------------------------
@@ -114,7 +132,7 @@ def images(parsed):
 def decode_png(src):
     prefix = "data:image/png;base64,"
     assert src.startswith(prefix), f"expected an embedded PNG data URI, got {src[:40]!r}"
-    return base64.b64decode(src[len(prefix):], validate=True)
+    return base64.b64decode(src[len(prefix) :], validate=True)
 
 
 def table_value(parsed, key):
@@ -129,8 +147,9 @@ def table_value(parsed, key):
 def test_report_writes_index_and_history_and_nothing_else(report):
     out, index, _, _ = report
     assert index == out / "index.html"
-    assert sorted(p.name for p in out.iterdir()) == ["history.json", "index.html"], \
+    assert sorted(p.name for p in out.iterdir()) == ["history.json", "index.html"], (
         "expected exactly index.html and history.json (no temp files left behind)"
+    )
 
 
 def test_every_figure_is_one_embedded_png(report):
@@ -153,8 +172,9 @@ def test_report_is_self_contained(report):
         for name in ("href", "src"):
             value = attrs.get(name)
             if value is not None:
-                assert value.startswith(("#", "data:image/png;base64,")), \
+                assert value.startswith(("#", "data:image/png;base64,")), (
                     f"<{tag} {name}={value[:60]!r}> points outside the file"
+                )
     assert any(tag == "style" for tag, _ in parsed.tags), "CSS should be inline"
 
 
@@ -216,7 +236,7 @@ def test_run_without_diagnostics_renders_curves_only(digits, tmp_path):
     assert len(images(parse(text))) == 1, "only the learning curves can be drawn without diagnostics"
     assert "No per-layer diagnostics were recorded" in text
     assert saturation_figure(history) is None and gradient_figure(history) is None
-    history["diagnostics"] = None                      # a hand-made dict may hold None outright
+    history["diagnostics"] = None  # a hand-made dict may hold None outright
     assert saturation_figure(history) is None and gradient_figure(history) is None
     write_training_report(tmp_path, history, config=CONFIG)
 
@@ -231,7 +251,7 @@ def test_regression_run_has_no_accuracy_panel_or_row(digits, tmp_path):
     # the identity output layer has no bounds: only the tanh layer has a saturation line
     sat = saturation_figure(history)
     sat_ax = next(ax for ax in sat.axes if ax.get_title() == "saturated units")
-    assert [l.get_label() for l in sat_ax.get_lines()] == ["layer 1 (tanh)"]
+    assert [line.get_label() for line in sat_ax.get_lines()] == ["layer 1 (tanh)"]
     parsed = parse(write_training_report(tmp_path, history, config={}).read_text(encoding="utf-8"))
     keys = [r[0] for r in parsed.rows if r]
     assert "final training accuracy" not in keys and "final validation loss" in keys
@@ -250,8 +270,14 @@ def test_diverged_run_says_so(digits, tmp_path):
     assert loss_accuracy_figure(history).axes[0].get_title() == "loss (training diverged)"
 
 
-@pytest.mark.parametrize("history", [{}, {"epoch": [], "history": {}, "diagnostics": [], "stop_reason": ""},
-                                     {"epoch": [], "history": {}, "diagnostics": None}])
+@pytest.mark.parametrize(
+    "history",
+    [
+        {},
+        {"epoch": [], "history": {}, "diagnostics": [], "stop_reason": ""},
+        {"epoch": [], "history": {}, "diagnostics": None},
+    ],
+)
 def test_empty_history_renders_notes_instead_of_figures(history, tmp_path):
     assert loss_accuracy_figure(history) is None
     assert saturation_figure(history) is None and gradient_figure(history) is None
@@ -280,18 +306,30 @@ def test_loss_axis_is_logarithmic_only_beyond_one_decade():
 
 def test_diagnostic_panels_follow_what_each_layer_records():
     def layer(i, unit, sat, dead, grad):
-        return {"layer": i, "unit": unit, "saturated": sat, "mean_derivative": 0.5, "dead": dead,
-                "grad_norm": grad, "weight_norm": 1.0, "update_ratio": 0.01}
+        return {
+            "layer": i,
+            "unit": unit,
+            "saturated": sat,
+            "mean_derivative": 0.5,
+            "dead": dead,
+            "grad_norm": grad,
+            "weight_norm": 1.0,
+            "update_ratio": 0.01,
+        }
 
-    diags = [[layer(0, "relu", None, 0.1, 1e-1), layer(1, "sigmoid", 0.3, None, 1e-3)],
-             None,                                                # an epoch without diagnostics
-             [layer(0, "relu", None, 0.2, 1e-2), layer(1, "sigmoid", 0.4, None, 1e-4)]]
+    diags = [
+        [layer(0, "relu", None, 0.1, 1e-1), layer(1, "sigmoid", 0.3, None, 1e-3)],
+        None,  # an epoch without diagnostics
+        [layer(0, "relu", None, 0.2, 1e-2), layer(1, "sigmoid", 0.4, None, 1e-4)],
+    ]
     h = {"epoch": [0, 1, 2], "history": {"loss": [1.0, 0.5, 0.2]}, "diagnostics": diags}
     fig = saturation_figure(h)
-    panels = {ax.get_title(): [l.get_label() for l in ax.get_lines()] for ax in fig.axes}
-    assert panels == {"saturated units": ["layer 2 (sigmoid, output)"],
-                      "mean derivative": ["layer 1 (relu)", "layer 2 (sigmoid, output)"],
-                      "dead ReLU units": ["layer 1 (relu)"]}
+    panels = {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in fig.axes}
+    assert panels == {
+        "saturated units": ["layer 2 (sigmoid, output)"],
+        "mean derivative": ["layer 1 (relu)", "layer 2 (sigmoid, output)"],
+        "dead ReLU units": ["layer 1 (relu)"],
+    }
     sat_line = fig.axes[0].get_lines()[0]
     np.testing.assert_array_equal(sat_line.get_xdata(), [1, 2, 3])
     assert math.isnan(sat_line.get_ydata()[1]), "an epoch without diagnostics should be a gap"
@@ -301,7 +339,7 @@ def test_diagnostic_panels_follow_what_each_layer_records():
 
 
 def test_activation_histograms_check_their_inputs():
-    a = [np.zeros((5, 3)), np.ones((5, 2))]                   # constant outputs still get a visible bin
+    a = [np.zeros((5, 3)), np.ones((5, 2))]  # constant outputs still get a visible bin
     fig = activation_histograms_figure(a, a)
     assert len(fig.axes) == 2 and fig.axes[1].get_title() == "layer 2"
     with pytest.raises(ValueError, match="start has 2 layers but end has 1"):
@@ -320,23 +358,41 @@ def test_png_and_data_uri_agree():
 
 # -- rendering building blocks -----------------------------------------------------------------------
 def test_format_value_golden():
-    cases = [(None, "—"), (True, "yes"), (False, "no"), (3, "3"), (np.int64(7), "7"), (0.0, "0"),
-             (0.81615598, "0.8162"), (np.float32(0.25), "0.2500"), (1.2345e-5, "1.234e-05"),
-             (123456.0, "1.235e+05"), (float("nan"), "nan"), (float("-inf"), "-inf"), ([1, 0.5], "1, 0.5000"),
-             ("text", "text")]
+    cases = [
+        (None, "—"),
+        (True, "yes"),
+        (False, "no"),
+        (3, "3"),
+        (np.int64(7), "7"),
+        (0.0, "0"),
+        (0.81615598, "0.8162"),
+        (np.float32(0.25), "0.2500"),
+        (1.2345e-5, "1.234e-05"),
+        (123456.0, "1.235e+05"),
+        (float("nan"), "nan"),
+        (float("-inf"), "-inf"),
+        ([1, 0.5], "1, 0.5000"),
+        ("text", "text"),
+    ]
     for value, expected in cases:
         assert format_value(value) == expected, f"format_value({value!r}) should be {expected!r}"
 
 
 def test_render_html_sections_tables_and_escaping():
     fig = loss_accuracy_figure(_hand_history([1.0, 0.5]))
-    sections = [Section("Claim <1>", text="first paragraph\n\nsecond & last", note="confirmed",
-                        table=[{"variant": "a", "error": 0.5}, {"variant": "b", "time": 2}],
-                        figures=[("a figure", fig), ("as bytes", figure_to_png_bytes(fig, dpi=30))]),
-                Section("Claim <1>", text=[Markup("<em>trusted</em>")])]
+    sections = [
+        Section(
+            "Claim <1>",
+            text="first paragraph\n\nsecond & last",
+            note="confirmed",
+            table=[{"variant": "a", "error": 0.5}, {"variant": "b", "time": 2}],
+            figures=[("a figure", fig), ("as bytes", figure_to_png_bytes(fig, dpi=30))],
+        ),
+        Section("Claim <1>", text=[Markup("<em>trusted</em>")]),
+    ]
     text = render_html("T", sections, {"seed": 0})
     parsed = parse(text)
-    assert [r for r in parsed.rows] == [["variant", "error", "time"], ["a", "0.5000", ""], ["b", "", "2"]]
+    assert list(parsed.rows) == [["variant", "error", "time"], ["a", "0.5000", ""], ["b", "", "2"]]
     assert "Claim &lt;1&gt;" in text and "second &amp; last" in text
     assert text.count("<p>") == 3 and "<em>trusted</em>" in text
     ids = [a["id"] for tag, a in parsed.tags if tag == "section"]
@@ -369,8 +425,11 @@ def test_rewriting_a_report_replaces_it(run, tmp_path):
 
 
 def test_summary_rows_of_a_hand_made_history():
-    h = {"epoch": [0, 1, 2], "history": {"loss": [3.0, 2.0, 1.0], "val_loss": [2.0, 1.5, 1.7],
-                                         "seconds": [0.5, 0.25, 0.25]}, "stop_reason": "x"}
+    h = {
+        "epoch": [0, 1, 2],
+        "history": {"loss": [3.0, 2.0, 1.0], "val_loss": [2.0, 1.5, 1.7], "seconds": [0.5, 0.25, 0.25]},
+        "stop_reason": "x",
+    }
     rows = {r["quantity"]: r["value"] for r in summary_rows(h)}
     assert rows["best validation loss"] == 1.5 and rows["epoch of best validation loss"] == 2
     assert rows["training time (s)"] == 1.0 and rows["final validation loss"] == 1.7
@@ -386,15 +445,19 @@ def _run_python(code):
 
 
 def test_engine_does_not_import_matplotlib_or_the_report():
-    out = _run_python("import sys, neuronet, neuronet.network, neuronet.train\n"
-                      "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'neuronet.report', 'jinja2'))))")
+    out = _run_python(
+        "import sys, neuronet, neuronet.network, neuronet.train\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'neuronet.report', 'jinja2'))))"
+    )
     assert out.strip() == "[]", f"the engine imported plotting modules: {out}"
 
 
 def test_report_never_imports_pyplot():
-    out = _run_python("import sys\n"
-                      "from neuronet.report import loss_accuracy_figure, figure_to_png_bytes, render_html, Section\n"
-                      "h = {'epoch': [0, 1], 'history': {'loss': [1.0, 0.5]}}\n"
-                      "render_html('t', [Section('s', figures=[('c', loss_accuracy_figure(h))])])\n"
-                      "print('matplotlib.pyplot' in sys.modules)")
+    out = _run_python(
+        "import sys\n"
+        "from neuronet.report import loss_accuracy_figure, figure_to_png_bytes, render_html, Section\n"
+        "h = {'epoch': [0, 1], 'history': {'loss': [1.0, 0.5]}}\n"
+        "render_html('t', [Section('s', figures=[('c', loss_accuracy_figure(h))])])\n"
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
     assert out.strip() == "False", "neuronet.report must use the Figure API, never pyplot"

@@ -11,8 +11,27 @@ from typer.testing import CliRunner
 from neuronet.cli import app
 from neuronet.modelfile import load_checkpoint, load_model
 
-ARGS = ["train", "--data", "digits", "--hidden", "512,512", "--activation", "tanh", "--dropout", "0.1",
-        "--optimizer", "momentum", "--lr", "0.05", "--epochs", "40", "--seed", "3", "--batch-size", "32"]
+ARGS = [
+    "train",
+    "--data",
+    "digits",
+    "--hidden",
+    "512,512",
+    "--activation",
+    "tanh",
+    "--dropout",
+    "0.1",
+    "--optimizer",
+    "momentum",
+    "--lr",
+    "0.05",
+    "--epochs",
+    "40",
+    "--seed",
+    "3",
+    "--batch-size",
+    "32",
+]
 
 
 def _cli(*args):
@@ -23,7 +42,7 @@ def _checkpoint_epoch(path):
     try:
         return load_checkpoint(path)["trainer_state"]["epoch"]
     except Exception:
-        return 0          # not written yet (writes are atomic, so never half-written)
+        return 0  # not written yet (writes are atomic, so never half-written)
 
 
 def test_sigkill_mid_training_then_resume_is_bit_identical(tmp_path):
@@ -33,8 +52,7 @@ def test_sigkill_mid_training_then_resume_is_bit_identical(tmp_path):
 
     ckdir = tmp_path / "ck"
     ckpt = ckdir / "checkpoint.safetensors"
-    proc = subprocess.Popen(_cli(*ARGS, "--checkpoint-dir", ckdir), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(_cli(*ARGS, "--checkpoint-dir", ckdir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     while _checkpoint_epoch(ckpt) < 3 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -46,8 +64,12 @@ def test_sigkill_mid_training_then_resume_is_bit_identical(tmp_path):
     assert not [p for p in ckdir.iterdir() if p.name != "checkpoint.safetensors"], "temp files left behind"
 
     resumed = tmp_path / "resumed.safetensors"
-    r = subprocess.run(_cli(*ARGS, "--checkpoint-dir", ckdir, "--resume", "--out", resumed),
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        _cli(*ARGS, "--checkpoint-dir", ckdir, "--resume", "--out", resumed),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert f"resuming from {ckpt} after epoch" in r.stdout
     epochs = [ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith("epoch ")]

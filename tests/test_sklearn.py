@@ -27,8 +27,17 @@ def test_same_parameters_and_defaults_as_scikit_learn():
         assert k in ours, f"missing scikit-learn parameter {k}"
         assert ours[k] == v, f"{k}: default {ours[k]!r}, scikit-learn has {v!r}"
     extra = set(ours) - set(theirs)
-    assert extra == {"output_activation", "loss", "init", "target_range", "sigmoid_prime_offset", "optimizer",
-                     "dropout", "dtype", "callbacks"}
+    assert extra == {
+        "output_activation",
+        "loss",
+        "init",
+        "target_range",
+        "sigmoid_prime_offset",
+        "optimizer",
+        "dropout",
+        "dtype",
+        "callbacks",
+    }
 
 
 def test_accuracy_on_digits_is_at_least_scikit_learns(digits):
@@ -47,10 +56,21 @@ def test_accuracy_on_digits_is_at_least_scikit_learns(digits):
 
 def test_variations_are_wired_through(digits):
     Xtr, Xte, ytr, yte = digits
-    est = MLPClassifier(hidden_layer_sizes=(32,), activation="logistic", output_activation="logistic",
-                        loss="squared-error", init="normal:1", target_range=(0.15, 0.85), sigmoid_prime_offset=0.1,
-                        optimizer="quickprop", learning_rate_init=0.05, batch_size=len(Xtr), max_iter=20,
-                        dtype="float32", random_state=0).fit(Xtr, ytr)
+    est = MLPClassifier(
+        hidden_layer_sizes=(32,),
+        activation="logistic",
+        output_activation="logistic",
+        loss="squared-error",
+        init="normal:1",
+        target_range=(0.15, 0.85),
+        sigmoid_prime_offset=0.1,
+        optimizer="quickprop",
+        learning_rate_init=0.05,
+        batch_size=len(Xtr),
+        max_iter=20,
+        dtype="float32",
+        random_state=0,
+    ).fit(Xtr, ytr)
     net = est.network_
     assert net.output_unit.name == "sigmoid" and net.loss.name == "squared-error"
     assert net.layers[0].unit.prime_offset == 0.1 and est.coefs_[0].dtype == np.float32
@@ -64,8 +84,13 @@ def test_variations_are_wired_through(digits):
 def test_dropout_and_callbacks(digits):
     Xtr, _, ytr, _ = digits
     seen = []
-    est = MLPClassifier(hidden_layer_sizes=(32,), dropout=0.2, max_iter=3, random_state=0,
-                        callbacks=[neuronet.LambdaCallback(lambda t, e, logs: seen.append(e))]).fit(Xtr, ytr)
+    est = MLPClassifier(
+        hidden_layer_sizes=(32,),
+        dropout=0.2,
+        max_iter=3,
+        random_state=0,
+        callbacks=[neuronet.LambdaCallback(lambda t, e, logs: seen.append(e))],
+    ).fit(Xtr, ytr)
     assert seen == [0, 1, 2] and est.network_.layers[0].dropout == 0.2
 
 
@@ -74,8 +99,11 @@ def test_works_in_pipeline_gridsearch_cross_val_and_clone(digits):
     pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, random_state=0))
     scores = cross_val_score(pipe, Xtr, ytr, cv=3)
     assert scores.mean() > 0.88
-    grid = GridSearchCV(MLPClassifier(max_iter=15, random_state=0),
-                        {"hidden_layer_sizes": [(8,), (32,)], "activation": ["relu", "tanh"]}, cv=2).fit(Xtr, ytr)
+    grid = GridSearchCV(
+        MLPClassifier(max_iter=15, random_state=0),
+        {"hidden_layer_sizes": [(8,), (32,)], "activation": ["relu", "tanh"]},
+        cv=2,
+    ).fit(Xtr, ytr)
     assert grid.best_params_["hidden_layer_sizes"] == (32,)
     c = clone(grid.best_estimator_)
     assert c.get_params() == grid.best_estimator_.get_params() and not hasattr(c, "coefs_")
@@ -85,7 +113,7 @@ def test_multilabel_and_multioutput():
     X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
     est = MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, random_state=0).fit(X / X.max(), Y)
     assert est.out_activation_ == "logistic" and est.predict(X / X.max()).shape == Y.shape
-    assert est.score(X / X.max(), Y) > 0.5      # exact-match ratio
+    assert est.score(X / X.max(), Y) > 0.5  # exact-match ratio
     X, Y = make_regression(n_samples=200, n_features=6, n_targets=3, noise=1.0, random_state=0)
     reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=500, learning_rate_init=0.01, random_state=0)
     reg.fit(StandardScaler().fit_transform(X), Y / Y.std())
@@ -109,8 +137,9 @@ def test_partial_fit_equals_epochs_of_fit(digits):
 
 def test_early_stopping_keeps_the_best_validation_weights(digits):
     Xtr, _, ytr, _ = digits
-    est = MLPClassifier(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3, max_iter=300,
-                        random_state=0).fit(Xtr, ytr)
+    est = MLPClassifier(
+        hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3, max_iter=300, random_state=0
+    ).fit(Xtr, ytr)
     assert est.n_iter_ < 300 and len(est.validation_scores_) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_) and est.best_loss_ is None
 
@@ -119,11 +148,27 @@ def test_lbfgs_and_sgd_schedules(digits):
     Xtr, Xte, ytr, yte = digits
     lb = MLPClassifier(hidden_layer_sizes=(32,), solver="lbfgs", max_iter=200, random_state=0).fit(Xtr, ytr)
     assert lb.score(Xte, yte) > 0.93 and lb.loss_curve_ is None and lb.n_iter_ > 10
-    inv = MLPClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate="invscaling", learning_rate_init=0.5,
-                        power_t=0.5, max_iter=2, random_state=0).fit(Xtr, ytr)
+    inv = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        learning_rate="invscaling",
+        learning_rate_init=0.5,
+        power_t=0.5,
+        max_iter=2,
+        random_state=0,
+    ).fit(Xtr, ytr)
     assert inv._trainer is None and inv.t_ == 2 * len(Xtr)
-    ad = MLPClassifier(hidden_layer_sizes=(16,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.2,
-                       n_iter_no_change=2, tol=10.0, max_iter=12, random_state=0, verbose=True)
+    ad = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.2,
+        n_iter_no_change=2,
+        tol=10.0,
+        max_iter=12,
+        random_state=0,
+        verbose=True,
+    )
     ad.fit(Xtr, ytr)
     assert ad.n_iter_ == 12, "adaptive: divides the rate by 5 instead of stopping while the rate is > 1e-6"
 
@@ -133,14 +178,14 @@ def test_sample_weight_zero_equals_dropping_samples_in_full_batch():
     X = rng.normal(size=(60, 4))
     y = (X[:, 0] > 0).astype(int)
     sw = (rng.random(60) > 0.3).astype(float)
-    kw = dict(hidden_layer_sizes=(8,), solver="lbfgs", random_state=0, max_iter=50)
+    kw = {"hidden_layer_sizes": (8,), "solver": "lbfgs", "random_state": 0, "max_iter": 50}
     a = MLPClassifier(**kw).fit(X, y, sample_weight=sw)
     b = MLPClassifier(**kw).fit(X[sw > 0], y[sw > 0])
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-6, atol=1e-9)
 
 
 def test_save_and_load_round_trip(tmp_path, digits):
-    Xtr, Xte, ytr, yte = digits
+    Xtr, Xte, ytr, _yte = digits
     labels = np.array(list("abcdefghij"))
     est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=10, random_state=0).fit(Xtr, labels[ytr])
     est.save(tmp_path / "c.safetensors")
@@ -155,12 +200,15 @@ def test_save_and_load_round_trip(tmp_path, digits):
 
 
 def test_load_a_cli_model_as_a_pipeline(tmp_path):
-    from typer.testing import CliRunner
-    from neuronet.cli import app
     from sklearn.pipeline import Pipeline
+    from typer.testing import CliRunner
+
+    from neuronet.cli import app
+
     m = tmp_path / "m.safetensors"
-    r = CliRunner().invoke(app, ["train", "--data", "digits", "--hidden", "16", "--epochs", "3", "--standardize",
-                                 "--out", str(m)])
+    r = CliRunner().invoke(
+        app, ["train", "--data", "digits", "--hidden", "16", "--epochs", "3", "--standardize", "--out", str(m)]
+    )
     assert r.exit_code == 0, r.output
     acc = float(r.stdout.splitlines()[-2].split("test accuracy")[1])
     est = neuronet.load(m)
@@ -169,8 +217,13 @@ def test_load_a_cli_model_as_a_pipeline(tmp_path):
     assert est.score(ds.X_test, ds.y_test) == pytest.approx(acc, abs=1e-4)
 
 
-@pytest.mark.parametrize("est", [MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, dtype="float32"),
-                                 MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, dtype="float32")])
+@pytest.mark.parametrize(
+    "est",
+    [
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, dtype="float32"),
+        MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, dtype="float32"),
+    ],
+)
 def test_to_onnx_matches(tmp_path, est, digits):
     ort = pytest.importorskip("onnxruntime")
     Xtr, Xte, ytr, _ = digits

@@ -9,8 +9,14 @@ from neuronet import MLPClassifier, MLPRegressor
 
 ESTIMATORS = [
     MLPClassifier(),
-    MLPClassifier(activation="logistic", output_activation="softmax", loss="cross-entropy", init="fan-in",
-                  solver="sgd", learning_rate_init=0.1),
+    MLPClassifier(
+        activation="logistic",
+        output_activation="softmax",
+        loss="cross-entropy",
+        init="fan-in",
+        solver="sgd",
+        learning_rate_init=0.1,
+    ),
     MLPClassifier(optimizer="quickprop", learning_rate_init=0.05),
     MLPClassifier(solver="lbfgs"),
     MLPRegressor(),

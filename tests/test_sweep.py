@@ -67,32 +67,47 @@ def serial_tiny(tmp_path_factory):
 
 
 # -- validation --------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, expected", [
-    ('experiment = "nope"\nseeds = [0]', ["experiment:", "unknown experiment 'nope'", "valid: train",
-                                           "softmax-derivatives"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nbogus = [1, 2]', ["grid.bogus", "unknown config key",
-                                                                  "valid keys:", "activation", "lr"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nepochs = [1, "two"]',
-     ["grid.epochs", '"two" is a string', "expected an integer"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nlr = "0.1"', ["grid.lr", "expected a list"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nlr = []', ["grid.lr", "empty list"]),
-    ('experiment = "train"\n[grid]\nlr = [0.1]', ["seeds: missing", "seeds = [0, 1, 2]"]),
-    ('experiment = "train"\nseeds = [0, 0]', ["seeds:", "repeated"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nactivation = ["sigmoid", "sigmoidd"]',
-     ["grid.activation = \"sigmoidd\"", "valid units:", "tanh", "relu"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1, -1.0]', ["grid.lr = -1.0", "must be > 0"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nseed = [1, 2]', ["grid.seed", "seeds = [0, 1, 2]"]),
-    ('experiment = "train"\nseeds = [0]\nmetric = "acc"', ["metric:", "'acc'", "test_accuracy", "val_loss"]),
-    ('experiment = "train"\nseeds = [0]\nbackend = "dask"', ["unknown key 'backend'", "valid keys:", "grid"]),
-    ('experiment = "softmax-derivatives"\nseeds = [0]\n[grid]\nn_hidden = [4, 2.5]',
-     ["grid.n_hidden", "2.5", "expected an integer"]),
-    ('experiment = "softmax-derivatives"\nseeds = [0]\ndata = "digits"', ["data:", "takes no data", "n_hidden"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1]\n[fixed]\nlr = 0.2', ["fixed.lr", "also in [grid]"]),
-    ('experiment = "train"\nseeds = [0]\n[grid\n', ["not valid TOML"]),
-    ('experiment = "train"\nseeds = [0]\ndata = "nope"', ["data:", "unknown dataset", "digits"]),
-    ('experiment = "train"\nseeds = [0]\n[grid]\ndata = ["digits", "missing.csv"]',
-     ['grid.data = "missing.csv"', "no such file"]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            'experiment = "nope"\nseeds = [0]',
+            ["experiment:", "unknown experiment 'nope'", "valid: train", "softmax-derivatives"],
+        ),
+        (
+            'experiment = "train"\nseeds = [0]\n[grid]\nbogus = [1, 2]',
+            ["grid.bogus", "unknown config key", "valid keys:", "activation", "lr"],
+        ),
+        (
+            'experiment = "train"\nseeds = [0]\n[grid]\nepochs = [1, "two"]',
+            ["grid.epochs", '"two" is a string', "expected an integer"],
+        ),
+        ('experiment = "train"\nseeds = [0]\n[grid]\nlr = "0.1"', ["grid.lr", "expected a list"]),
+        ('experiment = "train"\nseeds = [0]\n[grid]\nlr = []', ["grid.lr", "empty list"]),
+        ('experiment = "train"\n[grid]\nlr = [0.1]', ["seeds: missing", "seeds = [0, 1, 2]"]),
+        ('experiment = "train"\nseeds = [0, 0]', ["seeds:", "repeated"]),
+        (
+            'experiment = "train"\nseeds = [0]\n[grid]\nactivation = ["sigmoid", "sigmoidd"]',
+            ['grid.activation = "sigmoidd"', "valid units:", "tanh", "relu"],
+        ),
+        ('experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1, -1.0]', ["grid.lr = -1.0", "must be > 0"]),
+        ('experiment = "train"\nseeds = [0]\n[grid]\nseed = [1, 2]', ["grid.seed", "seeds = [0, 1, 2]"]),
+        ('experiment = "train"\nseeds = [0]\nmetric = "acc"', ["metric:", "'acc'", "test_accuracy", "val_loss"]),
+        ('experiment = "train"\nseeds = [0]\nbackend = "dask"', ["unknown key 'backend'", "valid keys:", "grid"]),
+        (
+            'experiment = "softmax-derivatives"\nseeds = [0]\n[grid]\nn_hidden = [4, 2.5]',
+            ["grid.n_hidden", "2.5", "expected an integer"],
+        ),
+        ('experiment = "softmax-derivatives"\nseeds = [0]\ndata = "digits"', ["data:", "takes no data", "n_hidden"]),
+        ('experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1]\n[fixed]\nlr = 0.2', ["fixed.lr", "also in [grid]"]),
+        ('experiment = "train"\nseeds = [0]\n[grid\n', ["not valid TOML"]),
+        ('experiment = "train"\nseeds = [0]\ndata = "nope"', ["data:", "unknown dataset", "digits"]),
+        (
+            'experiment = "train"\nseeds = [0]\n[grid]\ndata = ["digits", "missing.csv"]',
+            ['grid.data = "missing.csv"', "no such file"],
+        ),
+    ],
+)
 def test_invalid_spec_fails_before_anything_runs_naming_key_and_valid_values(tmp_path, text, expected):
     spec = _spec(tmp_path, text)
     out = tmp_path / "out"
@@ -116,11 +131,20 @@ def test_module_entry_point_reports_a_bad_spec_in_one_line_with_exit_2(tmp_path,
 def test_grid_is_crossed_in_spec_order_with_seeds_innermost():
     spec = parse_spec('experiment = "train"\nseeds = [3, 1]\n[grid]\nlr = [0.5, 0.1]\nactivation = ["tanh", "relu"]')
     got = [(t.point["lr"], t.point["activation"], t.seed) for t in spec.trials()]
-    assert got == [(0.5, "tanh", 3), (0.5, "tanh", 1), (0.5, "relu", 3), (0.5, "relu", 1),
-                   (0.1, "tanh", 3), (0.1, "tanh", 1), (0.1, "relu", 3), (0.1, "relu", 1)]
+    assert got == [
+        (0.5, "tanh", 3),
+        (0.5, "tanh", 1),
+        (0.5, "relu", 3),
+        (0.5, "relu", 1),
+        (0.1, "tanh", 3),
+        (0.1, "tanh", 1),
+        (0.1, "relu", 3),
+        (0.1, "relu", 1),
+    ]
     assert len({t.id for t in spec.trials()}) == 8, "every trial should have its own id"
-    again = parse_spec('experiment = "train"\nseeds = [3]\n[grid]\nlr = [0.5]\nactivation = ["tanh"]\n'
-                       '[fixed]\nepochs = 20')
+    again = parse_spec(
+        'experiment = "train"\nseeds = [3]\n[grid]\nlr = [0.5]\nactivation = ["tanh"]\n[fixed]\nepochs = 20'
+    )
     assert again.trials()[0].id == spec.trials()[0].id, "stating a default explicitly must not change the id"
 
 
@@ -131,7 +155,7 @@ def test_rerun_skips_finished_trials_and_reruns_corrupt_ones(tmp_path, serial_ti
     first = run_sweep(spec, out, log=_quiet)
     assert (first.ran, first.reused) == (8, 0)
     trials = load_spec(spec).trials()
-    trial_path(out, trials[2]).write_text('{"format": "neuronet-sweep-trial", "metr')     # killed mid-write
+    trial_path(out, trials[2]).write_text('{"format": "neuronet-sweep-trial", "metr')  # killed mid-write
     trial_path(out, trials[5]).unlink()
     before = {t.id: trial_path(out, t).stat().st_mtime_ns for t in trials if t not in (trials[2], trials[5])}
     ran = []
@@ -159,7 +183,7 @@ def test_summary_is_written_and_rebuilt_identically_from_the_trial_files(serial_
     assert html.count("data:image/png;base64,") == 2, "one plot per swept key"
     assert "8 of 8" in html and "test_accuracy against lr" in html
 
-    copy = tmp_path / "copy"                             # only spec.toml and the trial files
+    copy = tmp_path / "copy"  # only spec.toml and the trial files
     (copy / "trials").mkdir(parents=True)
     (copy / "spec.toml").write_bytes((serial_tiny / "spec.toml").read_bytes())
     for p in (serial_tiny / "trials").glob("*.json"):
@@ -193,8 +217,10 @@ def test_processes_backend_equals_serial(tmp_path, serial_tiny):
 def dask_client():
     distributed = pytest.importorskip("distributed")
     import logging
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=logging.CRITICAL)
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()
@@ -203,11 +229,18 @@ def dask_client():
 
 def test_dask_local_cluster_runs_each_trial_once_and_equals_serial(tmp_path, serial_tiny, dask_client):
     from distributed import get_task_stream
+
     out = tmp_path / "out"
     written = []
     with get_task_stream(dask_client) as stream:
-        outcome = run_sweep(_spec(tmp_path, TINY), out, backend="dask", client=dask_client, log=_quiet,
-                            on_result=lambda r: written.append(r["id"]))
+        outcome = run_sweep(
+            _spec(tmp_path, TINY),
+            out,
+            backend="dask",
+            client=dask_client,
+            log=_quiet,
+            on_result=lambda r: written.append(r["id"]),
+        )
     assert outcome.complete and outcome.ran == 8
     runs = Counter(t["key"] for t in stream.data if str(t["key"]).startswith("neuronet-trial-"))
     assert len(runs) == 8 and set(runs.values()) == {1}, f"each trial should run exactly once: {runs}"
@@ -247,9 +280,23 @@ def test_killed_coordinator_resumes_without_rerunning_finished_trials(tmp_path):
     out = tmp_path / "out"
     spec = _spec(tmp_path, SLOW)
     total = len(load_spec(spec).trials())
-    proc = subprocess.Popen([sys.executable, "-m", "neuronet", "sweep", str(spec), "--out", str(out),
-                             "--backend", "dask", "--workers", "2"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neuronet",
+            "sweep",
+            str(spec),
+            "--out",
+            str(out),
+            "--backend",
+            "dask",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     children = []
     try:
         deadline = time.monotonic() + 60
@@ -265,7 +312,7 @@ def test_killed_coordinator_resumes_without_rerunning_finished_trials(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        _, alive = psutil.wait_procs(children, timeout=15)   # a LocalCluster's workers die with it
+        _, alive = psutil.wait_procs(children, timeout=15)  # a LocalCluster's workers die with it
         for p in alive:
             p.kill()
     assert not alive, "worker processes should not outlive a killed coordinator"
@@ -283,9 +330,11 @@ def test_killed_coordinator_resumes_without_rerunning_finished_trials(tmp_path):
 
 def test_a_failing_trial_is_reported_and_the_others_still_run(tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_text("1,2,a\n3,oops\n")                   # ragged and not numeric: loading it raises DataError
-    spec = _spec(tmp_path, f'experiment = "train"\nseeds = [0, 1]\n[grid]\ndata = ["xor", "{bad}"]\n'
-                           '[fixed]\nepochs = 1\nhidden = [2]\n')
+    bad.write_text("1,2,a\n3,oops\n")  # ragged and not numeric: loading it raises DataError
+    spec = _spec(
+        tmp_path,
+        f'experiment = "train"\nseeds = [0, 1]\n[grid]\ndata = ["xor", "{bad}"]\n[fixed]\nepochs = 1\nhidden = [2]\n',
+    )
     outcome = run_sweep(spec, tmp_path / "out", log=_quiet)
     assert (outcome.ran, len(outcome.failed), outcome.complete) == (2, 2, False)
     assert all("bad.csv" in label and "DataError" in error for label, error in outcome.failed), outcome.failed
@@ -295,6 +344,7 @@ def test_a_failing_trial_is_reported_and_the_others_still_run(tmp_path):
 
 def test_cli_sweep_and_sweep_report(tmp_path):
     from neuronet.cli import main as cli_main
+
     out = tmp_path / "out"
     spec = _spec(tmp_path, TINY)
     with pytest.raises(SystemExit) as info:
@@ -311,6 +361,7 @@ def test_cli_sweep_and_sweep_report(tmp_path):
 
 def test_cli_sweep_bad_input_is_one_line_exit_2(tmp_path, capsys):
     from neuronet.cli import main as cli_main
+
     spec = _spec(tmp_path, 'experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1]\n')
     with pytest.raises(SystemExit) as info:
         cli_main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "mpi"])

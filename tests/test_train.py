@@ -11,6 +11,7 @@ from neuronet.errors import ConfigError, DivergenceError
 @pytest.fixture(scope="module")
 def digits():
     from sklearn.model_selection import train_test_split
+
     d = load_digits()
     X = (d.data / 16.0).astype(np.float32)
     Xtr, Xte, ytr, yte = train_test_split(X, d.target, test_size=0.25, random_state=0, stratify=d.target)
@@ -44,22 +45,28 @@ def test_divergence_guard_restores_last_good_weights_and_says_what_to_try(digits
     X, y, _, _ = digits
     net = mlp([64, 32, 10], hidden="relu", output="identity", loss="squared-error", init="normal:1", seed=0)
     seen = []
-    tr = Trainer(net, "sgd", lr=50.0, epochs=5, batch_size=64,
-                 callbacks=[LambdaCallback(lambda t, e, logs: seen.append(t.network.get_weights()))])
+    tr = Trainer(
+        net,
+        "sgd",
+        lr=50.0,
+        epochs=5,
+        batch_size=64,
+        callbacks=[LambdaCallback(lambda t, e, logs: seen.append(t.network.get_weights()))],
+    )
     with pytest.raises(DivergenceError, match="lower learning rate") as info:
         tr.fit(X, y)
     h = info.value.history
     assert h.diverged and "diverged in epoch" in h.stop_reason
     assert all(np.isfinite(p).all() for p in net.params)
     good = seen[-1] if seen else None
-    if good is not None:           # restored to the end of the last completed epoch
+    if good is not None:  # restored to the end of the last completed epoch
         assert all(np.array_equal(a, b) for a, b in zip(good, net.get_weights()))
 
 
 def test_early_stopping_stops_and_restores_best(digits):
     X, y, _, _ = digits
     net = mlp([64, 64, 10], hidden="relu", output="softmax", seed=0)
-    es = EarlyStopping(monitor="val_loss", patience=2, min_delta=10.0)   # nothing improves by 10
+    es = EarlyStopping(monitor="val_loss", patience=2, min_delta=10.0)  # nothing improves by 10
     tr = Trainer(net, "momentum", lr=0.1, epochs=50, batch_size=32, validation_split=0.2, callbacks=[es])
     h = tr.fit(X, y)
     assert len(h) == 3, "stops after patience epochs without improvement"
@@ -101,7 +108,7 @@ def test_diagnostics_show_saturation_of_the_normal_1_baseline(digits):
 def test_dead_relu_units_are_counted(digits):
     X, y, _, _ = digits
     net = mlp([64, 20, 10], hidden="relu", seed=0)
-    net.layers[0].b[:5] = -1e3                                         # 5 of 20 units can never fire
+    net.layers[0].b[:5] = -1e3  # 5 of 20 units can never fire
     h = Trainer(net, "sgd", lr=0.01, epochs=1, seed=0).fit(X, y)
     assert h.diagnostics[0][0]["dead"] == pytest.approx(0.25)
 
@@ -147,8 +154,9 @@ def _blobs(n=30, seed=0):
 
 def _fit_full_batch(X, y, sw=None, l2=0.0):
     net = mlp([5, 6, 3], hidden="tanh", dtype=np.float64, seed=0)
-    Trainer(net, "adam", lr=0.05, epochs=30, batch_size=None, shuffle=False, diagnostics=False,
-            l2=l2).fit(X, y, sample_weight=sw)
+    Trainer(net, "adam", lr=0.05, epochs=30, batch_size=None, shuffle=False, diagnostics=False, l2=l2).fit(
+        X, y, sample_weight=sw
+    )
     return net
 
 
@@ -170,7 +178,10 @@ def test_sample_weights_equal_repeated_samples_in_full_batch_training():
 def test_l2_penalty_shrinks_weights_and_is_part_of_the_loss():
     X, y = _blobs()
     plain, decayed = _fit_full_batch(X, y), _fit_full_batch(X, y, l2=1.0)
-    norm = lambda net: sum(float((p ** 2).sum()) for p in net.params if p.ndim == 2)
+
+    def norm(net):
+        return sum(float((p**2).sum()) for p in net.params if p.ndim == 2)
+
     assert norm(decayed) < 0.8 * norm(plain)
 
 
@@ -178,11 +189,18 @@ def test_lr_schedule_is_applied_after_every_update():
     X, y = _blobs(64)
     seen = []
     net = mlp([5, 4, 3], seed=0)
-    tr = Trainer(net, "sgd", lr=0.1, epochs=2, batch_size=16, diagnostics=False,
-                 lr_schedule=lambda t: seen.append(t) or 0.1 / (t + 1) ** 0.5)
+    tr = Trainer(
+        net,
+        "sgd",
+        lr=0.1,
+        epochs=2,
+        batch_size=16,
+        diagnostics=False,
+        lr_schedule=lambda t: seen.append(t) or 0.1 / (t + 1) ** 0.5,
+    )
     tr.fit(X, y)
     assert seen == [16, 32, 48, 64, 80, 96, 112, 128] and tr.samples_seen == 128
-    assert tr.optimizer.lr == pytest.approx(0.1 / 129 ** 0.5)
+    assert tr.optimizer.lr == pytest.approx(0.1 / 129**0.5)
 
 
 def test_history_of_a_run_that_diverged_in_its_first_epoch_reads_as_empty(digits):

@@ -8,7 +8,7 @@ from neuronet.errors import ConfigError
 
 ELEMENTWISE = [
     # (unit, f(a), f'(a)) written independently of the implementation
-    (U.Identity(), lambda a: a, lambda a: np.ones_like(a)),
+    (U.Identity(), lambda a: a, np.ones_like),
     (U.Sigmoid(), lambda a: 1 / (1 + np.exp(-a)), lambda a: np.exp(-a) / (1 + np.exp(-a)) ** 2),
     (U.Tanh(), np.tanh, lambda a: 1 / np.cosh(a) ** 2),
     (U.LeCunTanh(), lambda a: 1.7159 * np.tanh(2 * a / 3), lambda a: 1.7159 * 2 / 3 / np.cosh(2 * a / 3) ** 2),
@@ -23,7 +23,7 @@ def test_forward_and_derivative_from_output_match_formulas(unit, f, df, rng):
     a = rng.normal(0, 2, size=(7, 5))
     z = unit.forward(a, np.empty_like(a))
     np.testing.assert_allclose(z, f(a), rtol=1e-12, atol=1e-12, err_msg=f"{unit.name} forward")
-    d = unit.derivative(z, np.empty_like(z))        # from the output alone
+    d = unit.derivative(z, np.empty_like(z))  # from the output alone
     np.testing.assert_allclose(d, df(a), rtol=1e-9, atol=1e-12, err_msg=f"{unit.name} derivative")
 
 
@@ -32,7 +32,7 @@ def test_sigmoid_prime_offset_is_added_in_backward_only(rng):
     u = U.Sigmoid(prime_offset=0.1)
     z = u(a)
     g = rng.normal(size=a.shape)
-    expected = g * (z * (1 - z) + 0.1)                # Fahlman's S' + 0.1
+    expected = g * (z * (1 - z) + 0.1)  # Fahlman's S' + 0.1
     got = u.backward(z, g.copy(), np.empty_like(g))
     np.testing.assert_allclose(got, expected, rtol=1e-14)
     np.testing.assert_allclose(u.derivative(z, np.empty_like(z)), z * (1 - z), rtol=1e-14)
@@ -51,7 +51,7 @@ def test_softmax_backward_equals_explicit_jacobian(rng):
     g = rng.normal(size=a.shape)
     got = sm.backward(z, g.copy(), np.empty_like(g))
     for b in range(a.shape[0]):
-        J = np.diag(z[b]) - np.outer(z[b], z[b])     # dz_j/da_i = z_j (delta_ij - z_i)
+        J = np.diag(z[b]) - np.outer(z[b], z[b])  # dz_j/da_i = z_j (delta_ij - z_i)
         np.testing.assert_allclose(got[b], J.T @ g[b], rtol=1e-12, atol=1e-15)
     # and the Jacobian itself against central differences of the forward map
     h = 1e-6
@@ -68,7 +68,7 @@ def test_softmax_backward_equals_explicit_jacobian(rng):
 def test_extreme_inputs_stay_finite_and_in_bounds(name):
     unit = U.get_unit(name)
     a = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4]], dtype=np.float32)
-    with np.errstate(over="raise", invalid="raise", divide="raise"):   # underflow to 0 is fine
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
         z = unit.forward(a.copy(), np.empty_like(a))
         d = unit.derivative(z, np.empty_like(z))
     assert np.isfinite(z).all() and np.isfinite(d).all(), f"{name}: {z} {d}"

@@ -13,8 +13,7 @@ from .network import Network, mlp
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Quickprop, get_optimizer
 from .targets import encode_targets
 from .train import Callback, EarlyStopping, History, LambdaCallback, Trainer
-from .units import (UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softmax, Softplus, Tanh,
-                    get_unit)
+from .units import UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softmax, Softplus, Tanh, get_unit
 
 __version__ = "0.1.0"
 
@@ -26,6 +25,7 @@ _LAZY = {"MLPClassifier": "sklearn", "MLPRegressor": "sklearn", "load": "persist
 def __getattr__(name):
     if name in _LAZY:
         import importlib
+
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
@@ -35,11 +35,49 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
+
 __all__ = [
-    "MLPClassifier", "MLPRegressor", "load", "Network", "mlp", "Dense", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",
-    "Identity", "Sigmoid", "Tanh", "LeCunTanh", "ReLU", "LeakyReLU", "Softplus", "Softmax", "UNITS", "get_unit",
-    "SquaredError", "CrossEntropy", "Logistic", "LOSSES", "FUSED", "get_loss",
-    "INITS", "get_init", "SGD", "Momentum", "Nesterov", "Adam", "Quickprop", "OPTIMIZERS", "get_optimizer",
-    "encode_targets", "layer_diagnostics",
-    "NeuronetError", "DataError", "ModelFileError", "ConfigError", "DivergenceError",
+    "FUSED",
+    "INITS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SGD",
+    "UNITS",
+    "Adam",
+    "Callback",
+    "ConfigError",
+    "CrossEntropy",
+    "DataError",
+    "Dense",
+    "DivergenceError",
+    "EarlyStopping",
+    "History",
+    "Identity",
+    "LambdaCallback",
+    "LeCunTanh",
+    "LeakyReLU",
+    "Logistic",
+    "MLPClassifier",
+    "MLPRegressor",
+    "ModelFileError",
+    "Momentum",
+    "Nesterov",
+    "Network",
+    "NeuronetError",
+    "Quickprop",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "SquaredError",
+    "Tanh",
+    "Trainer",
+    "encode_targets",
+    "get_init",
+    "get_loss",
+    "get_optimizer",
+    "get_unit",
+    "layer_diagnostics",
+    "load",
+    "mlp",
 ]

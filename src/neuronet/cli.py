@@ -11,13 +11,13 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-try:                                    # recent typer releases vendor click
+try:  # recent typer releases vendor click
     from typer._click import exceptions as _click_exc
-except ImportError:                     # older ones depend on click itself
+except ImportError:  # older ones depend on click itself
     from click import exceptions as _click_exc
 
 from .errors import ConfigError, DataError, NeuronetError
@@ -37,13 +37,14 @@ EXIT_DIVERGED = 3
 
 
 def _fail(command, message, code=EXIT_BAD_INPUT):
-    first = " ".join(str(message).split())          # always exactly one line
+    first = " ".join(str(message).split())  # always exactly one line
     typer.echo(f"neuronet {command}: error: {first}", err=True)
     raise typer.Exit(code)
 
 
 def _errors(command):
     """Turn the project's errors (and I/O errors) into one line on stderr and exit code 2."""
+
     def deco(f):
         @functools.wraps(f)
         def wrapper(*args, **kwargs):
@@ -54,7 +55,9 @@ def _errors(command):
             except OSError as e:
                 where = f"{e.filename}: " if getattr(e, "filename", None) else ""
                 _fail(command, f"{where}{e.strerror or e}")
+
         return wrapper
+
     return deco
 
 
@@ -64,6 +67,7 @@ class _EpochPrinter:
 
     def __init__(self, total, tty):
         from .train import Callback, format_epoch
+
         self.format = format_epoch
         self.total = total
         self.tty = tty
@@ -85,8 +89,14 @@ class _EpochPrinter:
     def begin(self, trainer):
         if self.tty:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-            self.progress = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.description}"))
+
+            self.progress = Progress(
+                TextColumn("training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+            )
             self.progress.start()
             self.task = self.progress.add_task("", total=self.total, completed=trainer.epoch)
 
@@ -109,49 +119,65 @@ class _EpochPrinter:
 
 def _load_model_or_fail(path):
     from .modelfile import load_model
+
     return load_model(path)
 
 
 @app.command()
 @_errors("train")
 def train(
-    data: Annotated[Optional[str], typer.Option(help="Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, "
-                                                     "FILE.npz, xor, encoder:N-M-N, spirals, circles.")] = None,
-    hidden: Annotated[Optional[str], typer.Option(help="Hidden layer sizes, comma-separated, e.g. 128,64.")] = None,
-    activation: Annotated[Optional[str], typer.Option(help="Hidden unit: sigmoid, tanh, lecun-tanh, relu, "
-                                                           "leaky-relu, softplus, identity.")] = None,
-    output: Annotated[Optional[str], typer.Option(help="Output unit (default softmax; identity for regression).")] = None,
-    loss: Annotated[Optional[str], typer.Option(help="squared-error, cross-entropy or logistic "
-                                                     "(default: the output unit's natural partner).")] = None,
-    init: Annotated[Optional[str], typer.Option(help="fan-in, normal[:std], glorot, glorot-uniform, he, "
-                                                     "uniform[:r].")] = None,
-    targets: Annotated[Optional[str], typer.Option(help="Soft targets low,high, e.g. 0.15,0.85 (remedy 2).")] = None,
-    prime_offset: Annotated[Optional[float], typer.Option(help="Add this to S' of sigmoid units in backprop "
-                                                               "(remedy 3), e.g. 0.1.")] = None,
-    optimizer: Annotated[Optional[str], typer.Option(help="sgd, momentum, nesterov, adam or quickprop.")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Learning rate.")] = None,
-    momentum: Annotated[Optional[float], typer.Option(help="Momentum for momentum/nesterov.")] = None,
-    weight_decay: Annotated[Optional[float], typer.Option(help="L2 weight decay.")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Epochs to train (in total, when resuming).")] = None,
-    batch_size: Annotated[Optional[str], typer.Option(help="Mini-batch size, or 'full' for full-batch.")] = None,
-    validation_split: Annotated[Optional[float], typer.Option(help="Fraction held out for validation.")] = None,
-    dropout: Annotated[Optional[float], typer.Option(help="Dropout probability of hidden units.")] = None,
-    max_grad_norm: Annotated[Optional[float], typer.Option(help="Clip the gradient norm to this value.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for weights, splits, shuffling and dropout.")] = None,
-    dtype: Annotated[Optional[str], typer.Option(help="float32 or float64.")] = None,
-    standardize: Annotated[Optional[bool], typer.Option("--standardize/--no-standardize",
-                                                        help="Standardize features (training statistics).")] = None,
-    label_column: Annotated[Optional[int], typer.Option(help="CSV: index of the label column.")] = None,
-    max_train: Annotated[Optional[int], typer.Option(help="Use at most this many training samples.")] = None,
-    max_test: Annotated[Optional[int], typer.Option(help="Use at most this many test samples.")] = None,
-    diagnostics: Annotated[Optional[bool], typer.Option("--diagnostics/--no-diagnostics",
-                                                        help="Record per-layer diagnostics.")] = None,
-    out: Annotated[Optional[str], typer.Option(help="Write the trained model to this .safetensors file.")] = None,
-    checkpoint_dir: Annotated[Optional[str], typer.Option(help="Save a checkpoint here after every epoch.")] = None,
-    resume: Annotated[Optional[bool], typer.Option("--resume/--no-resume",
-                                                   help="Continue from the checkpoint in --checkpoint-dir.")] = None,
-    report: Annotated[Optional[str], typer.Option(help="Write an HTML training report into this folder.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="TOML file with the same options; flags override it.")] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, "
+            "FILE.npz, xor, encoder:N-M-N, spirals, circles."
+        ),
+    ] = None,
+    hidden: Annotated[str | None, typer.Option(help="Hidden layer sizes, comma-separated, e.g. 128,64.")] = None,
+    activation: Annotated[
+        str | None,
+        typer.Option(help="Hidden unit: sigmoid, tanh, lecun-tanh, relu, leaky-relu, softplus, identity."),
+    ] = None,
+    output: Annotated[str | None, typer.Option(help="Output unit (default softmax; identity for regression).")] = None,
+    loss: Annotated[
+        str | None,
+        typer.Option(help="squared-error, cross-entropy or logistic (default: the output unit's natural partner)."),
+    ] = None,
+    init: Annotated[
+        str | None, typer.Option(help="fan-in, normal[:std], glorot, glorot-uniform, he, uniform[:r].")
+    ] = None,
+    targets: Annotated[str | None, typer.Option(help="Soft targets low,high, e.g. 0.15,0.85 (remedy 2).")] = None,
+    prime_offset: Annotated[
+        float | None, typer.Option(help="Add this to S' of sigmoid units in backprop (remedy 3), e.g. 0.1.")
+    ] = None,
+    optimizer: Annotated[str | None, typer.Option(help="sgd, momentum, nesterov, adam or quickprop.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    momentum: Annotated[float | None, typer.Option(help="Momentum for momentum/nesterov.")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="L2 weight decay.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs to train (in total, when resuming).")] = None,
+    batch_size: Annotated[str | None, typer.Option(help="Mini-batch size, or 'full' for full-batch.")] = None,
+    validation_split: Annotated[float | None, typer.Option(help="Fraction held out for validation.")] = None,
+    dropout: Annotated[float | None, typer.Option(help="Dropout probability of hidden units.")] = None,
+    max_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this value.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for weights, splits, shuffling and dropout.")] = None,
+    dtype: Annotated[str | None, typer.Option(help="float32 or float64.")] = None,
+    standardize: Annotated[
+        bool | None,
+        typer.Option("--standardize/--no-standardize", help="Standardize features (training statistics)."),
+    ] = None,
+    label_column: Annotated[int | None, typer.Option(help="CSV: index of the label column.")] = None,
+    max_train: Annotated[int | None, typer.Option(help="Use at most this many training samples.")] = None,
+    max_test: Annotated[int | None, typer.Option(help="Use at most this many test samples.")] = None,
+    diagnostics: Annotated[
+        bool | None, typer.Option("--diagnostics/--no-diagnostics", help="Record per-layer diagnostics.")
+    ] = None,
+    out: Annotated[str | None, typer.Option(help="Write the trained model to this .safetensors file.")] = None,
+    checkpoint_dir: Annotated[str | None, typer.Option(help="Save a checkpoint here after every epoch.")] = None,
+    resume: Annotated[
+        bool | None, typer.Option("--resume/--no-resume", help="Continue from the checkpoint in --checkpoint-dir.")
+    ] = None,
+    report: Annotated[str | None, typer.Option(help="Write an HTML training report into this folder.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML file with the same options; flags override it.")] = None,
 ):
     """Train an MLP and print one line per epoch.
 
@@ -166,7 +192,7 @@ def train(
     typer.echo("config: " + cfg.to_json())
     printer = _EpochPrinter(cfg.epochs, sys.stdout.isatty())
     prepared = prepare_data(cfg)
-    sample = prepared.X_train[:500]                 # for the report's activation histograms
+    sample = prepared.X_train[:500]  # for the report's activation histograms
     start_acts = []
 
     class _StartActivations(Callback):
@@ -182,11 +208,17 @@ def train(
         typer.echo(f"model written to {cfg.out}")
     if cfg.report:
         from .report import write_training_report
+
         net = result.network
         names = [f"layer {i} ({L.unit.name})" for i, L in enumerate(net.layers)]
-        path = write_training_report(cfg.report, result.history.to_dict(), config=cfg.to_dict(),
-                                     activations_start=start_acts or None, activations_end=net.activations(sample),
-                                     layer_names=names)
+        path = write_training_report(
+            cfg.report,
+            result.history.to_dict(),
+            config=cfg.to_dict(),
+            activations_start=start_acts or None,
+            activations_end=net.activations(sample),
+            layer_names=names,
+        )
         typer.echo(f"report written to {path}")
     if result.diverged is not None:
         kept = f" The last good weights are in {cfg.out}." if cfg.out else ""
@@ -196,6 +228,7 @@ def train(
 # -- evaluate, predict, inspect ----------------------------------------------------------------
 def _model_inputs(model_path, net, meta, X, what):
     from .trainjob import apply_preprocessing
+
     if X.shape[1] != net.n_inputs:
         raise DataError(f"{what}: has {X.shape[1]} features, but model {model_path} expects {net.n_inputs}")
     return apply_preprocessing(X, meta.get("preprocessing"), net.dtype)
@@ -211,8 +244,8 @@ def _target_range(meta):
 def evaluate(
     model: Annotated[str, typer.Argument(help="A model file written by 'neuronet train --out'.")],
     data: Annotated[str, typer.Option(help="Dataset spec; its test split is evaluated.")],
-    label_column: Annotated[Optional[int], typer.Option(help="CSV: index of the label column.")] = None,
-    max_test: Annotated[Optional[int], typer.Option(help="Evaluate at most this many test samples.")] = None,
+    label_column: Annotated[int | None, typer.Option(help="CSV: index of the label column.")] = None,
+    max_test: Annotated[int | None, typer.Option(help="Evaluate at most this many test samples.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ):
     """Loss and accuracy of a saved model on a dataset's test split.
@@ -264,13 +297,16 @@ def predict(
     if meta.get("task") == "classification":
         classes = meta.get("classes") or list(range(max(2, net.n_outputs)))
         idx = decode_outputs(Z, _target_range(meta), net.output_unit.name)
-        head = ["label"] + [f"output_{c}" for c in classes[: net.n_outputs]] if net.n_outputs > 1 else ["label", "output"]
+        head = (
+            ["label"] + [f"output_{c}" for c in classes[: net.n_outputs]] if net.n_outputs > 1 else ["label", "output"]
+        )
         buf.write(",".join(head) + "\n")
         for k, row in zip(idx, Z):
             buf.write(",".join([str(classes[k])] + [f"{v:.6g}" for v in row]) + "\n")
     else:
-        buf.write(",".join(["prediction"] if net.n_outputs == 1 else
-                           [f"prediction_{j}" for j in range(net.n_outputs)]) + "\n")
+        buf.write(
+            ",".join(["prediction"] if net.n_outputs == 1 else [f"prediction_{j}" for j in range(net.n_outputs)]) + "\n"
+        )
         for row in Z:
             buf.write(",".join(f"{v:.8g}" for v in row) + "\n")
     if Path(output).is_dir():
@@ -330,6 +366,7 @@ def experiment_list():
     Example: neuronet experiment list
     """
     from .experiments import get_experiment, sorted_names
+
     for name in sorted_names():
         typer.echo(f"{name}: {get_experiment(name).claim}")
 
@@ -339,10 +376,11 @@ def experiment_list():
 def experiment_run(
     name: Annotated[str, typer.Argument(help="Experiment name (see 'neuronet experiment list').")],
     quick: Annotated[bool, typer.Option(help="Small, fast version.")] = False,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a config value: key=value "
-                                                                    "(tuples comma-separated).")] = None,
-    data: Annotated[Optional[str], typer.Option(help="Dataset spec, for experiments that take one.")] = None,
-    out: Annotated[Optional[str], typer.Option(help="Folder for results/<name>.json and index.html.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config value: key=value (tuples comma-separated).")
+    ] = None,
+    data: Annotated[str | None, typer.Option(help="Dataset spec, for experiments that take one.")] = None,
+    out: Annotated[str | None, typer.Option(help="Folder for results/<name>.json and index.html.")] = None,
 ):
     """Run one experiment and print its verdict.
 
@@ -362,6 +400,7 @@ def experiment_run(
     typer.echo(f"verdict: {result.verdict} - {result.reason} ({result.seconds:.1f}s)")
     if out:
         from .report.lecture import write_lecture_report
+
         typer.echo(f"report written to {write_lecture_report(out, {name: result}, title=f'neuronet: {name}')}")
 
 
@@ -372,7 +411,7 @@ def lecture(
     out: Annotated[str, typer.Option(help="Folder for index.html, results.json and results/.")] = "lecture-report",
     quick: Annotated[bool, typer.Option(help="Small, fast version of every experiment (about a minute).")] = False,
     seed: Annotated[int, typer.Option(help="Base seed; each experiment uses several seeds from here.")] = 0,
-    only: Annotated[Optional[list[str]], typer.Option(help="Run only these experiments (repeatable).")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Run only these experiments (repeatable).")] = None,
 ):
     """Run every lecture experiment and write one report (index.html + results.json).
 
@@ -397,12 +436,15 @@ def sweep(
     spec: Annotated[Path, typer.Argument(help="TOML spec: experiment, grid, seeds, data.")],
     out: Annotated[str, typer.Option(help="Folder for spec.toml, trials/, summary.csv and summary.html.")],
     backend: Annotated[str, typer.Option(help="serial, processes or dask.")] = "serial",
-    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, "
-                                                          "e.g. tcp://host:8786 (dask backend).")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes for processes/LocalCluster "
-                                                        "(default: the number of cores).")] = None,
-    blas_threads: Annotated[Optional[int], typer.Option(help="BLAS threads per trial "
-                                                             "(default: its share of the cores).")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786 (dask backend).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes for processes/LocalCluster (default: the number of cores).")
+    ] = None,
+    blas_threads: Annotated[
+        int | None, typer.Option(help="BLAS threads per trial (default: its share of the cores).")
+    ] = None,
 ):
     """Run every trial of a sweep that OUT does not hold yet, then write the summary.
 
@@ -412,8 +454,16 @@ def sweep(
     Example: neuronet sweep remedies.toml --out sweep-out --backend dask --workers 2
     """
     from .sweep import run_sweep
-    outcome = run_sweep(spec, out, backend=backend, workers=workers, scheduler=scheduler,
-                        blas_threads=blas_threads, log=lambda line: typer.echo(line))
+
+    outcome = run_sweep(
+        spec,
+        out,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        blas_threads=blas_threads,
+        log=typer.echo,
+    )
     if not outcome.complete:
         raise typer.Exit(1)
 
@@ -428,6 +478,7 @@ def sweep_report(
     Example: neuronet sweep-report sweep-out
     """
     from .sweep import write_report
+
     for path in write_report(directory):
         typer.echo(f"written: {path}")
 

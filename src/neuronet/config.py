@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -23,17 +24,17 @@ class TrainConfig:
     data: str = "digits"
     hidden: tuple = (100,)
     activation: str = "sigmoid"
-    output: str | None = None          # softmax for classification, identity for regression
-    loss: str | None = None            # the output unit's fused partner, else squared-error
+    output: str | None = None  # softmax for classification, identity for regression
+    loss: str | None = None  # the output unit's fused partner, else squared-error
     init: str = "fan-in"
-    targets: tuple | None = None       # (low, high), e.g. (0.15, 0.85)
+    targets: tuple | None = None  # (low, high), e.g. (0.15, 0.85)
     prime_offset: float = 0.0
     optimizer: str = "momentum"
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 0.0
     epochs: int = 20
-    batch_size: int | None = 64        # None: full batch
+    batch_size: int | None = 64  # None: full batch
     validation_split: float = 0.1
     dropout: float = 0.0
     max_grad_norm: float | None = None
@@ -116,9 +117,10 @@ def _number(name, value, kind, low=None, high=None, low_open=False, high_open=Fa
             raise ValueError
         v = kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{_option(name)}: expected {'an integer' if kind is int else 'a number'}, "
-                          f"got {value!r}") from None
-    if v != v or v in (float("inf"), float("-inf")):
+        raise ConfigError(
+            f"{_option(name)}: expected {'an integer' if kind is int else 'a number'}, got {value!r}"
+        ) from None
+    if not math.isfinite(v):
         raise ConfigError(f"{_option(name)}: must be finite, got {value!r}")
     if low is not None and (v < low or (low_open and v == low)):
         raise ConfigError(f"{_option(name)}: must be {'>' if low_open else '>='} {low}, got {value!r}")
@@ -141,6 +143,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
                 raise ConfigError(f"{_option(name)}: {e}") from None
     if c["loss"] is not None:
         from .losses import get_loss
+
         try:
             get_loss(c["loss"])
         except ConfigError as e:
@@ -159,7 +162,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     c["prime_offset"] = _number("prime_offset", c["prime_offset"], float, 0)
     c["epochs"] = _number("epochs", c["epochs"], int, 0)
     if isinstance(c["batch_size"], str) and c["batch_size"].strip().lower() == "full":
-        c["batch_size"] = None                                         # full-batch training
+        c["batch_size"] = None  # full-batch training
     if c["batch_size"] is not None:
         c["batch_size"] = _number("batch_size", c["batch_size"], int, 1)
     c["validation_split"] = _number("validation_split", c["validation_split"], float, 0, 1, high_open=True)
@@ -192,8 +195,9 @@ def load_toml(path) -> dict:
     for k, v in raw.items():
         key = k.replace("-", "_")
         if key not in FIELD_NAMES:
-            raise ConfigError(f"--config {path}: unknown key {k!r}; valid keys: "
-                              f"{', '.join(n.replace('_', '-') for n in FIELD_NAMES)}")
+            raise ConfigError(
+                f"--config {path}: unknown key {k!r}; valid keys: {', '.join(n.replace('_', '-') for n in FIELD_NAMES)}"
+            )
         out[key] = v
     return out
 

@@ -35,7 +35,7 @@ class Initializer:
 
     def __call__(self, shape, rng: np.random.Generator, dtype=np.float32):
         fan_in, fan_out = shape
-        w = rng.standard_normal(shape)          # float64 draw: same numbers for any dtype
+        w = rng.standard_normal(shape)  # float64 draw: same numbers for any dtype
         w *= self.std(fan_in, fan_out)
         return w.astype(dtype, copy=False)
 

@@ -44,8 +44,20 @@ class Dense:
 
     kind = "dense"
 
-    def __init__(self, n_in, n_out, unit="sigmoid", init="fan-in", *, bias_init=0.0,
-                 dropout=0.0, unit_mask=None, dale_signs=None, rng=None, dtype=np.float32):
+    def __init__(
+        self,
+        n_in,
+        n_out,
+        unit="sigmoid",
+        init="fan-in",
+        *,
+        bias_init=0.0,
+        dropout=0.0,
+        unit_mask=None,
+        dale_signs=None,
+        rng=None,
+        dtype=np.float32,
+    ):
         n_in, n_out = int(n_in), int(n_out)
         if n_in < 1 or n_out < 1:
             raise ConfigError(f"Dense layer sizes must be >= 1, got {n_in} -> {n_out}")
@@ -98,13 +110,18 @@ class Dense:
     def project(self):
         """Put weights that crossed zero against their presynaptic sign back at 0 (in place)."""
         s = self.dale_signs[:, None]
-        self.W *= s                    # now every allowed weight is >= 0
+        self.W *= s  # now every allowed weight is >= 0
         np.maximum(self.W, 0, out=self.W)
         self.W *= s
 
     def config(self) -> dict:
-        return {"type": self.kind, "n_in": self.n_in, "n_out": self.n_out,
-                "unit": self.unit.config(), "dropout": self.dropout}
+        return {
+            "type": self.kind,
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "unit": self.unit.config(),
+            "dropout": self.dropout,
+        }
 
     def __repr__(self):
         extra = f", dropout={self.dropout}" if self.dropout else ""

@@ -159,11 +159,13 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 #: (output unit name, loss name) pairs whose gradient w.r.t. the output unit's input is ``z - y``.
-FUSED: frozenset[tuple[str, str]] = frozenset({
-    ("softmax", "cross-entropy"),   # targets sum to 1
-    ("sigmoid", "logistic"),        # z(1 - z) cancels
-    ("identity", "squared-error"),  # f' = 1
-})
+FUSED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("softmax", "cross-entropy"),  # targets sum to 1
+        ("sigmoid", "logistic"),  # z(1 - z) cancels
+        ("identity", "squared-error"),  # f' = 1
+    }
+)
 
 
 def get_loss(spec) -> Loss:

@@ -58,9 +58,20 @@ from .losses import check_pairing, get_loss
 from .network import Network
 from .units import get_unit
 
-__all__ = ["atomic_write_bytes", "save_model", "load_model", "save_checkpoint", "load_checkpoint",
-           "config_hash", "inspect_model", "MODEL_FORMAT", "CHECKPOINT_FORMAT", "FORMAT_VERSION",
-           "MAX_HEADER_BYTES", "MAX_CHECKPOINT_HEADER_BYTES"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "FORMAT_VERSION",
+    "MAX_CHECKPOINT_HEADER_BYTES",
+    "MAX_HEADER_BYTES",
+    "MODEL_FORMAT",
+    "atomic_write_bytes",
+    "config_hash",
+    "inspect_model",
+    "load_checkpoint",
+    "load_model",
+    "save_checkpoint",
+    "save_model",
+]
 
 MODEL_FORMAT = "neuronet-model"
 CHECKPOINT_FORMAT = "neuronet-checkpoint"
@@ -70,9 +81,14 @@ MAX_HEADER_BYTES = 1 << 20
 #: Checkpoints carry the training history (with per-epoch diagnostics) in their header.
 MAX_CHECKPOINT_HEADER_BYTES = 64 << 20
 
-_DTYPE_CODES = {"float32": "F32", "float64": "F64"}           # network dtype -> safetensors code
-_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
-                   "MT19937": np.random.MT19937, "Philox": np.random.Philox, "SFC64": np.random.SFC64}
+_DTYPE_CODES = {"float32": "F32", "float64": "F64"}  # network dtype -> safetensors code
+_BIT_GENERATORS = {
+    "PCG64": np.random.PCG64,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "MT19937": np.random.MT19937,
+    "Philox": np.random.Philox,
+    "SFC64": np.random.SFC64,
+}
 _LAYER_TENSORS = ("W", "b")
 
 
@@ -80,13 +96,13 @@ _LAYER_TENSORS = ("W", "b")
 def _one_line(text, limit=300) -> str:
     """Collapse whitespace (newlines included) and cut long text, for one-line messages."""
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _short(value, limit=80) -> str:
     """``repr`` of a value read from a file, cut to a readable length."""
     r = repr(value)
-    return r if len(r) <= limit else r[:limit - 3] + "..."
+    return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
 def _fail(path, problem):
@@ -126,7 +142,7 @@ def _from_json(path, text, what):
     """Parse JSON read from a file; any failure becomes a ``ModelFileError``."""
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, RecursionError) as e:     # JSONDecodeError, int too long, duplicate key, deep nesting
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, int too long, duplicate key, deep nesting
         _fail(path, f"{what} is not valid JSON ({e})")
 
 
@@ -140,6 +156,7 @@ def config_hash(config: dict) -> str:
     True
     """
     from .errors import ConfigError
+
     try:
         text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_jsonable)
     except (TypeError, ValueError, RecursionError) as e:
@@ -149,14 +166,14 @@ def config_hash(config: dict) -> str:
 
 # -- atomic writes ----------------------------------------------------------------------------
 def _umask() -> int:
-    try:                                           # thread-safe on Linux
+    try:  # thread-safe on Linux
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("Umask:"):
                     return int(line.split()[1], 8)
     except (OSError, ValueError, IndexError):
         pass
-    mask = os.umask(0o022)                         # elsewhere: read it by setting it back
+    mask = os.umask(0o022)  # elsewhere: read it by setting it back
     os.umask(mask)
     return mask
 
@@ -186,7 +203,7 @@ def atomic_write_bytes(path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:                          # KeyboardInterrupt too: never leave the temp file
+    except BaseException:  # KeyboardInterrupt too: never leave the temp file
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
@@ -198,7 +215,7 @@ def _fsync_folder(folder):
     try:
         fd = os.open(folder, flags)
     except OSError:
-        return                                     # e.g. Windows: folders cannot be opened
+        return  # e.g. Windows: folders cannot be opened
     try:
         os.fsync(fd)
     except OSError:
@@ -212,8 +229,11 @@ def _write(path, tensors, metadata, limit):
     data = safetensors.numpy.save(tensors, metadata=metadata)
     n = int.from_bytes(data[:8], "little")
     if n > limit:
-        _fail(path, f"cannot save: the metadata/header would take {n} bytes, more than the {limit} "
-                    f"a file of this kind may hold")
+        _fail(
+            path,
+            f"cannot save: the metadata/header would take {n} bytes, more than the {limit} "
+            f"a file of this kind may hold",
+        )
     try:
         atomic_write_bytes(path, data)
     except OSError as e:
@@ -270,9 +290,12 @@ def save_model(path, network, *, metadata: dict | None = None) -> None:
     if metadata is not None and not isinstance(metadata, dict):
         _fail(path, f"cannot save: metadata must be a dict, got {type(metadata).__name__}")
     tensors = _network_tensors(path, network)
-    meta = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
-            "network": _to_json(path, network.config(), "the network config"),
-            "user": _to_json(path, metadata or {}, "metadata")}
+    meta = {
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "network": _to_json(path, network.config(), "the network config"),
+        "user": _to_json(path, metadata or {}, "metadata"),
+    }
     _write(path, tensors, meta, MAX_HEADER_BYTES)
 
 
@@ -311,22 +334,30 @@ def save_checkpoint(path, network, trainer_state: dict, *, config_hash: str, con
             _fail(path, f"cannot save: optimizer array name {name!r} is not '<state>.<parameter index>'")
         a = np.ascontiguousarray(a)
         if a.shape != shapes[k] or a.dtype != network.dtype:
-            _fail(path, f"cannot save: optimizer array {name!r} has shape {a.shape} and dtype {a.dtype}, "
-                        f"expected {shapes[k]} and {network.dtype}")
+            _fail(
+                path,
+                f"cannot save: optimizer array {name!r} has shape {a.shape} and dtype {a.dtype}, "
+                f"expected {shapes[k]} and {network.dtype}",
+            )
         if not np.isfinite(a).all():
             _fail(path, f"refusing to save non-finite optimizer state: tensor {key!r} contains NaN or infinity")
         tensors[key] = a
     if not isinstance(config_hash, str):
         _fail(path, f"cannot save: config_hash must be a string, got {type(config_hash).__name__}")
-    trainer = {"epoch": trainer_state["epoch"], "rng": trainer_state["rng"],
-               "optimizer": {"config": opt["config"], "iterations": opt["iterations"],
-                             "arrays": sorted(opt["arrays"])},
-               "history": trainer_state["history"]}
-    meta = {"format": CHECKPOINT_FORMAT, "format_version": FORMAT_VERSION,
-            "network": _to_json(path, network.config(), "the network config"),
-            "trainer": _to_json(path, trainer, "trainer_state"),
-            "config_hash": config_hash,
-            "config": _to_json(path, config, "config")}
+    trainer = {
+        "epoch": trainer_state["epoch"],
+        "rng": trainer_state["rng"],
+        "optimizer": {"config": opt["config"], "iterations": opt["iterations"], "arrays": sorted(opt["arrays"])},
+        "history": trainer_state["history"],
+    }
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "network": _to_json(path, network.config(), "the network config"),
+        "trainer": _to_json(path, trainer, "trainer_state"),
+        "config_hash": config_hash,
+        "config": _to_json(path, config, "config"),
+    }
     # Apply the loader's schema now: a checkpoint that cannot be resumed should fail at save time,
     # not when the run is resumed (e.g. an optimizer missing from the registry).
     _check_trainer_meta(f"{path}: cannot save", json.loads(meta["trainer"]), len(shapes))
@@ -380,7 +411,7 @@ def _parse_container(path, data: bytes, limit: int):
     if 8 + n > size:
         bad_frame(f"truncated file: the header declares {n} bytes but only {size - 8} follow")
     try:
-        text = data[8:8 + n].decode("utf-8")
+        text = data[8 : 8 + n].decode("utf-8")
     except UnicodeDecodeError:
         bad_frame("header is not valid UTF-8")
     try:
@@ -395,12 +426,17 @@ def _parse_container(path, data: bytes, limit: int):
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         _fail(path, "__metadata__ must map strings to strings")
     for name, entry in header.items():
-        if (not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}
-                or not isinstance(entry["dtype"], str)
-                or not isinstance(entry["shape"], list) or not all(_is_int(d) and d >= 0 for d in entry["shape"])
-                or not isinstance(entry["data_offsets"], list) or len(entry["data_offsets"]) != 2
-                or not all(_is_int(o) for o in entry["data_offsets"])
-                or not 0 <= entry["data_offsets"][0] <= entry["data_offsets"][1]):
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"dtype", "shape", "data_offsets"}
+            or not isinstance(entry["dtype"], str)
+            or not isinstance(entry["shape"], list)
+            or not all(_is_int(d) and d >= 0 for d in entry["shape"])
+            or not isinstance(entry["data_offsets"], list)
+            or len(entry["data_offsets"]) != 2
+            or not all(_is_int(o) for o in entry["data_offsets"])
+            or not 0 <= entry["data_offsets"][0] <= entry["data_offsets"][1]
+        ):
             _fail(path, f"tensor {_short(name)}: malformed entry in the header (needs dtype, shape, data_offsets)")
     return meta, header
 
@@ -417,8 +453,9 @@ def _check_format(path, meta, expected):
         _fail(path, f"unknown format {_short(fmt)}; expected {expected!r}")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
-        _fail(path, f"unsupported format_version {_short(version)}; this neuronet reads "
-                    f"format_version {FORMAT_VERSION!r}")
+        _fail(
+            path, f"unsupported format_version {_short(version)}; this neuronet reads format_version {FORMAT_VERSION!r}"
+        )
 
 
 def _meta_json(path, meta, key):
@@ -462,8 +499,11 @@ def _network_config(path, meta) -> dict:
             _fail(path, f"layer {i}: {e}")
     for i in range(len(layers) - 1):
         if layers[i]["n_out"] != layers[i + 1]["n_in"]:
-            _fail(path, f"layer sizes do not chain: layer {i} has {layers[i]['n_out']} outputs "
-                        f"but layer {i + 1} has {layers[i + 1]['n_in']} inputs")
+            _fail(
+                path,
+                f"layer sizes do not chain: layer {i} has {layers[i]['n_out']} outputs "
+                f"but layer {i + 1} has {layers[i + 1]['n_in']} inputs",
+            )
     try:
         check_pairing(units[-1], get_loss(cfg.get("loss")))
     except (NeuronetError, TypeError, ValueError, AttributeError) as e:
@@ -484,6 +524,7 @@ def _layer_specs(cfg):
 
 def _check_entries(path, entries, required, optional, dtype):
     """Names, shapes and dtypes in the header against the schema."""
+
     def more(names):
         return f" (and {len(names) - 1} more)" if len(names) > 1 else ""
 
@@ -502,8 +543,7 @@ def _check_entries(path, entries, required, optional, dtype):
         if entry["dtype"] != code:
             got = entry["dtype"]
             shown = got if got.isalnum() and len(got) <= 16 else _short(got)
-            _fail(path, f"tensor {name!r} has dtype {shown}, expected {code} "
-                        f"(the network's dtype {dtype})")
+            _fail(path, f"tensor {name!r} has dtype {shown}, expected {code} (the network's dtype {dtype})")
 
 
 def _load_tensors(path, data, entries, dtype):
@@ -516,7 +556,7 @@ def _load_tensors(path, data, entries, dtype):
         _fail(path, f"{data_len - end} unexpected bytes after the tensor data")
     try:
         tensors = safetensors.numpy.load(data)
-    except Exception as e:                         # SafetensorError and anything else from parsing
+    except Exception as e:  # SafetensorError and anything else from parsing
         _fail(path, f"corrupt tensor data: {type(e).__name__}: {e}")
     if set(tensors) != set(entries):
         _fail(path, "corrupt file: safetensors read a different set of tensors than the header lists")
@@ -598,12 +638,15 @@ def _check_trainer_meta(path, trainer, n_params):
     if not _is_int(trainer["epoch"]) or trainer["epoch"] < 0:
         _fail(path, f"trainer epoch must be an integer >= 0, got {_short(trainer['epoch'])}")
     rng = trainer["rng"]
-    if not isinstance(rng, dict) or not isinstance(rng.get("bit_generator"), str) \
-            or rng["bit_generator"] not in _BIT_GENERATORS:
+    if (
+        not isinstance(rng, dict)
+        or not isinstance(rng.get("bit_generator"), str)
+        or rng["bit_generator"] not in _BIT_GENERATORS
+    ):
         _fail(path, f"rng state must name a numpy bit generator ({', '.join(_BIT_GENERATORS)})")
     try:
         _BIT_GENERATORS[rng["bit_generator"]](0).state = rng
-    except Exception as e:                         # numpy's setter raises several types
+    except Exception as e:  # numpy's setter raises several types
         _fail(path, f"invalid rng state ({type(e).__name__}: {e})")
     opt = trainer["optimizer"]
     if not isinstance(opt, dict) or not {"config", "iterations", "arrays"} <= set(opt):
@@ -613,6 +656,7 @@ def _check_trainer_meta(path, trainer, n_params):
     if not isinstance(opt["config"], dict):
         _fail(path, "optimizer config is not a JSON object")
     from .optim import get_optimizer
+
     try:
         optimizer = get_optimizer(opt["config"])
     except (NeuronetError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
@@ -623,16 +667,25 @@ def _check_trainer_meta(path, trainer, n_params):
     for name in names:
         state = name.rpartition(".")[0]
         if _state_index(name, n_params) is None or state not in optimizer.state_names:
-            _fail(path, f"optimizer array {_short(name)} is not a state of {optimizer.name!r} "
-                        f"({', '.join(optimizer.state_names) or 'which keeps none'})")
+            _fail(
+                path,
+                f"optimizer array {_short(name)} is not a state of {optimizer.name!r} "
+                f"({', '.join(optimizer.state_names) or 'which keeps none'})",
+            )
     for state in optimizer.state_names:
         have = sum(n.rpartition(".")[0] == state for n in names)
         if have not in (0, n_params):
             _fail(path, f"optimizer state {state!r} is incomplete ({have} of {n_params} arrays)")
     h = trainer["history"]
-    if (not isinstance(h, dict) or not isinstance(h.get("epoch"), list) or not isinstance(h.get("diagnostics"), list)
-            or not isinstance(h.get("history"), dict) or not all(isinstance(v, list) for v in h["history"].values())
-            or not isinstance(h.get("stop_reason", ""), str) or not isinstance(h.get("diverged", False), bool)):
+    if (
+        not isinstance(h, dict)
+        or not isinstance(h.get("epoch"), list)
+        or not isinstance(h.get("diagnostics"), list)
+        or not isinstance(h.get("history"), dict)
+        or not all(isinstance(v, list) for v in h["history"].values())
+        or not isinstance(h.get("stop_reason", ""), str)
+        or not isinstance(h.get("diverged", False), bool)
+    ):
         _fail(path, "training history must have lists epoch and diagnostics and a dict of lists history")
 
 
@@ -662,18 +715,25 @@ def load_checkpoint(path) -> dict:
     if config is not None and not isinstance(config, dict):
         _fail(path, "config metadata is neither a JSON object nor null")
     required, optional = _layer_specs(cfg)
-    param_shapes = [s for i in range(len(cfg["layers"])) for s in
-                    (required[f"layers.{i}.W"], required[f"layers.{i}.b"])]
+    param_shapes = [
+        s for i in range(len(cfg["layers"])) for s in (required[f"layers.{i}.W"], required[f"layers.{i}.b"])
+    ]
     for name in trainer["optimizer"]["arrays"]:
         required[f"optimizer.{name}"] = param_shapes[_state_index(name, n_params)]
     _check_entries(path, entries, required, optional, cfg["dtype"])
     tensors = _load_tensors(path, data, entries, cfg["dtype"])
     network = _build_network(path, cfg, tensors)
     opt = trainer["optimizer"]
-    state = {"epoch": trainer["epoch"], "rng": trainer["rng"],
-             "optimizer": {"config": opt["config"], "iterations": opt["iterations"],
-                           "arrays": {n: tensors[f"optimizer.{n}"].copy() for n in opt["arrays"]}},
-             "history": trainer["history"]}
+    state = {
+        "epoch": trainer["epoch"],
+        "rng": trainer["rng"],
+        "optimizer": {
+            "config": opt["config"],
+            "iterations": opt["iterations"],
+            "arrays": {n: tensors[f"optimizer.{n}"].copy() for n in opt["arrays"]},
+        },
+        "history": trainer["history"],
+    }
     return {"network": network, "trainer_state": state, "config_hash": meta["config_hash"], "config": config}
 
 
@@ -693,8 +753,7 @@ def inspect_model(path) -> dict:
     data = _read_file(path)
     meta, _ = _parse_container(path, data, MAX_CHECKPOINT_HEADER_BYTES)
     fmt = meta.get("format")
-    out = {"path": os.fspath(path), "format": fmt, "format_version": meta.get("format_version"),
-           "file_size": len(data)}
+    out = {"path": os.fspath(path), "format": fmt, "format_version": meta.get("format_version"), "file_size": len(data)}
     if fmt == CHECKPOINT_FORMAT:
         ck = load_checkpoint(path)
         net, user = ck["network"], ck["config"] or {}
@@ -705,9 +764,21 @@ def inspect_model(path) -> dict:
     layers = []
     for L in net.layers:
         ucfg = L.unit.config()
-        layers.append({"n_in": L.n_in, "n_out": L.n_out, "unit": ucfg["name"],
-                       "unit_params": {k: v for k, v in ucfg.items() if k != "name"}, "dropout": L.dropout,
-                       "lesioned": 0 if L.unit_mask is None else int(np.count_nonzero(L.unit_mask == 0))})
-    out.update(dtype=net.dtype.name, loss=net.loss.name, n_parameters=int(sum(p.size for p in net.params)),
-               layers=layers, metadata_keys=sorted(user))
+        layers.append(
+            {
+                "n_in": L.n_in,
+                "n_out": L.n_out,
+                "unit": ucfg["name"],
+                "unit_params": {k: v for k, v in ucfg.items() if k != "name"},
+                "dropout": L.dropout,
+                "lesioned": 0 if L.unit_mask is None else int(np.count_nonzero(L.unit_mask == 0)),
+            }
+        )
+    out.update(
+        dtype=net.dtype.name,
+        loss=net.loss.name,
+        n_parameters=int(sum(p.size for p in net.params)),
+        layers=layers,
+        metadata_keys=sorted(user),
+    )
     return out

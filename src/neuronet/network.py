@@ -19,6 +19,8 @@ arrays live in buffers allocated once per batch size and reused.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .errors import ConfigError
@@ -30,9 +32,9 @@ class _Buffers:
     """Preallocated arrays for one batch size."""
 
     def __init__(self, layers, B, dtype):
-        self.z = []         # each layer's output as the next layer sees it (after dropout/mask)
-        self.zsrc = []      # the array f' is computed from (pre-dropout output when dropout is on)
-        self.drop = []      # dropout masks (scaled), or None
+        self.z = []  # each layer's output as the next layer sees it (after dropout/mask)
+        self.zsrc = []  # the array f' is computed from (pre-dropout output when dropout is on)
+        self.drop = []  # dropout masks (scaled), or None
         self.delta = [np.empty((B, L.n_out), dtype) for L in layers]
         self.work = [np.empty((B, L.n_out), dtype) for L in layers]
         for i, L in enumerate(layers):
@@ -45,7 +47,7 @@ class _Buffers:
             else:
                 self.zsrc.append(z)
                 self.drop.append(None)
-        self.a_out = np.empty((B, layers[-1].n_out), dtype)   # output logits, kept for the loss
+        self.a_out = np.empty((B, layers[-1].n_out), dtype)  # output logits, kept for the loss
 
 
 class Network:
@@ -72,7 +74,7 @@ class Network:
         layers = list(layers)
         if not layers:
             raise ConfigError("a network needs at least one layer")
-        for prev, nxt in zip(layers, layers[1:]):
+        for prev, nxt in itertools.pairwise(layers):
             if prev.n_out != nxt.n_in:
                 raise ConfigError(f"layer sizes do not chain: {prev.n_out} outputs feed {nxt.n_in} inputs")
         dtypes = {L.dtype for L in layers}
@@ -90,16 +92,16 @@ class Network:
         self.flat_grads = np.zeros(total, self.dtype)
         self.params, self.grads, off = [], [], 0
         for L in layers:
-            W, b = (self.flat_params[o:o + a.size].reshape(a.shape) for o, a in ((off, L.W), (off + L.W.size, L.b)))
+            W, b = (self.flat_params[o : o + a.size].reshape(a.shape) for o, a in ((off, L.W), (off + L.W.size, L.b)))
             np.copyto(W, L.W)
             np.copyto(b, L.b)
             L.W, L.b = W, b
             for p in (W, b):
                 self.params.append(p)
-                self.grads.append(self.flat_grads[off:off + p.size].reshape(p.shape))
+                self.grads.append(self.flat_grads[off : off + p.size].reshape(p.shape))
                 off += p.size
         self._buffers: dict[int, _Buffers] = {}
-        self._batch = None      # (input, buffers) of the last forward pass
+        self._batch = None  # (input, buffers) of the last forward pass
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -121,8 +123,7 @@ class Network:
 
     def config(self) -> dict:
         """Architecture as JSON-ready data; ``Network.from_config`` rebuilds it (weights aside)."""
-        return {"layers": [L.config() for L in self.layers], "loss": self.loss.config(),
-                "dtype": self.dtype.name}
+        return {"layers": [L.config() for L in self.layers], "loss": self.loss.config(), "dtype": self.dtype.name}
 
     @classmethod
     def from_config(cls, config, rng=None):
@@ -131,8 +132,9 @@ class Network:
         for spec in config["layers"]:
             if spec.get("type") != "dense":
                 raise ConfigError(f"unknown layer type {spec.get('type')!r}; valid: dense")
-            layers.append(Dense(spec["n_in"], spec["n_out"], spec["unit"], dropout=spec.get("dropout", 0.0),
-                                rng=rng, dtype=dtype))
+            layers.append(
+                Dense(spec["n_in"], spec["n_out"], spec["unit"], dropout=spec.get("dropout", 0.0), rng=rng, dtype=dtype)
+            )
         return cls(layers, config["loss"])
 
     def get_weights(self):
@@ -165,7 +167,7 @@ class Network:
     def _buffers_for(self, B):
         buf = self._buffers.get(B)
         if buf is None:
-            if len(self._buffers) >= 4:                    # train batch, last batch, probe, predict
+            if len(self._buffers) >= 4:  # train batch, last batch, probe, predict
                 self._buffers.pop(next(iter(self._buffers)))
             buf = self._buffers[B] = _Buffers(self.layers, B, self.dtype)
         return buf
@@ -208,17 +210,17 @@ class Network:
         last = len(self.layers) - 1
         for i, L in enumerate(self.layers):
             a = buf.a_out if i == last else buf.zsrc[i]
-            np.matmul(h, L.W, out=a)                               # (B, n_out)
+            np.matmul(h, L.W, out=a)  # (B, n_out)
             a += L.b
             if i == last:
                 L.unit.forward(a, buf.z[i])
             else:
-                L.unit.forward(a, a)                               # z over a, in place
+                L.unit.forward(a, a)  # z over a, in place
                 if buf.drop[i] is not None:
                     if train:
                         m = buf.drop[i]
                         rng.random(dtype=self.dtype, out=m)
-                        np.greater_equal(m, L.dropout, out=m)      # keep with probability 1 - p
+                        np.greater_equal(m, L.dropout, out=m)  # keep with probability 1 - p
                         m *= 1.0 / (1.0 - L.dropout)
                         np.multiply(a, m, out=buf.z[i])
                     else:
@@ -250,27 +252,27 @@ class Network:
         out_unit = self.output_unit
         d = buf.delta[-1]
         if self.fused:
-            np.subtract(buf.z[-1], Y, out=d)                       # z - y (losses.FUSED)
+            np.subtract(buf.z[-1], Y, out=d)  # z - y (losses.FUSED)
         else:
-            self.loss.delta(buf.z[-1], Y, d)                       # dL/dz
-            out_unit.backward(buf.z[-1], d, buf.work[-1])          # dL/da = dL/dz * f'
+            self.loss.delta(buf.z[-1], Y, d)  # dL/dz
+            out_unit.backward(buf.z[-1], d, buf.work[-1])  # dL/da = dL/dz * f'
         if sw is None:
-            d *= 1.0 / B                                           # mean over the batch
+            d *= 1.0 / B  # mean over the batch
         else:
-            d *= (sw / sw.sum()).astype(self.dtype, copy=False)[:, None]   # weighted mean
+            d *= (sw / sw.sum()).astype(self.dtype, copy=False)[:, None]  # weighted mean
         for i in range(n - 1, -1, -1):
             L = self.layers[i]
             if L.unit_mask is not None:
-                d *= L.unit_mask                                   # a silenced unit learns nothing
+                d *= L.unit_mask  # a silenced unit learns nothing
             h = X if i == 0 else buf.z[i - 1]
-            np.matmul(h.T, d, out=self.grads[2 * i])               # dL/dW (n_in, n_out)
-            np.sum(d, axis=0, out=self.grads[2 * i + 1])           # dL/db (n_out,)
+            np.matmul(h.T, d, out=self.grads[2 * i])  # dL/dW (n_in, n_out)
+            np.sum(d, axis=0, out=self.grads[2 * i + 1])  # dL/db (n_out,)
             if i == 0:
-                break                                              # no gradient w.r.t. the data
+                break  # no gradient w.r.t. the data
             g = buf.delta[i - 1]
-            np.matmul(d, L.W.T, out=g)                             # dL/dh (B, n_in)
+            np.matmul(d, L.W.T, out=g)  # dL/dh (B, n_in)
             if train and buf.drop[i - 1] is not None:
-                g *= buf.drop[i - 1]                               # through the dropout mask
+                g *= buf.drop[i - 1]  # through the dropout mask
             self.layers[i - 1].unit.backward(buf.zsrc[i - 1], g, buf.work[i - 1])
             d = g
         return self.grads
@@ -288,7 +290,7 @@ class Network:
         X = self.check_input(X)
         out = np.empty((X.shape[0], self.n_outputs), self.dtype)
         for s in range(0, X.shape[0], chunk_size):
-            out[s:s + chunk_size] = self._forward(X[s:s + chunk_size])
+            out[s : s + chunk_size] = self._forward(X[s : s + chunk_size])
         return out
 
     def loss_and_gradients(self, X, Y, *, sample_weight=None, train=False, rng=None):
@@ -308,9 +310,22 @@ class Network:
         return [z.copy() for z in self._batch[1].z]
 
 
-def mlp(sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", prime_offset=0.0,
-        prime_offset_on="all", dropout=0.0, dale=None, dale_inputs=False, dtype=np.float32, seed=None,
-        rng=None) -> Network:
+def mlp(
+    sizes,
+    *,
+    hidden="sigmoid",
+    output="softmax",
+    loss=None,
+    init="fan-in",
+    prime_offset=0.0,
+    prime_offset_on="all",
+    dropout=0.0,
+    dale=None,
+    dale_inputs=False,
+    dtype=np.float32,
+    seed=None,
+    rng=None,
+) -> Network:
     """Build a multilayer perceptron.
 
     Parameters
@@ -360,6 +375,7 @@ def mlp(sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", 
 
     def unit_for(spec, where):
         from .units import get_unit
+
         u = get_unit(spec)
         if u.name == "sigmoid" and prime_offset and prime_offset_on in ("all", where):
             u = get_unit("sigmoid", prime_offset=prime_offset)
@@ -368,7 +384,7 @@ def mlp(sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", 
     if dale is not None and not 0.0 < float(dale) <= 1.0:
         raise ConfigError(f"dale: the excitatory fraction must lie in (0, 1], got {dale}")
     layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         last = i == len(sizes) - 2
         unit = unit_for(output, "output") if last else unit_for(hidden, "hidden")
         layer = Dense(n_in, n_out, unit, init, dropout=0.0 if last else drops[i], rng=rng, dtype=dtype)

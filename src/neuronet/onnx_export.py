@@ -47,7 +47,7 @@ from .layers import Dense
 from .network import Network
 from .units import UNITS
 
-__all__ = ["network_to_onnx", "save_onnx", "export_model_file", "OPSET", "IR_VERSION", "MIN_OPSET"]
+__all__ = ["IR_VERSION", "MIN_OPSET", "OPSET", "export_model_file", "network_to_onnx", "save_onnx"]
 
 #: Default ONNX operator set (ai.onnx).  Opset 17 (onnx 1.12, 2022) is read by onnxruntime
 #: 1.12 and later and by the other common runtimes, and every operator used here is defined in it
@@ -61,7 +61,7 @@ IR_VERSION = 8
 MIN_OPSET = 13
 
 _INSTALL_HINT = "ONNX export needs the onnx package: pip install 'neuronet[onnx]'"
-_ELEM_TYPES = {"float32": 1, "float64": 11}       # onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
+_ELEM_TYPES = {"float32": 1, "float64": 11}  # onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
 
 
 def _import_onnx():
@@ -94,7 +94,7 @@ class _Graph:
 
     def constant(self, name, value):
         """An initializer named ``name`` holding ``value`` in the graph's dtype."""
-        a = np.array(value, dtype=self.dtype, order="C")           # a copy; scalars stay 0-d
+        a = np.array(value, dtype=self.dtype, order="C")  # a copy; scalars stay 0-d
         self.initializers.append(self.onnx.numpy_helper.from_array(a, name))
         return name
 
@@ -109,8 +109,10 @@ def _unit_nodes(g: _Graph, unit, a: str, prefix: str) -> str:
     name = unit.config().get("name")
     if not isinstance(name, str) or type(unit) is not UNITS.get(name):
         # A custom Unit (or a subclass of a built-in one) may compute anything: refuse to guess.
-        raise ConfigError(f"cannot export unit {name!r} ({type(unit).__name__}) to ONNX; exportable units: "
-                          f"identity, sigmoid, tanh, lecun-tanh, relu, leaky-relu, softplus, softmax")
+        raise ConfigError(
+            f"cannot export unit {name!r} ({type(unit).__name__}) to ONNX; exportable units: "
+            f"identity, sigmoid, tanh, lecun-tanh, relu, leaky-relu, softplus, softmax"
+        )
     double = g.dtype == np.float64
     z = f"{prefix}.z"
     if name == "identity":
@@ -119,7 +121,7 @@ def _unit_nodes(g: _Graph, unit, a: str, prefix: str) -> str:
         return g.node("Sigmoid", [a], z)
     if name == "tanh":
         return g.node("Tanh", [a], z)
-    if name == "lecun-tanh":                                 # 1.7159 tanh(2a/3), as LeCunTanh.forward
+    if name == "lecun-tanh":  # 1.7159 tanh(2a/3), as LeCunTanh.forward
         s = g.constant(f"{prefix}.lecun_tanh.S", unit.S)
         A = g.constant(f"{prefix}.lecun_tanh.A", unit.A)
         t = g.node("Mul", [a, s], f"{prefix}.lecun_tanh.Sa")
@@ -130,7 +132,7 @@ def _unit_nodes(g: _Graph, unit, a: str, prefix: str) -> str:
     if name == "leaky-relu":
         if not double:
             return g.node("LeakyRelu", [a], z, alpha=float(unit.slope))
-        slope = g.constant(f"{prefix}.leaky_relu.slope", unit.slope)   # max(a, slope a), 0 < slope < 1
+        slope = g.constant(f"{prefix}.leaky_relu.slope", unit.slope)  # max(a, slope a), 0 < slope < 1
         t = g.node("Mul", [a, slope], f"{prefix}.leaky_relu.slope_a")
         return g.node("Max", [a, t], z)
     if name == "softplus":
@@ -146,8 +148,8 @@ def _unit_nodes(g: _Graph, unit, a: str, prefix: str) -> str:
         t = g.node("Log", [t], f"{prefix}.softplus.log")
         return g.node("Add", [r, t], z)
     if name == "softmax":
-        return g.node("Softmax", [a], z, axis=1)             # over the units of each sample
-    raise ConfigError(f"cannot export unit {name!r} to ONNX")   # a unit added to UNITS but not here
+        return g.node("Softmax", [a], z, axis=1)  # over the units of each sample
+    raise ConfigError(f"cannot export unit {name!r} to ONNX")  # a unit added to UNITS but not here
 
 
 def _check_network(network):
@@ -163,8 +165,15 @@ def _check_network(network):
                 raise ConfigError(f"refusing to export non-finite weights: layers.{i}.{key} contains NaN or infinity")
 
 
-def network_to_onnx(network, *, opset: int = OPSET, input_name: str = "X", output_name: str = "Y",
-                    doc_string: str = "", metadata: dict | None = None):
+def network_to_onnx(
+    network,
+    *,
+    opset: int = OPSET,
+    input_name: str = "X",
+    output_name: str = "Y",
+    doc_string: str = "",
+    metadata: dict | None = None,
+):
     """The ONNX model of ``network``'s prediction function.
 
     Parameters
@@ -205,10 +214,15 @@ def network_to_onnx(network, *, opset: int = OPSET, input_name: str = "X", outpu
     """
     onnx = _import_onnx()
     _check_network(network)
-    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) \
-            or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
-        raise ConfigError(f"opset must be an integer from {MIN_OPSET} to {onnx.defs.onnx_opset_version()} "
-                          f"(the newest this onnx package knows), got {opset!r}")
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, (int, np.integer))
+        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
+    ):
+        raise ConfigError(
+            f"opset must be an integer from {MIN_OPSET} to {onnx.defs.onnx_opset_version()} "
+            f"(the newest this onnx package knows), got {opset!r}"
+        )
     opset = int(opset)
     for what, name in (("input_name", input_name), ("output_name", output_name)):
         if not isinstance(name, str) or not name.strip():
@@ -227,28 +241,36 @@ def network_to_onnx(network, *, opset: int = OPSET, input_name: str = "X", outpu
     h = input_name
     for i, layer in enumerate(network.layers):
         p = f"layers.{i}"
-        W = g.constant(f"{p}.W", layer.W)                     # (n_in, n_out)
-        b = g.constant(f"{p}.b", layer.b)                     # (n_out,), broadcast over the batch
-        a = g.node("Gemm", [h, W, b], f"{p}.a")               # (N, n_out) = h @ W + b
+        W = g.constant(f"{p}.W", layer.W)  # (n_in, n_out)
+        b = g.constant(f"{p}.b", layer.b)  # (n_out,), broadcast over the batch
+        a = g.node("Gemm", [h, W, b], f"{p}.a")  # (N, n_out) = h @ W + b
         z = _unit_nodes(g, layer.unit, a, p)
         if layer.unit_mask is not None:
             mask = g.constant(f"{p}.unit_mask", layer.unit_mask)
-            z = g.node("Mul", [z, mask], f"{p}.z_lesioned")   # silenced units output exactly 0
+            z = g.node("Mul", [z, mask], f"{p}.z_lesioned")  # silenced units output exactly 0
         h = z
-    if g.nodes[-1].output[0] != h:                           # cannot happen: every layer ends in a node
+    if g.nodes[-1].output[0] != h:  # cannot happen: every layer ends in a node
         raise AssertionError("the last node does not produce the network output")
-    g.nodes[-1].output[0] = output_name                      # nothing else reads the last tensor
+    g.nodes[-1].output[0] = output_name  # nothing else reads the last tensor
     g.nodes[-1].name = output_name
 
     elem = _ELEM_TYPES[network.dtype.name]
     graph = helper.make_graph(
-        g.nodes, "neuronet",
+        g.nodes,
+        "neuronet",
         inputs=[helper.make_tensor_value_info(input_name, elem, ["N", network.n_inputs])],
         outputs=[helper.make_tensor_value_info(output_name, elem, ["N", network.n_outputs])],
-        initializer=g.initializers)
+        initializer=g.initializers,
+    )
     from . import __version__
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="neuronet", producer_version=__version__, doc_string=doc_string)
+
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="neuronet",
+        producer_version=__version__,
+        doc_string=doc_string,
+    )
     model.ir_version = _ir_version_for(onnx, opset)
     props = {"neuronet.network": json.dumps(network.config())}
     for k, v in (metadata or {}).items():
@@ -285,6 +307,7 @@ def save_onnx(network, path, **kw):
         ``"<path>: cannot write the file: <reason>"``.
     """
     from .modelfile import atomic_write_bytes
+
     model = network_to_onnx(network, **kw)
     data = model.SerializeToString()
     try:
@@ -310,5 +333,6 @@ def export_model_file(model_path, onnx_path, **kw):
     """
     _import_onnx()
     from .modelfile import load_model
+
     network, _ = load_model(model_path)
     return save_onnx(network, onnx_path, **kw)

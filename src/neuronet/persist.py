@@ -55,8 +55,9 @@ def save_estimator(est, path):
 
 
 def _estimator_from(net, meta, path):
-    from .sklearn import MLPClassifier, MLPRegressor
     from sklearn.preprocessing import LabelBinarizer
+
+    from .sklearn import MLPClassifier, MLPRegressor
 
     kind = meta.get("estimator")
     cls = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}.get(kind)
@@ -93,8 +94,9 @@ def _estimator_from(net, meta, path):
         est.classes_ = lb.classes_
         want = 1 if label_type == "binary" and net.output_unit.name != "softmax" else len(classes)
         if net.n_outputs != want:
-            raise ModelFileError(f"{path}: {len(classes)} classes need {want} output(s), the network has "
-                                 f"{net.n_outputs}")
+            raise ModelFileError(
+                f"{path}: {len(classes)} classes need {want} output(s), the network has {net.n_outputs}"
+            )
     else:
         est._y_ndim = int(meta.get("y_ndim", 1 if net.n_outputs == 1 else 2))
     est._expose()
@@ -105,27 +107,39 @@ def _estimator_from_cli(net, meta, path):
     """A model trained by ``neuronet train``, as an estimator (with its standardization, if any)."""
     cfg = meta.get("config") or {}
     task = meta.get("task")
-    params = dict(hidden_layer_sizes=tuple(cfg.get("hidden", ())), activation=cfg.get("activation", "sigmoid"),
-                  output_activation=net.output_unit.name, init=cfg.get("init"),
-                  target_range=tuple(cfg["targets"]) if cfg.get("targets") else None,
-                  sigmoid_prime_offset=cfg.get("prime_offset", 0.0), dropout=cfg.get("dropout", 0.0),
-                  dtype=net.dtype.name, random_state=cfg.get("seed"))
+    params = {
+        "hidden_layer_sizes": tuple(cfg.get("hidden", ())),
+        "activation": cfg.get("activation", "sigmoid"),
+        "output_activation": net.output_unit.name,
+        "init": cfg.get("init"),
+        "target_range": tuple(cfg["targets"]) if cfg.get("targets") else None,
+        "sigmoid_prime_offset": cfg.get("prime_offset", 0.0),
+        "dropout": cfg.get("dropout", 0.0),
+        "dtype": net.dtype.name,
+        "random_state": cfg.get("seed"),
+    }
     classes = meta.get("classes") or []
-    fake = {"estimator": "MLPClassifier" if task == "classification" else "MLPRegressor", "params": params,
-            "classes": classes, "label_type": "binary" if len(classes) == 2 else "multiclass", "y_ndim": 1,
-            "fitted": {"n_iter_": meta.get("epochs_trained")}}
+    fake = {
+        "estimator": "MLPClassifier" if task == "classification" else "MLPRegressor",
+        "params": params,
+        "classes": classes,
+        "label_type": "binary" if len(classes) == 2 else "multiclass",
+        "y_ndim": 1,
+        "fitted": {"n_iter_": meta.get("epochs_trained")},
+    }
     est = _estimator_from(net, fake, path)
     pre = meta.get("preprocessing")
     if not pre:
         return est
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
+
     mean = np.asarray(pre["mean"], dtype=np.float64)
     std = np.asarray(pre["std"], dtype=np.float64)
     if mean.shape != (net.n_inputs,) or std.shape != mean.shape or not (std > 0).all():
         raise ModelFileError(f"{path}: standardization statistics do not match the network's {net.n_inputs} inputs")
     scaler = StandardScaler()
-    scaler.mean_, scaler.scale_, scaler.var_ = mean, std, std ** 2
+    scaler.mean_, scaler.scale_, scaler.var_ = mean, std, std**2
     scaler.n_features_in_, scaler.n_samples_seen_ = net.n_inputs, 0
     return Pipeline([("standardize", scaler), ("mlp", est)])
 
@@ -143,5 +157,6 @@ def load(path):
         return _estimator_from(net, meta, path)
     if "config" in meta and meta.get("task") in ("classification", "regression"):
         return _estimator_from_cli(net, meta, path)
-    raise ModelFileError(f"{path}: has no estimator or training metadata; use neuronet.modelfile.load_model "
-                         "to get the bare network")
+    raise ModelFileError(
+        f"{path}: has no estimator or training metadata; use neuronet.modelfile.load_model to get the bare network"
+    )

@@ -95,8 +95,7 @@ class _Monitor(Callback):
                 est._no_improvement_count += 1
             else:
                 est._no_improvement_count = 0
-            if loss < est.best_loss_:
-                est.best_loss_ = loss
+            est.best_loss_ = min(est.best_loss_, loss)
         est.loss_ = loss
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if self.validation is not None else "Training loss"
@@ -107,8 +106,10 @@ class _Monitor(Callback):
                     print(f"Setting learning rate to {trainer.optimizer.lr:f}")
                 return
             if est.verbose:
-                print(f"{what} did not improve more than tol={est.tol} for {est.n_iter_no_change} consecutive "
-                      "epochs. Stopping.")
+                print(
+                    f"{what} did not improve more than tol={est.tol} for {est.n_iter_no_change} consecutive "
+                    "epochs. Stopping."
+                )
             est._converged = True
             trainer.stop_training = True
 
@@ -119,13 +120,42 @@ class _Monitor(Callback):
 class _BaseMLP(BaseEstimator):
     _task = None
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, output_activation=None, loss=None, init=None,
-                 target_range=None, sigmoid_prime_offset=0.0, optimizer=None, dropout=0.0, dtype=None,
-                 callbacks=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        output_activation=None,
+        loss=None,
+        init=None,
+        target_range=None,
+        sigmoid_prime_offset=0.0,
+        optimizer=None,
+        dropout=0.0,
+        dtype=None,
+        callbacks=None,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -167,11 +197,15 @@ class _BaseMLP(BaseEstimator):
 
         hidden = self.hidden_layer_sizes
         hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
-        check(all(isinstance(h, numbers.Integral) and h > 0 for h in hidden),
-              f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
+        check(
+            all(isinstance(h, numbers.Integral) and h > 0 for h in hidden),
+            f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}",
+        )
         check(self.solver in _SOLVERS, f"solver must be one of {', '.join(_SOLVERS)}; got {self.solver!r}")
-        check(self.learning_rate in _LEARNING_RATES,
-              f"learning_rate must be one of {', '.join(_LEARNING_RATES)}; got {self.learning_rate!r}")
+        check(
+            self.learning_rate in _LEARNING_RATES,
+            f"learning_rate must be one of {', '.join(_LEARNING_RATES)}; got {self.learning_rate!r}",
+        )
         for name in ("alpha", "tol", "power_t"):
             v = getattr(self, name)
             check(isinstance(v, numbers.Real) and v >= 0, f"{name} must be a number >= 0, got {v!r}")
@@ -181,17 +215,25 @@ class _BaseMLP(BaseEstimator):
         for name in ("max_iter", "n_iter_no_change", "max_fun"):
             v = getattr(self, name)
             check(isinstance(v, numbers.Integral) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")
-        check(isinstance(self.momentum, numbers.Real) and 0 <= self.momentum <= 1,
-              f"momentum must lie in [0, 1], got {self.momentum!r}")
-        check(isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1,
-              f"validation_fraction must lie in (0, 1), got {self.validation_fraction!r}")
+        check(
+            isinstance(self.momentum, numbers.Real) and 0 <= self.momentum <= 1,
+            f"momentum must lie in [0, 1], got {self.momentum!r}",
+        )
+        check(
+            isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1,
+            f"validation_fraction must lie in (0, 1), got {self.validation_fraction!r}",
+        )
         for name in ("beta_1", "beta_2"):
             v = getattr(self, name)
             check(isinstance(v, numbers.Real) and 0 <= v < 1, f"{name} must lie in [0, 1), got {v!r}")
-        check(self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1),
-              f"batch_size must be 'auto' or an integer >= 1, got {self.batch_size!r}")
-        check(self.dtype in (None, "float32", "float64", np.float32, np.float64),
-              f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}")
+        check(
+            self.batch_size == "auto" or (isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1),
+            f"batch_size must be 'auto' or an integer >= 1, got {self.batch_size!r}",
+        )
+        check(
+            self.dtype in (None, "float32", "float64", np.float32, np.float64),
+            f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}",
+        )
         if self.target_range is not None:
             tr = tuple(self.target_range)
             check(len(tr) == 2 and tr[0] < tr[1], f"target_range must be (low, high) with low < high, got {tr!r}")
@@ -212,9 +254,17 @@ class _BaseMLP(BaseEstimator):
         if isinstance(loss, str):
             loss = {"log_loss": None, "squared_error": "squared-error"}.get(loss, loss)
         try:
-            return mlp([n_features, *hidden, n_outputs], hidden=self.activation, output=output, loss=loss,
-                       init=self.init or "glorot-uniform", prime_offset=self.sigmoid_prime_offset,
-                       dropout=self.dropout, dtype=dtype, seed=seed)
+            return mlp(
+                [n_features, *hidden, n_outputs],
+                hidden=self.activation,
+                output=output,
+                loss=loss,
+                init=self.init or "glorot-uniform",
+                prime_offset=self.sigmoid_prime_offset,
+                dropout=self.dropout,
+                dtype=dtype,
+                seed=seed,
+            )
         except ConfigError as e:
             raise ValueError(str(e)) from None
 
@@ -228,8 +278,11 @@ class _BaseMLP(BaseEstimator):
             except ConfigError as e:
                 raise ValueError(str(e)) from None
         if self.solver == "sgd":
-            return Momentum(lr=self.learning_rate_init, momentum=min(self.momentum, 0.999),
-                            nesterov=self.nesterovs_momentum and self.momentum > 0)
+            return Momentum(
+                lr=self.learning_rate_init,
+                momentum=min(self.momentum, 0.999),
+                nesterov=self.nesterovs_momentum and self.momentum > 0,
+            )
         return Adam(lr=self.learning_rate_init, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
 
     @property
@@ -259,8 +312,16 @@ class _BaseMLP(BaseEstimator):
         hidden = self._validate_hyperparameters()
         first = incremental and not hasattr(self, "network_")
         reset = not incremental or first
-        X, y = validate_data(self, X, y, reset=reset, accept_sparse=["csr", "csc", "coo"], multi_output=True,
-                             dtype=[np.float64, np.float32], y_numeric=self._task == "regression")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse=["csr", "csc", "coo"],
+            multi_output=True,
+            dtype=[np.float64, np.float32],
+            y_numeric=self._task == "regression",
+        )
         X = X.toarray() if hasattr(X, "toarray") else X
         dtype = self._dtype_for(X) if reset else self.network_.dtype
         X = X.astype(dtype, copy=False)
@@ -292,8 +353,7 @@ class _BaseMLP(BaseEstimator):
         self._expose()
         if self.solver == "lbfgs" and self.optimizer is None:
             if incremental:
-                raise AttributeError("partial_fit is only available for stochastic optimizers; "
-                                     "lbfgs is not stochastic")
+                raise AttributeError("partial_fit is only available for stochastic optimizers; lbfgs is not stochastic")
             self._fit_lbfgs(X, Y, sw)
         else:
             self._fit_stochastic(X, Y, y, sw, incremental)
@@ -306,19 +366,31 @@ class _BaseMLP(BaseEstimator):
             batch = min(200, n)
         else:
             if self.batch_size > n:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be "
-                              "clipped", UserWarning)
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                    UserWarning,
+                    stacklevel=2,
+                )
             batch = int(np.clip(self.batch_size, 1, n))
         validation = None
         if self.early_stopping and not incremental:
             stratify = y if (self._task == "classification" and type_of_target(y) != "multilabel-indicator") else None
-            parts = train_test_split(X, Y, y, *(() if sw is None else (sw,)), random_state=self._seed,
-                                     test_size=self.validation_fraction, stratify=stratify)
+            parts = train_test_split(
+                X,
+                Y,
+                y,
+                *(() if sw is None else (sw,)),
+                random_state=self._seed,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
             X, Xv, Y, _, _, yv = parts[:6]
             sw, swv = (parts[6], parts[7]) if sw is not None else (None, None)
             if Xv.shape[0] < 2:
-                raise ValueError(f"The validation set is too small: validation_fraction={self.validation_fraction}"
-                                 f" leaves {Xv.shape[0]} sample(s)")
+                raise ValueError(
+                    f"The validation set is too small: validation_fraction={self.validation_fraction}"
+                    f" leaves {Xv.shape[0]} sample(s)"
+                )
             validation = (Xv, yv, swv)
             self.validation_scores_ = []
             self.best_validation_score_ = -math.inf
@@ -332,9 +404,18 @@ class _BaseMLP(BaseEstimator):
             tr.batch_size = batch
             tr.epochs = tr.epoch + 1
         else:
-            tr = Trainer(self.network_, self._make_optimizer(), epochs=1 if incremental else self.max_iter,
-                         batch_size=batch, shuffle=self.shuffle, seed=self._seed, callbacks=callbacks,
-                         diagnostics=True, l2=self.alpha, lr_schedule=self._lr_schedule())
+            tr = Trainer(
+                self.network_,
+                self._make_optimizer(),
+                epochs=1 if incremental else self.max_iter,
+                batch_size=batch,
+                shuffle=self.shuffle,
+                seed=self._seed,
+                callbacks=callbacks,
+                diagnostics=True,
+                l2=self.alpha,
+                lr_schedule=self._lr_schedule(),
+            )
             if incremental:
                 self._trainer = tr
         history = tr.fit(X, Y, sample_weight=sw)
@@ -344,8 +425,12 @@ class _BaseMLP(BaseEstimator):
             self.network_.set_weights(self._best_weights)
             self.best_loss_ = None
         if not incremental and not self._converged and self.n_iter_ > 0 and history.stop_reason.startswith("completed"):
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning)
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
 
     def _fit_lbfgs(self, X, Y, sw):
         from scipy.optimize import minimize
@@ -359,7 +444,7 @@ class _BaseMLP(BaseEstimator):
         def unpack(x):
             off = 0
             for p, k in zip(params, sizes):
-                p[...] = x[off:off + k].reshape(p.shape)
+                p[...] = x[off : off + k].reshape(p.shape)
                 off += k
 
         def fun(x):
@@ -378,8 +463,13 @@ class _BaseMLP(BaseEstimator):
 
         x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
-            res = minimize(fun, x0, method="L-BFGS-B", jac=True,
-                           options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol})
+            res = minimize(
+                fun,
+                x0,
+                method="L-BFGS-B",
+                jac=True,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            )
         unpack(res.x)
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
@@ -388,8 +478,11 @@ class _BaseMLP(BaseEstimator):
         self.loss_curve_ = None
         self.best_loss_ = None
         if res.status != 0:
-            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s): {res.message}",
-                          ConvergenceWarning)
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s): {res.message}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         k = min(1024, X.shape[0])
         self.diagnostics_ = [layer_diagnostics(net, np.ascontiguousarray(X[:k]), np.ascontiguousarray(Y[:k]))]
         self.history_ = None
@@ -397,8 +490,9 @@ class _BaseMLP(BaseEstimator):
     # -- shared public API ----------------------------------------------------------------------
     def _check_solver(self):
         if self.solver == "lbfgs" and self.optimizer is None:
-            raise AttributeError(f"partial_fit is only available for stochastic optimizers; {self.solver} "
-                                 "is not stochastic")
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers; {self.solver} is not stochastic"
+            )
         return True
 
     def fit(self, X, y, sample_weight=None):
@@ -419,12 +513,14 @@ class _BaseMLP(BaseEstimator):
     def save(self, path):
         """Write the fitted estimator to a safe ``.safetensors`` model file (see ``neuronet.load``)."""
         from .persist import save_estimator
+
         check_is_fitted(self)
         save_estimator(self, path)
 
     def to_onnx(self, path, **kwargs):
         """Export the fitted network (its raw outputs) to an ONNX file."""
         from .onnx_export import save_onnx
+
         check_is_fitted(self)
         if hasattr(self, "classes_"):
             kwargs.setdefault("metadata", {"classes": [c.item() if hasattr(c, "item") else c for c in self.classes_]})
@@ -478,6 +574,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _output_name(self):
         from .units import get_unit
+
         try:
             return get_unit(self.output_activation or self._default_output()).name
         except ConfigError as e:
@@ -497,21 +594,26 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self._label_type = type_of_target(y)
             self.classes_ = self._label_binarizer.classes_
             if self._label_type != "multilabel-indicator" and len(self.classes_) < 2:
-                raise ValueError(f"MLPClassifier needs samples of at least 2 classes; got 1 class "
-                                 f"({self.classes_[0]!r})")
+                raise ValueError(
+                    f"MLPClassifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})"
+                )
         else:
             check_classification_targets(y)
             if self._label_type != "multilabel-indicator":
                 unseen = np.setdiff1d(unique_labels(y), self.classes_)
                 if unseen.size:
-                    raise ValueError(f"`y` has classes not in `self.classes_`: {unseen.tolist()}; "
-                                     f"classes are {self.classes_.tolist()}")
+                    raise ValueError(
+                        f"`y` has classes not in `self.classes_`: {unseen.tolist()}; "
+                        f"classes are {self.classes_.tolist()}"
+                    )
         if self._label_type != "multilabel-indicator" and np.ndim(y) == 2 and np.shape(y)[1] == 1:
-            warnings.warn("A column-vector y was passed when a 1d array was expected.", DataConversionWarning)
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected.", DataConversionWarning, stacklevel=2
+            )
             y = column_or_1d(y)
         Y = self._label_binarizer.transform(y).astype(dtype)
         if self._label_type == "binary" and self._output_name() == "softmax":
-            Y = np.hstack([1 - Y, Y])                     # a softmax needs one unit per class
+            Y = np.hstack([1 - Y, Y])  # a softmax needs one unit per class
         if self.target_range is not None:
             low, high = map(float, self.target_range)
             if self._output_name() == "softmax":
@@ -570,8 +672,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
         elif classes is not None and not np.array_equal(np.asarray(classes), self.classes_):
-            raise ValueError(f"`classes={list(classes)}` is not the same as on the first call to partial_fit "
-                             f"({self.classes_.tolist()})")
+            raise ValueError(
+                f"`classes={list(classes)}` is not the same as on the first call to partial_fit "
+                f"({self.classes_.tolist()})"
+            )
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
     def __sklearn_tags__(self):
@@ -618,4 +722,3 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
-

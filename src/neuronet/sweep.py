@@ -86,8 +86,20 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["Spec", "Trial", "SweepOutcome", "BACKENDS", "TRAIN_METRICS", "load_spec", "parse_spec", "run_trial",
-           "run_sweep", "load_records", "write_report", "trial_path"]
+__all__ = [
+    "BACKENDS",
+    "TRAIN_METRICS",
+    "Spec",
+    "SweepOutcome",
+    "Trial",
+    "load_records",
+    "load_spec",
+    "parse_spec",
+    "run_sweep",
+    "run_trial",
+    "trial_path",
+    "write_report",
+]
 
 BACKENDS = ("serial", "processes", "dask")
 TRIAL_FORMAT = "neuronet-sweep-trial"
@@ -96,8 +108,16 @@ SPEC_KEYS = ("experiment", "seeds", "grid", "fixed", "data", "metric", "quick")
 #: TrainConfig keys a sweep may not set: the seed comes from ``seeds``, and trials write no files
 TRAIN_EXCLUDED = ("seed", "out", "checkpoint_dir", "resume", "report")
 #: what a ``train`` trial measures (all numbers; ``diverged`` is 0 or 1)
-TRAIN_METRICS = ("test_accuracy", "test_loss", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-                 "epochs", "diverged")
+TRAIN_METRICS = (
+    "test_accuracy",
+    "test_loss",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "epochs",
+    "diverged",
+)
 
 
 # -- the spec ----------------------------------------------------------------------------------
@@ -128,14 +148,14 @@ class Spec:
 
     experiment: str
     seeds: tuple
-    grid: dict                       # key -> tuple of values, in the spec's order
+    grid: dict  # key -> tuple of values, in the spec's order
     fixed: dict
     data: str | None
     metric: str
     quick: bool
     text: str
     source: str = "spec"
-    configs: tuple = field(default=(), repr=False)   # one validated config dict per grid point
+    configs: tuple = field(default=(), repr=False)  # one validated config dict per grid point
 
     @property
     def keys(self) -> list:
@@ -156,8 +176,12 @@ class Spec:
 
 def trial_id(experiment: str, config: dict, seed: int) -> str:
     """16 hex digits of SHA-256 over the experiment name, the full config and the seed."""
-    blob = json.dumps({"experiment": experiment, "config": config, "seed": seed}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=True)
+    blob = json.dumps(
+        {"experiment": experiment, "config": config, "seed": seed},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -230,7 +254,7 @@ def parse_spec(text: str, source: str = "spec") -> Spec:
     data = raw.get("data")
     if data is not None:
         if not isinstance(data, str):
-            fail(f"data: expected a dataset spec string such as \"digits\", got {data!r}")
+            fail(f'data: expected a dataset spec string such as "digits", got {data!r}')
         if "data" not in schema.fields:
             fail(f"data: experiment {experiment!r} takes no data; valid config keys: {schema.valid_keys()}")
         if "data" in grid or "data" in fixed:
@@ -251,8 +275,18 @@ def parse_spec(text: str, source: str = "spec") -> Spec:
             schema.config({**fixed, key: v}, fail, f"grid.{key} = {_toml(v)}")
     points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
     configs = tuple(schema.config({**fixed, **p}, fail, "grid point " + _point_text(p)) for p in points)
-    return Spec(experiment=experiment, seeds=seeds, grid=grid, fixed=fixed, data=data, metric=metric,
-                quick=quick, text=text, source=source, configs=configs)
+    return Spec(
+        experiment=experiment,
+        seeds=seeds,
+        grid=grid,
+        fixed=fixed,
+        data=data,
+        metric=metric,
+        quick=quick,
+        text=text,
+        source=source,
+        configs=configs,
+    )
 
 
 def _seeds(raw, fail) -> tuple:
@@ -272,9 +306,10 @@ def _seeds(raw, fail) -> tuple:
 def _check_data(value, where, fail):
     """A dataset spec's form, and the file or folder it names: cheap checks, before any trial loads it."""
     if not isinstance(value, str):
-        return                                          # the config's own checks report the type
+        return  # the config's own checks report the type
     from .data import _resolve
     from .errors import DataError
+
     try:
         _resolve(value)
     except DataError as e:
@@ -288,6 +323,7 @@ def _check_data(value, where, fail):
 
 def _experiment_names() -> list:
     from .experiments import sorted_names
+
     return sorted_names()
 
 
@@ -299,10 +335,12 @@ class _Schema:
         self.quick = quick
         if experiment == "train":
             from .config import TrainConfig
+
             self.cls = TrainConfig
             self.fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in TRAIN_EXCLUDED]
         else:
             from .experiments import get_experiment
+
             self.exp = get_experiment(experiment)
             self.cls = self.exp.config_cls
             self.fields = [f.name for f in dataclasses.fields(self.cls) if f.name != "seeds"]
@@ -333,8 +371,9 @@ class _Schema:
         """The full validated config (without the seed) as a JSON-able dict."""
         if self.experiment == "train":
             from .config import TrainConfig, validate
+
             try:
-                cfg = validate(TrainConfig(**{"diagnostics": False, **values}))   # sweeps record no diagnostics
+                cfg = validate(TrainConfig(**{"diagnostics": False, **values}))  # sweeps record no diagnostics
             except ConfigError as e:
                 fail(f"{where}: {_strip_option(str(e))}")
             d = cfg.to_dict()
@@ -342,6 +381,7 @@ class _Schema:
                 d.pop(k)
             return d
         from .experiments.base import _jsonable
+
         try:
             cfg = self.exp.default_config(quick=self.quick, **values)
         except (TypeError, ValueError) as e:
@@ -352,9 +392,11 @@ class _Schema:
 
 
 _TRAIN_LOOSE = {"hidden": (list, int, str), "targets": (list, str), "batch_size": (int, str)}
-_TRAIN_LOOSE_TEXT = {"hidden": "layer sizes such as [128, 64], 64 or \"128,64\"",
-                     "targets": "two numbers such as [0.15, 0.85]",
-                     "batch_size": "an integer or \"full\""}
+_TRAIN_LOOSE_TEXT = {
+    "hidden": 'layer sizes such as [128, 64], 64 or "128,64"',
+    "targets": "two numbers such as [0.15, 0.85]",
+    "batch_size": 'an integer or "full"',
+}
 
 
 def _check(v, hint, where, fail):
@@ -384,7 +426,7 @@ def _check(v, hint, where, fail):
             fail(f"{where}: {_toml(v)} is {_kind(v)}; expected a list")
         inner = args[0] if args and args[0] is not Ellipsis else None
         return tuple(_check(x, inner, where, fail) if inner is not None else _tuples(x) for x in v)
-    return _tuples(v)                   # a type we cannot check here: the config's own checks decide
+    return _tuples(v)  # a type we cannot check here: the config's own checks decide
 
 
 def _tuples(v):
@@ -394,8 +436,14 @@ def _tuples(v):
 def _kind(v) -> str:
     if isinstance(v, bool):
         return "a boolean"
-    return {int: "an integer", float: "a number", str: "a string", list: "a list", tuple: "a list",
-            dict: "a table"}.get(type(v), f"a {type(v).__name__}")
+    return {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        tuple: "a list",
+        dict: "a table",
+    }.get(type(v), f"a {type(v).__name__}")
 
 
 def _strip_option(msg: str) -> str:
@@ -446,6 +494,7 @@ def _cores() -> int:
 
 def versions() -> dict:
     from .trainjob import versions as _versions
+
     out = _versions()
     if "distributed" in sys.modules:
         out["distributed"] = sys.modules["distributed"].__version__
@@ -488,6 +537,7 @@ def flatten_metrics(metrics: dict, prefix: str = "") -> dict:
 def _train_metrics(config: dict, seed: int):
     from .config import TrainConfig, validate
     from .trainjob import run
+
     cfg = validate(TrainConfig(**config, seed=seed))
     result = run(cfg, log=lambda *a, **k: None)
     h = result.history.history
@@ -496,16 +546,23 @@ def _train_metrics(config: dict, seed: int):
         values = h.get(key) or []
         return _number(values[-1]) if values else None
 
-    metrics = {"test_accuracy": _number(result.test.get("accuracy")), "test_loss": _number(result.test.get("loss")),
-               "train_loss": last("loss"), "train_accuracy": last("accuracy"), "val_loss": last("val_loss"),
-               "val_accuracy": last("val_accuracy"), "epochs": len(result.history),
-               "diverged": int(result.diverged is not None)}
+    metrics = {
+        "test_accuracy": _number(result.test.get("accuracy")),
+        "test_loss": _number(result.test.get("loss")),
+        "train_loss": last("loss"),
+        "train_accuracy": last("accuracy"),
+        "val_loss": last("val_loss"),
+        "val_accuracy": last("val_accuracy"),
+        "epochs": len(result.history),
+        "diverged": int(result.diverged is not None),
+    }
     extra = {"train_seconds": float(sum(h.get("seconds") or [])), "stop_reason": result.history.stop_reason}
     return metrics, None, extra
 
 
 def _experiment_metrics(name: str, config: dict, seed: int):
     from .experiments import get_experiment
+
     exp = get_experiment(name)
     fields = {f.name: f for f in dataclasses.fields(exp.config_cls)}
     values = {k: _tuples(v) for k, v in config.items() if k in fields}
@@ -525,7 +582,8 @@ def run_trial(trial: Trial, blas_threads: int | None = None) -> dict:
     duration (None leaves it as it is).
     """
     from threadpoolctl import threadpool_limits
-    started = datetime.datetime.now(datetime.timezone.utc)
+
+    started = datetime.datetime.now(datetime.UTC)
     t0 = time.perf_counter()
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         if trial.experiment == "train":
@@ -533,13 +591,27 @@ def run_trial(trial: Trial, blas_threads: int | None = None) -> dict:
         else:
             metrics, verdict, extra = _experiment_metrics(trial.experiment, trial.config, trial.seed)
     seconds = time.perf_counter() - t0
-    return {"format": TRIAL_FORMAT, "version": TRIAL_FORMAT_VERSION, "id": trial.id,
-            "experiment": trial.experiment, "point": trial.point, "seed": trial.seed, "config": trial.config,
-            "metrics": metrics, "verdict": verdict, "details": extra,
-            "timing": {"seconds": seconds, "started": started.isoformat(timespec="milliseconds"),
-                       "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")},
-            "host": socket.gethostname(), "pid": os.getpid(), "blas_threads": blas_threads,
-            "versions": versions()}
+    return {
+        "format": TRIAL_FORMAT,
+        "version": TRIAL_FORMAT_VERSION,
+        "id": trial.id,
+        "experiment": trial.experiment,
+        "point": trial.point,
+        "seed": trial.seed,
+        "config": trial.config,
+        "metrics": metrics,
+        "verdict": verdict,
+        "details": extra,
+        "timing": {
+            "seconds": seconds,
+            "started": started.isoformat(timespec="milliseconds"),
+            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+        },
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "blas_threads": blas_threads,
+        "versions": versions(),
+    }
 
 
 def _dask_trial(trial: Trial, shares: dict, default: int | None) -> dict:
@@ -548,6 +620,7 @@ def _dask_trial(trial: Trial, shares: dict, default: int | None) -> dict:
     if threads is None:
         try:
             from distributed import get_worker
+
             threads = shares.get(get_worker().address, 1)
         except (ImportError, ValueError):
             threads = 1
@@ -560,7 +633,7 @@ def read_record(path, trial: Trial | None = None) -> dict | None:
     try:
         rec = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None                                     # missing, truncated or not JSON: not done
+        return None  # missing, truncated or not JSON: not done
     if not isinstance(rec, dict) or rec.get("format") != TRIAL_FORMAT or not isinstance(rec.get("metrics"), dict):
         return None
     if trial is not None and (rec.get("id") != trial.id or rec.get("seed") != trial.seed):
@@ -580,6 +653,7 @@ def load_records(out_dir, spec: Spec) -> dict:
 
 def _save(out_dir, record: dict) -> Path:
     from .report.files import write_json_atomic
+
     return write_json_atomic(trial_path(out_dir, record["id"]), record)
 
 
@@ -593,7 +667,7 @@ class _Lock:
     def __enter__(self):
         try:
             import fcntl
-        except ImportError:                             # Windows: no advisory locks; trust the user
+        except ImportError:  # Windows: no advisory locks; trust the user
             return self
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -606,7 +680,7 @@ class _Lock:
 
     def __exit__(self, *exc):
         if self.fd is not None:
-            os.close(self.fd)                           # closing the descriptor releases the lock
+            os.close(self.fd)  # closing the descriptor releases the lock
 
 
 # -- running a sweep ---------------------------------------------------------------------------
@@ -628,8 +702,18 @@ class SweepOutcome:
         return not self.failed and self.reused + self.ran == self.total
 
 
-def run_sweep(spec, out_dir, *, backend: str = "serial", workers: int | None = None, scheduler: str | None = None,
-              client=None, blas_threads: int | None = None, log=print, on_result=None) -> SweepOutcome:
+def run_sweep(
+    spec,
+    out_dir,
+    *,
+    backend: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client=None,
+    blas_threads: int | None = None,
+    log=print,
+    on_result=None,
+) -> SweepOutcome:
     """Run every trial of ``spec`` that ``out_dir`` does not hold yet; write the summary.
 
     Parameters
@@ -683,14 +767,17 @@ def run_sweep(spec, out_dir, *, backend: str = "serial", workers: int | None = N
     t0 = time.perf_counter()
     with _Lock(out):
         from .report.files import write_text_atomic
-        for stale in (out / "trials").glob(".*.tmp"):   # left by a writer that was killed mid-write
+
+        for stale in (out / "trials").glob(".*.tmp"):  # left by a writer that was killed mid-write
             stale.unlink(missing_ok=True)
         write_text_atomic(out / "spec.toml", spec.text)
         trials = spec.trials()
         done = load_records(out, spec)
         todo = [t for t in trials if t.id not in done]
-        log(f"sweep {spec.experiment}: {_count(len(trials), 'trial')} ({_count(len(spec.points()), 'grid point')} x "
-            f"{_count(len(spec.seeds), 'seed')}); {len(done)} already done, {len(todo)} to run on {backend}")
+        log(
+            f"sweep {spec.experiment}: {_count(len(trials), 'trial')} ({_count(len(spec.points()), 'grid point')} x "
+            f"{_count(len(spec.seeds), 'seed')}); {len(done)} already done, {len(todo)} to run on {backend}"
+        )
         state = _Progress(out, len(trials), len(done), spec.metric, log, on_result)
         if todo:
             if backend == "serial":
@@ -700,11 +787,14 @@ def run_sweep(spec, out_dir, *, backend: str = "serial", workers: int | None = N
             else:
                 _run_dask(todo, state, workers or _cores(), scheduler, client, blas_threads)
         csv_path, html_path = write_report(out, spec)
-    outcome = SweepOutcome(out, len(trials), len(done), state.ran, state.failed, time.perf_counter() - t0,
-                           csv_path, html_path)
+    outcome = SweepOutcome(
+        out, len(trials), len(done), state.ran, state.failed, time.perf_counter() - t0, csv_path, html_path
+    )
     failed = f", {len(outcome.failed)} failed (rerun to retry them)" if outcome.failed else ""
-    log(f"{_count(outcome.ran, 'trial')} ran, {outcome.reused} reused{failed} in {outcome.seconds:.1f} s; "
-        f"summary: {csv_path} and {html_path}")
+    log(
+        f"{_count(outcome.ran, 'trial')} ran, {outcome.reused} reused{failed} in {outcome.seconds:.1f} s; "
+        f"summary: {csv_path} and {html_path}"
+    )
     return outcome
 
 
@@ -723,8 +813,10 @@ class _Progress:
         self.count += 1
         value = record["metrics"].get(self.metric)
         shown = f"{self.metric} {value:.4g}" if isinstance(value, (int, float)) else f"{self.metric} n/a"
-        self.log(f"[{self.count}/{self.total}] {_point_text(record['point'])}, seed {record['seed']}: {shown} "
-                 f"({record['timing']['seconds']:.1f} s on {record['host']}:{record['pid']})")
+        self.log(
+            f"[{self.count}/{self.total}] {_point_text(record['point'])}, seed {record['seed']}: {shown} "
+            f"({record['timing']['seconds']:.1f} s on {record['host']}:{record['pid']})"
+        )
         if self.on_result is not None:
             self.on_result(record)
 
@@ -738,7 +830,7 @@ def _run_serial(todo, state, blas_threads):
     for t in todo:
         try:
             record = run_trial(t, blas_threads)
-        except Exception as e:                          # one bad trial does not stop the sweep
+        except Exception as e:  # one bad trial does not stop the sweep
             state.failure(t, e)
             continue
         state.result(record)
@@ -754,8 +846,9 @@ def _run_processes(todo, state, workers, blas_threads, max_restarts=3):
     restarts = 0
     while pending:
         broken = []
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             futures = {pool.submit(run_trial, t, threads): t for t in pending}
             try:
                 while futures:
@@ -766,14 +859,14 @@ def _run_processes(todo, state, workers, blas_threads, max_restarts=3):
                         if error is None:
                             state.result(f.result())
                         elif isinstance(error, BrokenProcessPool):
-                            broken.append(t)            # a worker process died: run it again
+                            broken.append(t)  # a worker process died: run it again
                         else:
                             state.failure(t, error)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
         lost = {t.id for t in broken}
-        pending = [t for t in pending if t.id in lost]   # in the sweep's order again
+        pending = [t for t in pending if t.id in lost]  # in the sweep's order again
         if pending:
             restarts += 1
             if restarts > max_restarts:
@@ -787,7 +880,7 @@ def _blas_shares(client) -> dict:
     """``{worker address: BLAS threads}``: each host's cores divided among its workers' threads."""
     try:
         info = client.scheduler_info(n_workers=-1)["workers"]
-    except TypeError:                                   # distributed before 2025: no n_workers
+    except TypeError:  # distributed before 2025: no n_workers
         info = client.scheduler_info()["workers"]
     cores = client.run(_cores)
     slots = {}
@@ -810,27 +903,33 @@ def _run_dask(todo, state, workers, scheduler, client, blas_threads):
                 except OSError as e:
                     raise ConfigError(f"--scheduler {scheduler}: cannot connect ({e})") from None
             else:
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
                 own_client = Client(cluster)
             client = own_client
         shares = {} if blas_threads else _blas_shares(client)
         if not shares and not blas_threads:
             state.log("the Dask cluster has no workers yet; the trials wait for workers to join")
-        session = uuid.uuid4().hex[:8]                  # fresh keys: never attach to a dead session's tasks
+        session = uuid.uuid4().hex[:8]  # fresh keys: never attach to a dead session's tasks
         futures = {}
         for i, t in enumerate(todo):
-            f = client.submit(_dask_trial, t, shares, blas_threads, key=f"neuronet-trial-{t.id}-{session}",
-                              pure=False, priority=-i)
+            f = client.submit(
+                _dask_trial, t, shares, blas_threads, key=f"neuronet-trial-{t.id}-{session}", pure=False, priority=-i
+            )
             futures[f.key] = (f, t)
         for f in as_completed([f for f, _ in futures.values()]):
             _, t = futures.pop(f.key)
             if f.status == "finished":
                 state.result(f.result())
-            else:                                       # the trial raised, or killed its workers too often
+            else:  # the trial raised, or killed its workers too often
                 try:
                     error = f.exception()
-                except BaseException as e:              # cancelled: the scheduler lost it
+                except BaseException as e:  # cancelled: the scheduler lost it
                     error = e
                 state.failure(t, error)
             f.release()
@@ -857,18 +956,29 @@ def write_report(out_dir, spec: Spec | None = None) -> tuple[Path, Path]:
             raise ConfigError(f"{out}: no spec.toml, so not a sweep folder; run 'neuronet sweep SPEC.toml --out {out}'")
         spec = load_spec(path)
     from .report.sweep_report import write_sweep_report
+
     records = load_records(out, spec)
-    trials, n = spec.trials(), len(spec.seeds)          # grid point by grid point, seeds innermost
-    groups = [{"point": point, "records": [records[t.id] for t in trials[i * n:(i + 1) * n] if t.id in records]}
-              for i, point in enumerate(spec.points())]
-    return write_sweep_report(out, experiment=spec.experiment, keys=spec.keys, groups=groups, metric=spec.metric,
-                              seeds=list(spec.seeds), spec_text=spec.text)
+    trials, n = spec.trials(), len(spec.seeds)  # grid point by grid point, seeds innermost
+    groups = [
+        {"point": point, "records": [records[t.id] for t in trials[i * n : (i + 1) * n] if t.id in records]}
+        for i, point in enumerate(spec.points())
+    ]
+    return write_sweep_report(
+        out,
+        experiment=spec.experiment,
+        keys=spec.keys,
+        groups=groups,
+        metric=spec.metric,
+        seeds=list(spec.seeds),
+        spec_text=spec.text,
+    )
 
 
 # -- ``python -m neuronet.sweep`` ----------------------------------------------------------------
 def main(argv=None) -> int:
     """``python -m neuronet.sweep SPEC.toml --out DIR [...]`` or ``python -m neuronet.sweep --report DIR``."""
     import argparse
+
     p = argparse.ArgumentParser(prog="python -m neuronet.sweep", description="Run or summarize a sweep.")
     p.add_argument("spec", nargs="?", help="the sweep's TOML spec")
     p.add_argument("--out", help="folder for spec.toml, trials/, summary.csv and summary.html")
@@ -885,8 +995,15 @@ def main(argv=None) -> int:
             return 0
         if not a.spec or not a.out:
             p.error("give SPEC.toml and --out DIR (or --report DIR)")
-        outcome = run_sweep(a.spec, a.out, backend=a.backend, workers=a.workers, scheduler=a.scheduler,
-                            blas_threads=a.blas_threads, log=lambda line: print(line, flush=True))
+        outcome = run_sweep(
+            a.spec,
+            a.out,
+            backend=a.backend,
+            workers=a.workers,
+            scheduler=a.scheduler,
+            blas_threads=a.blas_threads,
+            log=lambda line: print(line, flush=True),
+        )
     except ConfigError as e:
         print(f"neuronet sweep: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
@@ -897,4 +1014,5 @@ if __name__ == "__main__":
     # Run the importable module's main, so that trials sent to other processes refer to
     # ``neuronet.sweep.run_trial`` rather than to functions of ``__main__``.
     from neuronet.sweep import main as _main
+
     sys.exit(_main())

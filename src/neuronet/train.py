@@ -58,15 +58,23 @@ class History:
         raise KeyError(f"{key!r}: no such metric in this history; recorded: {', '.join(known)}")
 
     def to_dict(self) -> dict:
-        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()},
-                "diagnostics": list(self.diagnostics), "stop_reason": self.stop_reason,
-                "diverged": self.diverged}
+        return {
+            "epoch": list(self.epoch),
+            "history": {k: list(v) for k, v in self.history.items()},
+            "diagnostics": list(self.diagnostics),
+            "stop_reason": self.stop_reason,
+            "diverged": self.diverged,
+        }
 
     @classmethod
     def from_dict(cls, d):
-        return cls(epoch=list(d["epoch"]), history={k: list(v) for k, v in d["history"].items()},
-                   diagnostics=list(d["diagnostics"]), stop_reason=d.get("stop_reason", ""),
-                   diverged=bool(d.get("diverged", False)))
+        return cls(
+            epoch=list(d["epoch"]),
+            history={k: list(v) for k, v in d["history"].items()},
+            diagnostics=list(d["diagnostics"]),
+            stop_reason=d.get("stop_reason", ""),
+            diverged=bool(d.get("diverged", False)),
+        )
 
 
 def format_epoch(epoch, n_epochs, logs, diag=None) -> str:
@@ -123,7 +131,7 @@ class EarlyStopping(Callback):
         value = logs.get(key)
         if value is None:
             raise ConfigError(f"EarlyStopping: metric {key!r} is not recorded; have {sorted(logs)}")
-        sign = 1.0 if "accuracy" in key else -1.0          # maximise accuracy, minimise losses
+        sign = 1.0 if "accuracy" in key else -1.0  # maximise accuracy, minimise losses
         if self.best is None or sign * (value - self.best) > self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
@@ -134,7 +142,8 @@ class EarlyStopping(Callback):
                 trainer.stop_training = True
                 trainer.history.stop_reason = (
                     f"early stopping: {key} did not improve by {self.min_delta} for {self.patience} epochs "
-                    f"(best {self.best:.4g} at epoch {self.best_epoch + 1})")
+                    f"(best {self.best:.4g} at epoch {self.best_epoch + 1})"
+                )
 
     def on_train_end(self, trainer):
         if self.restore_best and self.best_weights is not None and not trainer.history.diverged:
@@ -193,9 +202,29 @@ class Trainer:
         Print one line per epoch (through ``log``).
     """
 
-    def __init__(self, network, optimizer="sgd", *, lr=None, momentum=None, epochs=20, batch_size=64, shuffle=True, seed=0,
-                 validation_split=0.0, target_range=None, callbacks=(), diagnostics=True, probe_size=1024,
-                 saturation_tol=0.05, max_grad_norm=None, l2=0.0, lr_schedule=None, verbose=False, log=print):
+    def __init__(
+        self,
+        network,
+        optimizer="sgd",
+        *,
+        lr=None,
+        momentum=None,
+        epochs=20,
+        batch_size=64,
+        shuffle=True,
+        seed=0,
+        validation_split=0.0,
+        target_range=None,
+        callbacks=(),
+        diagnostics=True,
+        probe_size=1024,
+        saturation_tol=0.05,
+        max_grad_norm=None,
+        l2=0.0,
+        lr_schedule=None,
+        verbose=False,
+        log=print,
+    ):
         self.network = network
         kw = {} if lr is None else {"lr": lr}
         if momentum is not None:
@@ -227,10 +256,10 @@ class Trainer:
         self.verbose, self.log = verbose, log
         # children of one SeedSequence: validation split, shuffling + dropout, diagnostics probe
         self._split_seq, train_seq, self._probe_seq = np.random.SeedSequence(self.seed).spawn(3)
-        self.rng = np.random.default_rng(train_seq)       # shuffling and dropout
+        self.rng = np.random.default_rng(train_seq)  # shuffling and dropout
         self.history = History()
-        self.epoch = 0                                    # epochs completed
-        self.samples_seen = 0                             # training samples processed (for lr schedules)
+        self.epoch = 0  # epochs completed
+        self.samples_seen = 0  # training samples processed (for lr schedules)
         self.stop_training = False
 
     # -- data preparation --------------------------------------------------------------
@@ -254,13 +283,16 @@ class Trainer:
             labels = y.astype(np.int64)
             bad = (labels < 0) | (labels >= self.n_classes)
             if bad.any():
-                raise ConfigError(f"{yname}: class labels must be integers in [0, {self.n_classes}) for a network "
-                                  f"with {net.n_outputs} output(s); got {labels[bad][0]}")
+                raise ConfigError(
+                    f"{yname}: class labels must be integers in [0, {self.n_classes}) for a network "
+                    f"with {net.n_outputs} output(s); got {labels[bad][0]}"
+                )
             Y = encode_targets(labels, net.n_outputs, net.output_unit.name, self.target_range, net.dtype)
             return X, Y, labels
         if y.ndim == 1 and np.issubdtype(y.dtype, np.floating) and net.n_outputs > 1:
-            raise ConfigError(f"{yname}: class labels must be integers; got floats for a network with "
-                              f"{net.n_outputs} outputs")
+            raise ConfigError(
+                f"{yname}: class labels must be integers; got floats for a network with {net.n_outputs} outputs"
+            )
         return X, net.check_targets(y, X.shape[0], yname), None
 
     @staticmethod
@@ -280,7 +312,7 @@ class Trainer:
 
     def _split(self, X, Y, labels, sw=None):
         n = X.shape[0]
-        n_val = int(round(self.validation_split * n))
+        n_val = round(self.validation_split * n)
         if n_val == 0:
             return (X, Y, labels), None, sw
         if n - n_val < 1:
@@ -292,7 +324,7 @@ class Trainer:
             val = []
             for c in np.unique(labels):
                 idx = order[labels[order] == c]
-                val.append(idx[: int(round(self.validation_split * idx.size))])
+                val.append(idx[: round(self.validation_split * idx.size)])
             val_idx = np.sort(np.concatenate(val))
         else:
             val_idx = np.sort(rng.permutation(n)[:n_val])
@@ -307,11 +339,11 @@ class Trainer:
         net = self.network
         total, correct = 0.0, 0
         for s in range(0, X.shape[0], chunk):
-            out = net._forward(X[s:s + chunk])
-            Yb = Y[s:s + chunk]
+            out = net._forward(X[s : s + chunk])
+            Yb = Y[s : s + chunk]
             total += net._loss(Yb) * Yb.shape[0]
             if labels is not None:
-                correct += int(np.count_nonzero(self._decode(out) == labels[s:s + chunk]))
+                correct += int(np.count_nonzero(self._decode(out) == labels[s : s + chunk]))
         n = X.shape[0]
         return total / n, (correct / n if labels is not None else None)
 
@@ -327,8 +359,13 @@ class Trainer:
 
     # -- state for checkpoints -------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "samples_seen": self.samples_seen, "rng": self.rng.bit_generator.state,
-                "optimizer": self.optimizer.state_dict(), "history": self.history.to_dict()}
+        return {
+            "epoch": self.epoch,
+            "samples_seen": self.samples_seen,
+            "rng": self.rng.bit_generator.state,
+            "optimizer": self.optimizer.state_dict(),
+            "history": self.history.to_dict(),
+        }
 
     def load_state_dict(self, state):
         self.epoch = int(state["epoch"])
@@ -364,7 +401,7 @@ class Trainer:
         ybuf = np.empty((B, Yt.shape[1]), net.dtype)
         weights = [(p, g, np.empty_like(p)) for p, g in zip(net.params, net.grads) if p.ndim == 2] if self.l2 else []
         dale = [L for L in net.layers if getattr(L, "dale_signs", None) is not None]
-        good = net.get_weights()                     # last good weights, for the divergence guard
+        good = net.get_weights()  # last good weights, for the divergence guard
         idx = np.arange(n)
         self.stop_training = False
         self.history.stop_reason = ""
@@ -380,24 +417,24 @@ class Trainer:
                 for g, p in zip(good, net.params):
                     np.copyto(g, p)
                 if self.shuffle:
-                    idx = self.rng.permutation(n)        # from the RNG state alone, so resumable
+                    idx = self.rng.permutation(n)  # from the RNG state alone, so resumable
                 total, correct = 0.0, 0
                 for s in range(0, n, B):
                     e = min(s + B, n)
                     if not self.shuffle:
                         Xb, Yb = Xt[s:e], Yt[s:e]
                     elif e - s == B:
-                        Xb = np.take(Xt, idx[s:e], axis=0, out=xbuf, mode="clip")   # idx is a permutation: in range
+                        Xb = np.take(Xt, idx[s:e], axis=0, out=xbuf, mode="clip")  # idx is a permutation: in range
                         Yb = np.take(Yt, idx[s:e], axis=0, out=ybuf, mode="clip")
                     else:
                         Xb, Yb = Xt[idx[s:e]], Yt[idx[s:e]]
                     swb = None if swt is None else (swt[s:e] if not self.shuffle else swt[idx[s:e]])
                     nb = (e - s) if swb is None else float(swb.sum())
                     if nb == 0:
-                        continue                                  # only zero-weight samples: nothing to learn
+                        continue  # only zero-weight samples: nothing to learn
                     out = net._forward(Xb, True, self.rng)
                     loss = net._loss(Yb, swb)
-                    if weights:                                   # L2 penalty, scikit-learn's alpha convention
+                    if weights:  # L2 penalty, scikit-learn's alpha convention
                         loss += 0.5 * self.l2 * sum(float(np.dot(p.ravel(), p.ravel())) for p, _, _ in weights) / nb
                     if not math.isfinite(loss):
                         self._diverged(good, epoch, loss)
@@ -413,7 +450,7 @@ class Trainer:
                         self._clip(net.grads)
                     opt.step(net.params, net.grads)
                     for L in dale:
-                        L.project()                               # Dale's principle: signs never flip
+                        L.project()  # Dale's principle: signs never flip
                     self.samples_seen += e - s
                     if self.lr_schedule is not None:
                         opt.lr = float(self.lr_schedule(self.samples_seen))
@@ -433,8 +470,9 @@ class Trainer:
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, logs)
             if not self.history.stop_reason:
-                self.history.stop_reason = "stopped by a callback" if self.stop_training else \
-                    f"completed {self.epoch} epochs"
+                self.history.stop_reason = (
+                    "stopped by a callback" if self.stop_training else f"completed {self.epoch} epochs"
+                )
         finally:
             errstate.__exit__(None, None, None)
             for cb in self.callbacks:
@@ -455,5 +493,6 @@ class Trainer:
         restored = f"the end of epoch {epoch}" if epoch else "their initial values"
         self.history.stop_reason = (
             f"training diverged in epoch {epoch + 1} (loss {loss}); weights restored to {restored}. "
-            f"Try a lower learning rate (now {self.optimizer.lr:g}), fan-in initialization, or max_grad_norm.")
+            f"Try a lower learning rate (now {self.optimizer.lr:g}), fan-in initialization, or max_grad_norm."
+        )
         raise DivergenceError(self.history.stop_reason, self.history)

@@ -25,13 +25,14 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 def versions() -> dict:
     """Versions of neuronet, numpy, scikit-learn and Python (without importing scikit-learn)."""
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         sk = version("scikit-learn")
-    except PackageNotFoundError:                    # not installed as a distribution: ask the module
+    except PackageNotFoundError:  # not installed as a distribution: ask the module
         import sklearn
+
         sk = sklearn.__version__
-    return {"neuronet": __version__, "numpy": np.__version__, "scikit-learn": sk,
-            "python": platform.python_version()}
+    return {"neuronet": __version__, "numpy": np.__version__, "scikit-learn": sk, "python": platform.python_version()}
 
 
 def _jsonable(v):
@@ -48,8 +49,14 @@ class Prepared:
 
 def prepare_data(cfg: TrainConfig) -> Prepared:
     """Load ``cfg.data`` and standardize it (statistics of the training split only) if asked."""
-    ds = load(cfg.data, label_column=cfg.label_column, seed=cfg.seed, dtype=np.dtype(cfg.dtype),
-              max_train=cfg.max_train, max_test=cfg.max_test)
+    ds = load(
+        cfg.data,
+        label_column=cfg.label_column,
+        seed=cfg.seed,
+        dtype=np.dtype(cfg.dtype),
+        max_train=cfg.max_train,
+        max_test=cfg.max_test,
+    )
     Xtr, Xte, pre = ds.X_train, ds.X_test, None
     if cfg.standardize:
         mean, std, Xtr, Xte = standardize(ds.X_train, ds.X_test)
@@ -70,11 +77,20 @@ def apply_preprocessing(X, preprocessing, dtype):
 
 def build_network(cfg: TrainConfig, n_features: int, task: str, n_classes: int | None) -> Network:
     output = cfg.output or ("softmax" if task == "classification" else "identity")
-    n_out = n_classes if task == "classification" else 1      # one output unit per class
+    n_out = n_classes if task == "classification" else 1  # one output unit per class
     sizes = [n_features, *cfg.hidden, n_out]
     try:
-        return mlp(sizes, hidden=cfg.activation, output=output, loss=cfg.loss, init=cfg.init,
-                   prime_offset=cfg.prime_offset, dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+        return mlp(
+            sizes,
+            hidden=cfg.activation,
+            output=output,
+            loss=cfg.loss,
+            init=cfg.init,
+            prime_offset=cfg.prime_offset,
+            dropout=cfg.dropout,
+            dtype=np.dtype(cfg.dtype),
+            seed=cfg.seed,
+        )
     except ConfigError as e:
         raise ConfigError(f"--output/--loss: {e}") from None
 
@@ -84,9 +100,19 @@ def build_trainer(cfg: TrainConfig, network: Network, callbacks=()) -> Trainer:
     if cfg.optimizer in ("momentum", "nesterov"):
         opt_kw["momentum"] = cfg.momentum
     from .optim import get_optimizer
-    return Trainer(network, get_optimizer(cfg.optimizer, **opt_kw), epochs=cfg.epochs, batch_size=cfg.batch_size,
-                   seed=cfg.seed, validation_split=cfg.validation_split, target_range=cfg.targets,
-                   callbacks=callbacks, diagnostics=cfg.diagnostics, max_grad_norm=cfg.max_grad_norm)
+
+    return Trainer(
+        network,
+        get_optimizer(cfg.optimizer, **opt_kw),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        validation_split=cfg.validation_split,
+        target_range=cfg.targets,
+        callbacks=callbacks,
+        diagnostics=cfg.diagnostics,
+        max_grad_norm=cfg.max_grad_norm,
+    )
 
 
 class Checkpointer(Callback):
@@ -94,14 +120,17 @@ class Checkpointer(Callback):
 
     def __init__(self, path, cfg: TrainConfig):
         from .modelfile import config_hash
+
         self.path = Path(path)
         self.cfg = cfg
         self.hash = config_hash(cfg.training_dict())
 
     def on_epoch_end(self, trainer, epoch, logs):
         from .modelfile import save_checkpoint
-        save_checkpoint(self.path, trainer.network, trainer.state_dict(), config_hash=self.hash,
-                        config=self.cfg.training_dict())
+
+        save_checkpoint(
+            self.path, trainer.network, trainer.state_dict(), config_hash=self.hash, config=self.cfg.training_dict()
+        )
 
 
 def _differences(old: dict, new: dict) -> str:
@@ -112,12 +141,15 @@ def _differences(old: dict, new: dict) -> str:
 def resume_from(path: Path, cfg: TrainConfig, network: Network, trainer: Trainer) -> bool:
     """Load a checkpoint into ``network``/``trainer``; False if there is none yet."""
     from .modelfile import config_hash, load_checkpoint
+
     if not path.exists():
         return False
     ck = load_checkpoint(path)
     if ck["config_hash"] != config_hash(cfg.training_dict()):
-        raise ConfigError(f"--resume: {path} was made with another configuration "
-                          f"({_differences(ck.get('config') or {}, cfg.training_dict())})")
+        raise ConfigError(
+            f"--resume: {path} was made with another configuration "
+            f"({_differences(ck.get('config') or {}, cfg.training_dict())})"
+        )
     network.set_weights(ck["network"].get_weights())
     trainer.load_state_dict(ck["trainer_state"])
     return True
@@ -136,11 +168,18 @@ class RunResult:
 
 def model_metadata(cfg, prepared, history, test) -> dict:
     ds = prepared.dataset
-    return {"config": cfg.to_dict(), "task": ds.task, "classes": [_jsonable(c) for c in ds.classes],
-            "n_features": ds.n_features, "preprocessing": prepared.preprocessing,
-            "target_range": list(cfg.targets) if cfg.targets else None,
-            "test": test, "epochs_trained": len(history), "stop_reason": history.stop_reason,
-            "versions": versions()}
+    return {
+        "config": cfg.to_dict(),
+        "task": ds.task,
+        "classes": [_jsonable(c) for c in ds.classes],
+        "n_features": ds.n_features,
+        "preprocessing": prepared.preprocessing,
+        "target_range": list(cfg.targets) if cfg.targets else None,
+        "test": test,
+        "epochs_trained": len(history),
+        "stop_reason": history.stop_reason,
+        "versions": versions(),
+    }
 
 
 def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log=print) -> RunResult:
@@ -153,7 +192,7 @@ def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log
         prepared = prepare_data(cfg)
     ds = prepared.dataset
     net = build_network(cfg, ds.n_features, ds.task, ds.n_classes)
-    if cfg.out:                                   # fail before training, not after it
+    if cfg.out:  # fail before training, not after it
         out = Path(cfg.out)
         if out.is_dir():
             raise ConfigError(f"--out {out}: is a directory; give a file name such as {out / 'model.safetensors'}")
@@ -182,5 +221,6 @@ def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log
     meta = model_metadata(cfg, prepared, history, test)
     if cfg.out:
         from .modelfile import save_model
+
         save_model(cfg.out, net, metadata=meta)
     return RunResult(net, trainer, history, prepared, test, meta, diverged)

@@ -117,19 +117,19 @@ class Sigmoid(Unit):
     def forward(self, a, out):
         with np.errstate(over="ignore"):
             np.negative(a, out=out)
-            np.exp(out, out=out)        # e^{-a}, inf for very negative a
+            np.exp(out, out=out)  # e^{-a}, inf for very negative a
         out += 1
         return np.reciprocal(out, out=out)
 
     def derivative(self, z, out):
-        np.subtract(1, z, out=out)      # 1 - z
-        out *= z                        # z (1 - z)
+        np.subtract(1, z, out=out)  # 1 - z
+        out *= z  # z (1 - z)
         return out
 
     def backward(self, z, g, work):
         self.derivative(z, work)
         if self.prime_offset:
-            work += self.prime_offset   # z (1 - z) + c: remedy (3)
+            work += self.prime_offset  # z (1 - z) + c: remedy (3)
         np.multiply(g, work, out=g)
         return g
 
@@ -220,9 +220,9 @@ class LeakyReLU(Unit):
         return np.maximum(a, a * self.slope, out=out)
 
     def derivative(self, z, out):
-        np.greater(z, 0, out=out)              # 1 where z > 0, else 0
+        np.greater(z, 0, out=out)  # 1 where z > 0, else 0
         out *= 1 - self.slope
-        out += self.slope                      # 1 where z > 0, else slope
+        out += self.slope  # 1 where z > 0, else slope
         return out
 
     def config(self):
@@ -270,10 +270,10 @@ class Softmax(Unit):
         return out
 
     def backward(self, z, g, work):
-        np.multiply(g, z, out=work)                  # g_j z_j
-        s = work.sum(axis=1, keepdims=True)          # (B, 1): sum_j g_j z_j
-        g -= s                                       # g_i - sum_j g_j z_j
-        g *= z                                       # z_i (g_i - sum_j g_j z_j)
+        np.multiply(g, z, out=work)  # g_j z_j
+        s = work.sum(axis=1, keepdims=True)  # (B, 1): sum_j g_j z_j
+        g -= s  # g_i - sum_j g_j z_j
+        g *= z  # z_i (g_i - sum_j g_j z_j)
         return g
 
 
@@ -281,7 +281,7 @@ UNITS: dict[str, type[Unit]] = {
     "identity": Identity,
     "linear": Identity,
     "sigmoid": Sigmoid,
-    "logistic": Sigmoid,        # scikit-learn's name
+    "logistic": Sigmoid,  # scikit-learn's name
     "tanh": Tanh,
     "lecun-tanh": LeCunTanh,
     "relu": ReLU,

@@ -56,7 +56,7 @@ def flip_bits(pattern, fraction, rng):
     s = np.array(pattern, dtype=np.float64, copy=True)
     rows = np.atleast_2d(s)
     n = rows.shape[1]
-    k = int(round(float(fraction) * n))
+    k = round(float(fraction) * n)
     if not 0 <= k <= n:
         raise ConfigError(f"fraction must lie in [0, 1], got {fraction}")
     for row in rows:
@@ -113,11 +113,11 @@ class Hopfield:
         if not np.isin(xi, (-1, 1)).all():
             raise ConfigError("patterns: every entry must be -1 or +1")
         dtype = np.dtype(dtype)
-        if dtype == np.float32 and xi.shape[0] * xi.shape[1] >= 2 ** 24:
+        if dtype == np.float32 and xi.shape[0] * xi.shape[1] >= 2**24:
             raise ConfigError("float32 couplings are exact only while P * N < 2**24; use float64")
         self.patterns = xi.astype(dtype)
-        self.J = self.patterns.T @ self.patterns                  # Σ_μ ξ^μ ξ^μᵀ, (N, N)
-        np.fill_diagonal(self.J, 0.0)                             # no self-coupling
+        self.J = self.patterns.T @ self.patterns  # Σ_μ ξ^μ ξ^μᵀ, (N, N)
+        np.fill_diagonal(self.J, 0.0)  # no self-coupling
         self.n_normalize = int(xi.shape[1] if n_normalize is None else n_normalize)
 
     @classmethod
@@ -187,16 +187,16 @@ class Hopfield:
         if s.shape != (self.n_neurons,):
             raise ConfigError(f"state: expected shape ({self.n_neurons},), got {s.shape}")
         N = self.n_normalize
-        q = float(s @ self.J @ s)                   # sᵀ J s, exact: E = −q / (2N)
+        q = float(s @ self.J @ s)  # sᵀ J s, exact: E = −q / (2N)
         energies = [-0.5 * q / N] if trace_energy else None
         sweeps = 0
         for _ in range(int(max_sweeps)):
             changed = False
             for i in rng.permutation(self.n_neurons):
-                h_i = float(self.J[i] @ s)          # N·h_i, exact
-                new = 1.0 if h_i >= 0 else -1.0     # sign(0) = +1
+                h_i = float(self.J[i] @ s)  # N·h_i, exact
+                new = 1.0 if h_i >= 0 else -1.0  # sign(0) = +1
                 if new != s[i]:
-                    q += 2.0 * (new - s[i]) * h_i    # Δ(sᵀJs) for one flip (J_ii = 0)
+                    q += 2.0 * (new - s[i]) * h_i  # Δ(sᵀJs) for one flip (J_ii = 0)
                     s[i] = new
                     changed = True
                 if trace_energy:
@@ -204,8 +204,9 @@ class Hopfield:
             if not changed:
                 break
             sweeps += 1
-        return Recall(s, np.int64(sweeps), bool(self.is_fixed_point(s)),
-                      None if energies is None else np.array(energies))
+        return Recall(
+            s, np.int64(sweeps), bool(self.is_fixed_point(s)), None if energies is None else np.array(energies)
+        )
 
     def recall_async_batch(self, states, rng, max_sweeps=100):
         """Asynchronous recall of many states (K, N) at once, each with its own random orders.
@@ -248,7 +249,7 @@ def death_mask(n_neurons, fraction, rng):
     if not 0.0 <= fraction <= 1.0:
         raise ConfigError(f"fraction must lie in [0, 1], got {fraction}")
     alive = np.ones(int(n_neurons), bool)
-    alive[rng.choice(int(n_neurons), size=int(round(fraction * n_neurons)), replace=False)] = False
+    alive[rng.choice(int(n_neurons), size=round(fraction * n_neurons), replace=False)] = False
     return alive
 
 
@@ -267,10 +268,12 @@ class GrandmotherStore:
     def __init__(self, n_memories, n_neurons, copies=1):
         n_memories, n_neurons, copies = int(n_memories), int(n_neurons), int(copies)
         if n_memories < 1 or copies < 1 or n_memories * copies > n_neurons:
-            raise ConfigError(f"a grandmother store of {n_neurons} neurons cannot hold {n_memories} memories "
-                              f"with {copies} neuron(s) each")
+            raise ConfigError(
+                f"a grandmother store of {n_neurons} neurons cannot hold {n_memories} memories "
+                f"with {copies} neuron(s) each"
+            )
         self.n_memories, self.n_neurons, self.copies = n_memories, n_neurons, copies
-        self.owner = np.full(n_neurons, -1)                     # memory held by each neuron, -1 unused
+        self.owner = np.full(n_neurons, -1)  # memory held by each neuron, -1 unused
         self.owner[: n_memories * copies] = np.repeat(np.arange(n_memories), copies)
 
     def recall_overlaps(self, alive):
@@ -321,11 +324,11 @@ def relax_async(couplings, owner, states, rng, max_sweeps=100, window=32):
     sweeps = np.zeros(K, np.int64)
     H = np.empty_like(S)
     for t in np.unique(owner):
-        H[owner == t] = S[owner == t] @ J[t]                      # N·h, exact
+        H[owner == t] = S[owner == t] @ J[t]  # N·h, exact
     # working set: the states still moving, in index order
     ids = np.arange(K)
     perm = np.zeros((K, n), np.int64)
-    ptr = np.full(K, n)                                            # position in the sweep; n = sweep over
+    ptr = np.full(K, n)  # position in the sweep; n = sweep over
     offsets = np.arange(window)
     while ids.size:
         # states at the end of a sweep: done if nothing is unstable, else a fresh order
@@ -347,16 +350,16 @@ def relax_async(couplings, owner, states, rng, max_sweeps=100, window=32):
                 if not ids.size:
                     break
         # look at the next `window` neurons of each state's order
-        pos = ptr[:, None] + offsets                               # (k, window)
+        pos = ptr[:, None] + offsets  # (k, window)
         valid = pos < n
         neur = np.take_along_axis(perm, np.minimum(pos, n - 1), axis=1)
         s_w = np.take_along_axis(S, neur, axis=1)
         h_w = np.take_along_axis(H, neur, axis=1)
-        unstable = ((h_w >= 0) != (s_w > 0)) & valid               # sign(h) != s, sign(0) = +1
+        unstable = ((h_w >= 0) != (s_w > 0)) & valid  # sign(h) != s, sign(0) = +1
         first = np.argmax(unstable, axis=1)
         rows = np.arange(ids.size)
         found = unstable[rows, first]
-        pos_next = ptr + first                                     # position of the next flip
+        pos_next = ptr + first  # position of the next flip
         i = neur[rows, first]
         # nothing unstable in the window: search the rest of the sweep
         far = rows[~found]
@@ -372,7 +375,7 @@ def relax_async(couplings, owner, states, rng, max_sweeps=100, window=32):
             i = i[r]
             new = -S[r, i]
             S[r, i] = new
-            H[r] += (2.0 * new)[:, None] * J[owner[r], i]          # row i of J = column i
+            H[r] += (2.0 * new)[:, None] * J[owner[r], i]  # row i of J = column i
             ptr[r] = pos_next[r] + 1
-        ptr[~found] = n                                            # no unstable neuron left in this sweep
+        ptr[~found] = n  # no unstable neuron left in this sweep
     return final, sweeps

@@ -53,7 +53,7 @@ def silence_units(network, fraction, rng, layers=None):
     for i in targets:
         L = net.layers[i]
         mask = np.ones(L.n_out) if L.unit_mask is None else np.array(L.unit_mask, dtype=float)
-        mask[rng.choice(L.n_out, size=int(round(p * L.n_out)), replace=False)] = 0.0
+        mask[rng.choice(L.n_out, size=round(p * L.n_out), replace=False)] = 0.0
         L.set_unit_mask(mask)
     return net
 
@@ -68,6 +68,6 @@ def cut_synapses(network, fraction, rng, layers=None):
     targets = range(len(net.layers)) if layers is None else layers
     for i in targets:
         W = net.layers[i].W
-        cut = rng.choice(W.size, size=int(round(p * W.size)), replace=False)
+        cut = rng.choice(W.size, size=round(p * W.size), replace=False)
         W.flat[cut] = 0.0
     return net

@@ -71,8 +71,16 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["SPIKE_TIMINGS", "LIFPopulation", "LIFRecord", "SpikeInput", "LogisticFit", "analytic_rate_hz",
-           "threshold_current_na", "fit_logistic"]
+__all__ = [
+    "SPIKE_TIMINGS",
+    "LIFPopulation",
+    "LIFRecord",
+    "LogisticFit",
+    "SpikeInput",
+    "analytic_rate_hz",
+    "fit_logistic",
+    "threshold_current_na",
+]
 
 SPIKE_TIMINGS = ("exact", "linear", "none")
 
@@ -83,8 +91,9 @@ def threshold_current_na(*, r_mohm=10.0, v_rest_mv=-70.0, v_thresh_mv=-50.0) -> 
     return (v_thresh_mv - v_rest_mv) / r_mohm
 
 
-def analytic_rate_hz(i_na, *, tau_m_ms=10.0, r_mohm=10.0, v_rest_mv=-70.0, v_reset_mv=None, v_thresh_mv=-50.0,
-                     t_ref_ms=1.0):
+def analytic_rate_hz(
+    i_na, *, tau_m_ms=10.0, r_mohm=10.0, v_rest_mv=-70.0, v_reset_mv=None, v_thresh_mv=-50.0, t_ref_ms=1.0
+):
     """Firing rate of a LIF neuron driven by a constant current.
 
     From ``v_reset`` the membrane climbs towards ``v_inf = v_rest + R I`` and reaches the
@@ -142,8 +151,11 @@ class SpikeInput:
         if tg.size and not np.issubdtype(tg.dtype, np.integer):
             raise ConfigError(f"SpikeInput targets must be integers, got dtype {tg.dtype}")
         tg = tg.astype(np.int64)
-        w = np.broadcast_to(np.asarray(self.w_mv, dtype=np.float64), t.shape).copy() if t.size else \
-            np.zeros(0, np.float64)
+        w = (
+            np.broadcast_to(np.asarray(self.w_mv, dtype=np.float64), t.shape).copy()
+            if t.size
+            else np.zeros(0, np.float64)
+        )
         if tg.shape != t.shape:
             raise ConfigError(f"SpikeInput: {t.size} times but {tg.size} targets")
         if not (np.isfinite(t).all() and np.isfinite(w).all()):
@@ -183,7 +195,10 @@ class SpikeInput:
             times.append(np.repeat(train, post.size))
             targets.append(np.tile(post, train.size))
             weights.append(np.tile(w[j, post], train.size))
-        cat = (lambda xs, dt: np.concatenate(xs) if xs else np.zeros(0, dt))
+
+        def cat(xs, dt):
+            return np.concatenate(xs) if xs else np.zeros(0, dt)
+
         return cls(cat(times, np.float64), cat(targets, np.int64), cat(weights, np.float64))
 
 
@@ -274,14 +289,32 @@ class LIFPopulation:
     [0, 58, 487]
     """
 
-    def __init__(self, n, *, tau_m_ms=10.0, r_mohm=10.0, v_rest_mv=-70.0, v_reset_mv=None, v_thresh_mv=-50.0,
-                 t_ref_ms=1.0, dt_ms=0.1, spike_timing="exact", v0_mv=None):
+    def __init__(
+        self,
+        n,
+        *,
+        tau_m_ms=10.0,
+        r_mohm=10.0,
+        v_rest_mv=-70.0,
+        v_reset_mv=None,
+        v_thresh_mv=-50.0,
+        t_ref_ms=1.0,
+        dt_ms=0.1,
+        spike_timing="exact",
+        v0_mv=None,
+    ):
         if int(n) != n or n < 1:
             raise ConfigError(f"n must be a positive integer, got {n!r}")
         v_reset_mv = v_rest_mv if v_reset_mv is None else v_reset_mv
-        for name, value in (("tau_m_ms", tau_m_ms), ("r_mohm", r_mohm), ("v_rest_mv", v_rest_mv),
-                            ("v_reset_mv", v_reset_mv), ("v_thresh_mv", v_thresh_mv), ("t_ref_ms", t_ref_ms),
-                            ("dt_ms", dt_ms)):
+        for name, value in (
+            ("tau_m_ms", tau_m_ms),
+            ("r_mohm", r_mohm),
+            ("v_rest_mv", v_rest_mv),
+            ("v_reset_mv", v_reset_mv),
+            ("v_thresh_mv", v_thresh_mv),
+            ("t_ref_ms", t_ref_ms),
+            ("dt_ms", dt_ms),
+        ):
             if not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
                 raise ConfigError(f"{name} must be a finite number, got {value!r}")
         for name, value in (("tau_m_ms", tau_m_ms), ("r_mohm", r_mohm), ("dt_ms", dt_ms)):
@@ -330,23 +363,34 @@ class LIFPopulation:
     @property
     def refractory_steps(self) -> int:
         """Whole steps a neuron stays refractory in ``spike_timing="none"``."""
-        return int(math.floor(self.t_ref_ms / self.dt_ms + 1e-3))
+        return math.floor(self.t_ref_ms / self.dt_ms + 1e-3)
 
     def analytic_rate_hz(self, i_na):
         """``analytic_rate_hz`` with this population's parameters."""
-        return analytic_rate_hz(i_na, tau_m_ms=self.tau_m_ms, r_mohm=self.r_mohm, v_rest_mv=self.v_rest_mv,
-                                v_reset_mv=self.v_reset_mv, v_thresh_mv=self.v_thresh_mv, t_ref_ms=self.t_ref_ms)
+        return analytic_rate_hz(
+            i_na,
+            tau_m_ms=self.tau_m_ms,
+            r_mohm=self.r_mohm,
+            v_rest_mv=self.v_rest_mv,
+            v_reset_mv=self.v_reset_mv,
+            v_thresh_mv=self.v_thresh_mv,
+            t_ref_ms=self.t_ref_ms,
+        )
 
     # -- input ---------------------------------------------------------------------------------
     def _current_source(self, i_na, n_steps):
         """``(constant (n,) array or None, per-step function or None)``, validated."""
         if callable(i_na):
+
             def at(k):
                 i = np.asarray(i_na((self._step + k) * self.dt_ms), dtype=np.float64)
                 if i.ndim > 1 or (i.ndim == 1 and i.size != self.n) or not np.isfinite(i).all():
-                    raise ConfigError(f"i_na(t) must return a finite number or an array of {self.n} at "
-                                      f"t = {(self._step + k) * self.dt_ms:g} ms, got {i!r}")
+                    raise ConfigError(
+                        f"i_na(t) must return a finite number or an array of {self.n} at "
+                        f"t = {(self._step + k) * self.dt_ms:g} ms, got {i!r}"
+                    )
                 return i
+
             return None, at
         i = np.asarray(i_na, dtype=np.float64)
         if not np.isfinite(i).all():
@@ -355,8 +399,10 @@ class LIFPopulation:
             return np.broadcast_to(i, (self.n,)).copy(), None
         if i.ndim == 2 and i.shape[1] in (1, self.n) and i.shape[0] >= n_steps:
             return None, (lambda k: i[k])
-        raise ConfigError(f"i_na must be a number, an array of {self.n} (one per neuron), an array "
-                          f"(>= {n_steps} steps, {self.n} or 1) or a callable of t_ms; got shape {i.shape}")
+        raise ConfigError(
+            f"i_na must be a number, an array of {self.n} (one per neuron), an array "
+            f"(>= {n_steps} steps, {self.n} or 1) or a callable of t_ms; got shape {i.shape}"
+        )
 
     def _jump_schedule(self, spikes, n_steps):
         """``{step: (targets, w_mv)}`` for the input events that fall inside this run."""
@@ -364,7 +410,7 @@ class LIFPopulation:
             return {}
         if spikes.targets.max() >= self.n:
             raise ConfigError(f"SpikeInput targets neuron {int(spikes.targets.max())}, but n = {self.n}")
-        step = np.floor(spikes.times_ms / self.dt_ms + 0.5).astype(np.int64)     # nearest step boundary
+        step = np.floor(spikes.times_ms / self.dt_ms + 0.5).astype(np.int64)  # nearest step boundary
         inside = (step >= self._step) & (step < self._step + n_steps)
         step, targets, w = step[inside], spikes.targets[inside], spikes.w_mv[inside]
         order = np.argsort(step, kind="stable")
@@ -395,10 +441,9 @@ class LIFPopulation:
         -------
         LIFRecord
         """
-        if not (isinstance(duration_ms, (int, float, np.number)) and math.isfinite(duration_ms)
-                and duration_ms >= 0):
+        if not (isinstance(duration_ms, (int, float, np.number)) and math.isfinite(duration_ms) and duration_ms >= 0):
             raise ConfigError(f"duration_ms must be a finite number >= 0, got {duration_ms!r}")
-        n_steps = int(round(duration_ms / self.dt_ms))
+        n_steps = round(duration_ms / self.dt_ms)
         constant_i, current_at = self._current_source(i_na, n_steps)
         jumps = self._jump_schedule(spikes, n_steps)
         rec_idx = None if record_v is None else np.asarray(record_v, dtype=np.int64).ravel()
@@ -407,16 +452,16 @@ class LIFPopulation:
 
         dt, tau = self.dt_ms, self.tau_m_ms
         v_reset, v_thresh = self.v_reset_mv, self.v_thresh_mv
-        decay = math.exp(-dt / tau)                     # exp(-dt / tau_m), one step of relaxation
+        decay = math.exp(-dt / tau)  # exp(-dt / tau_m), one step of relaxation
         grid = self.spike_timing == "none"
         exact = self.spike_timing == "exact"
         t_ref_steps = float(self.refractory_steps) if grid else self.t_ref_ms / dt
         k0 = self._step
 
-        v = self._v                                     # (n,) internal voltage; free-running while refractory
-        release = self._release                         # (n,) end of refractoriness, in steps
-        v_inf = np.empty(self.n)                        # (n,) v_rest + R I for the current step
-        drive = np.empty(self.n)                        # (n,) v_inf (1 - decay)
+        v = self._v  # (n,) internal voltage; free-running while refractory
+        release = self._release  # (n,) end of refractoriness, in steps
+        v_inf = np.empty(self.n)  # (n,) v_rest + R I for the current step
+        drive = np.empty(self.n)  # (n,) v_inf (1 - decay)
         above = np.empty(self.n, dtype=bool)
         v_start = np.empty(self.n) if self.spike_timing == "linear" else None
 
@@ -433,7 +478,7 @@ class LIFPopulation:
 
         def schedule(idx, t_release):
             """Remember that neurons ``idx`` leave refractoriness at step-time ``t_release`` (scalar or array)."""
-            if isinstance(t_release, float):                # one time for all: the common case
+            if isinstance(t_release, float):  # one time for all: the common case
                 slot = math.floor(t_release)
                 releases.setdefault(slot, []).append((idx, t_release - slot))
                 return
@@ -444,7 +489,7 @@ class LIFPopulation:
             if lo == hi:
                 releases.setdefault(lo, []).append((idx, frac))
                 return
-            if hi == lo + 1:                                # spikes of one step: at most two slots
+            if hi == lo + 1:  # spikes of one step: at most two slots
                 m = slot == lo
                 releases.setdefault(lo, []).append((idx[m], frac[m]))
                 releases.setdefault(hi, []).append((idx[~m], frac[~m]))
@@ -453,11 +498,11 @@ class LIFPopulation:
                 m = slot == s
                 releases.setdefault(int(s), []).append((idx[m], frac[m]))
 
-        pending = np.flatnonzero(release >= k0)            # not yet back at v_reset (k0 itself included)
+        pending = np.flatnonzero(release >= k0)  # not yet back at v_reset (k0 itself included)
         if pending.size:
             schedule(pending, release[pending])
 
-        fired = []              # [(idx, spike step-time: one float for all, or one per neuron)], in time order
+        fired = []  # [(idx, spike step-time: one float for all, or one per neuron)], in time order
 
         def fire(idx, t_spike):
             """Spike at step-time ``t_spike``; reset, start the refractory clock, record."""
@@ -492,7 +537,7 @@ class LIFPopulation:
                     idx = np.concatenate([i for i, _ in ended])
                     frac = np.concatenate([np.broadcast_to(f, i.shape) for i, f in ended])
                 v[idx] = v_reset
-                if not grid:                                # grid releases fall on step boundaries
+                if not grid:  # grid releases fall on step boundaries
                     frac = np.broadcast_to(frac, idx.shape)
                     mid = frac > 0
                     if mid.any():
@@ -521,10 +566,10 @@ class LIFPopulation:
                 crossed = crossed[release[crossed] < k + 1]
                 if crossed.size:
                     if grid:
-                        t_spike = float(k)                  # Brian2: stamped at the step's t
+                        t_spike = float(k)  # Brian2: stamped at the step's t
                     else:
                         t_spike = self._crossing_time(k, crossed, v, v_inf, v_start, release, exact)
-                        order = np.argsort(t_spike)         # keep the record in time order
+                        order = np.argsort(t_spike)  # keep the record in time order
                         crossed, t_spike = crossed[order], t_spike[order]
                     fire(crossed, t_spike)
             if trace is not None:
@@ -539,10 +584,17 @@ class LIFPopulation:
         t_ms = t_steps * dt
         counts = np.bincount(neuron, minlength=self.n).astype(np.int64)
         return LIFRecord(
-            spike_neuron=neuron.astype(np.int64), spike_time_ms=t_ms, spike_counts=counts,
-            t_start_ms=k0 * dt, duration_ms=n_steps * dt, dt_ms=dt, spike_timing=self.spike_timing,
-            v_trace_mv=trace, recorded=rec_idx,
-            v_trace_t_ms=None if trace is None else (k0 + np.arange(n_steps + 1)) * dt)
+            spike_neuron=neuron.astype(np.int64),
+            spike_time_ms=t_ms,
+            spike_counts=counts,
+            t_start_ms=k0 * dt,
+            duration_ms=n_steps * dt,
+            dt_ms=dt,
+            spike_timing=self.spike_timing,
+            v_trace_mv=trace,
+            recorded=rec_idx,
+            v_trace_t_ms=None if trace is None else (k0 + np.arange(n_steps + 1)) * dt,
+        )
 
     def _crossing_time(self, k, idx, v, v_inf, v_start, release, exact):
         """Step-time in ``[start, k + 1]`` at which ``v`` of neurons ``idx`` reached threshold in step ``k``.
@@ -550,7 +602,7 @@ class LIFPopulation:
         The integration interval starts at ``k``, or later for a neuron released mid-step
         (its voltage then starts from ``v_reset``).
         """
-        start = np.maximum(release[idx], float(k))               # (m,) in steps
+        start = np.maximum(release[idx], float(k))  # (m,) in steps
         vi = v_inf[idx]
         v_end = v[idx]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -587,7 +639,7 @@ class LogisticFit:
 
     @property
     def midpoint_na(self) -> float:
-        return 10.0 ** self.c if self.log_x else self.c
+        return 10.0**self.c if self.log_x else self.c
 
     def __call__(self, i_na):
         x = np.asarray(i_na, dtype=np.float64)
@@ -610,7 +662,7 @@ def fit_logistic(i_na, rate_hz, *, log_x=True, offset=True) -> LogisticFit:
     offset : bool
         Fit the baseline ``a`` too (4 parameters); otherwise ``a = 0``.
     """
-    from scipy.optimize import curve_fit        # scipy comes with scikit-learn; imported only here
+    from scipy.optimize import curve_fit  # scipy comes with scikit-learn; imported only here
 
     x = np.asarray(i_na, dtype=np.float64)
     y = np.asarray(rate_hz, dtype=np.float64)
@@ -623,16 +675,30 @@ def fit_logistic(i_na, rate_hz, *, log_x=True, offset=True) -> LogisticFit:
     span = float(x.max() - x.min()) or 1.0
     mid = float(x[np.argmin(np.abs(y - 0.5 * (y.min() + y.max())))])
     if offset:
-        f = (lambda x, a, b, c, d: a + b / (1.0 + np.exp(-(x - c) / d)))
+
+        def f(x, a, b, c, d):
+            return a + b / (1.0 + np.exp(-(x - c) / d))
+
         p0 = [float(y.min()), float(y.max() - y.min()), mid, span / 10]
     else:
-        f = (lambda x, b, c, d: b / (1.0 + np.exp(-(x - c) / d)))
+
+        def f(x, b, c, d):
+            return b / (1.0 + np.exp(-(x - c) / d))
+
         p0 = [float(y.max()), mid, span / 10]
     with np.errstate(over="ignore"):
         p, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
         resid = y - f(x, *p)
-    a, b, c, d = (p if offset else (0.0, *p))
+    a, b, c, d = p if offset else (0.0, *p)
     ss_tot = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid ** 2)) / ss_tot if ss_tot > 0 else float("nan")
-    return LogisticFit(a=float(a), b=float(b), c=float(c), d=float(d), log_x=log_x, r2=r2,
-                       rmse=float(np.sqrt(np.mean(resid ** 2))), max_abs_residual=float(np.abs(resid).max()))
+    r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else float("nan")
+    return LogisticFit(
+        a=float(a),
+        b=float(b),
+        c=float(c),
+        d=float(d),
+        log_x=log_x,
+        r2=r2,
+        rmse=float(np.sqrt(np.mean(resid**2))),
+        max_abs_residual=float(np.abs(resid).max()),
+    )

@@ -126,7 +126,7 @@ def run_rule(rule, X, w0, *, eta, epochs, rng, eta_decay_updates=None, record_ev
         for i in rng.permutation(X.shape[0]):
             x = X[i]
             eta_t = eta if eta_decay_updates is None else eta / (1.0 + t / eta_decay_updates)
-            y = float(w @ x)                        # linear rate of the neuron
+            y = float(w @ x)  # linear rate of the neuron
             w += update(w, x, y, eta_t)
             t += 1
             norm = float(np.sqrt(w @ w))
@@ -144,8 +144,9 @@ def run_rule(rule, X, w0, *, eta, epochs, rng, eta_decay_updates=None, record_ev
         steps.append(t)
         norms.append(float(np.linalg.norm(w)))
         weights.append(w.copy())
-    return Trajectory(w=w, steps=np.array(steps), norms=np.array(norms), weights=np.array(weights),
-                      n_updates=t, stopped_early=stopped)
+    return Trajectory(
+        w=w, steps=np.array(steps), norms=np.array(norms), weights=np.array(weights), n_updates=t, stopped_early=stopped
+    )
 
 
 def first_principal_component(X):
@@ -173,7 +174,7 @@ def correlated_gaussian(n_samples, dim, rng, *, top_variance=3.0, ratio=0.5):
     if dim < 1 or n_samples < 1:
         raise ConfigError(f"need n_samples >= 1 and dim >= 1, got {n_samples}, {dim}")
     q, r = np.linalg.qr(rng.normal(size=(dim, dim)))
-    rot = q * np.sign(np.diag(r))                      # a uniformly random orthogonal matrix
+    rot = q * np.sign(np.diag(r))  # a uniformly random orthogonal matrix
     std = np.sqrt(top_variance * ratio ** np.arange(dim))
     X = (rng.normal(size=(n_samples, dim)) * std) @ rot.T
     return X, rot[:, 0]

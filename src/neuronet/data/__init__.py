@@ -26,9 +26,9 @@ seeded, stratified draw of ``test_fraction``.  All randomness comes from
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -68,8 +68,16 @@ __all__ = [
 
 #: Every form of spec :func:`load` accepts, in the order error messages list them.
 SPEC_FORMS = (
-    "digits", "fashion-mnist", "mnist", "idx:DIR", "FILE.csv", "FILE.npz",
-    "xor", "encoder:N-M-N", "spirals", "circles",
+    "digits",
+    "fashion-mnist",
+    "mnist",
+    "idx:DIR",
+    "FILE.csv",
+    "FILE.npz",
+    "xor",
+    "encoder:N-M-N",
+    "spirals",
+    "circles",
 )
 
 #: System-wide folders searched (after ``$NEURONET_DATA/<name>``) for named IDX sets.
@@ -246,13 +254,15 @@ def _digits_arrays():
     a second, in every CLI call, lecture and sweep worker.  Falls back to ``load_digits``.
     """
     import importlib.util
-    spec = importlib.util.find_spec("sklearn")          # locates the package without importing it
+
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
     path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
     if path is not None and path.is_file():
         data = np.loadtxt(path, delimiter=",")
         if data.shape == (1797, 65):
             return data[:, :-1], data[:, -1].astype(np.int64)
     from sklearn.datasets import load_digits
+
     return load_digits(return_X_y=True)
 
 
@@ -307,14 +317,17 @@ def _load_npz(req: _Request) -> _Parts:
         raise DataError(f"{path}[y_test]: expected {X_test.shape[0]} labels in a 1-D array, got shape {y_test.shape}")
     # Encode train and test together so that both use one class numbering.
     both, classes, task = encode_targets(
-        np.concatenate([np.asarray(y), y_test]), X.shape[0] + X_test.shape[0],
-        task=task, name=f"{path}[y, y_test]", dtype=req.dtype,
+        np.concatenate([np.asarray(y), y_test]),
+        X.shape[0] + X_test.shape[0],
+        task=task,
+        name=f"{path}[y, y_test]",
+        dtype=req.dtype,
     )
-    return _Parts(X, both[: X.shape[0]], X_test, both[X.shape[0]:], classes, task, source)
+    return _Parts(X, both[: X.shape[0]], X_test, both[X.shape[0] :], classes, task, source)
 
 
 def _load_idx_spec(req: _Request) -> _Parts:
-    folder = req.spec[len("idx:"):]
+    folder = req.spec[len("idx:") :]
     if not folder:
         raise DataError(f"--data {req.spec!r}: expected idx:DIR, a folder holding the four IDX files")
     if not os.path.isdir(folder):
@@ -348,8 +361,14 @@ def _idx_parts(folder, req: _Request) -> _Parts:
         return check_features(idx_to_float(X, req.dtype), name=str(images), dtype=req.dtype)
 
     return _Parts(
-        X_train, y_all[: len(y_train)], X_test, y_all[len(y_train):],
-        tuple(classes.tolist()), "classification", str(Path(folder).resolve()), to_float,
+        X_train,
+        y_all[: len(y_train)],
+        X_test,
+        y_all[len(y_train) :],
+        tuple(classes.tolist()),
+        "classification",
+        str(Path(folder).resolve()),
+        to_float,
     )
 
 

@@ -120,7 +120,7 @@ def read_idx(path) -> np.ndarray:
     """
     name = os.fspath(path)
     try:
-        fh = open(name, "rb")
+        fh = open(name, "rb")  # noqa: SIM115 - closed by the `with fh:` below, after the open errors are told apart
     except FileNotFoundError:
         raise DataError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -157,9 +157,7 @@ def _parse(src: _Source, name: str, *, compressed: bool, size: int | None) -> np
         raise DataError(f"{name}: bad magic number 0x{magic_value:08X} ({ndim} dimensions; expected 1 to 4)")
     dims_raw = src.read(4 * ndim)
     if len(dims_raw) < 4 * ndim:
-        raise DataError(
-            f"{name}: truncated header ({4 + len(dims_raw)} bytes; {ndim} dimensions need {4 + 4 * ndim})"
-        )
+        raise DataError(f"{name}: truncated header ({4 + len(dims_raw)} bytes; {ndim} dimensions need {4 + 4 * ndim})")
     shape = tuple(int.from_bytes(dims_raw[4 * i : 4 * i + 4], "big") for i in range(ndim))
     dtype = IDX_DTYPES[code]
     n_bytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
@@ -177,8 +175,7 @@ def _parse(src: _Source, name: str, *, compressed: bool, size: int | None) -> np
                 f"{name}: truncated: header promises {n_bytes} data bytes ({described}), only {found} present"
             )
         raise DataError(
-            f"{name}: {found - n_bytes} trailing bytes after the {n_bytes} data bytes "
-            f"the header promises ({described})"
+            f"{name}: {found - n_bytes} trailing bytes after the {n_bytes} data bytes the header promises ({described})"
         )
     data = src.read(n_bytes)
     if len(data) < n_bytes:

@@ -219,8 +219,7 @@ def read_npz(path, *, dtype=np.float32):
         raise DataError(f"{name}: not a readable .npz archive ({_one_line(exc)})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(
-            f"{name}: holds a single array; expected an .npz archive with arrays X and y "
-            "(numpy.savez(path, X=X, y=y))"
+            f"{name}: holds a single array; expected an .npz archive with arrays X and y (numpy.savez(path, X=X, y=y))"
         )
     with archive:
         keys = set(archive.files)

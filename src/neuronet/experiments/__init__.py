@@ -10,22 +10,45 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .base import (EXPERIMENTS, VERDICTS, Experiment, Plot, Result, Series, experiment, get_experiment,
-                   parse_overrides, pm, sorted_names, spread)
+from .base import (
+    EXPERIMENTS,
+    VERDICTS,
+    Experiment,
+    Plot,
+    Result,
+    Series,
+    experiment,
+    get_experiment,
+    parse_overrides,
+    pm,
+    sorted_names,
+    spread,
+)
 
-_loaded = False
+_LOADED: set[str] = set()
 
 
 def _load_all():
     """Import every experiment module of this package (each registers itself)."""
-    global _loaded
-    if _loaded:
+    if _LOADED:
         return
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_") and mod.name not in ("base", "runner", "common"):
             importlib.import_module(f"{__name__}.{mod.name}")
-    _loaded = True  # only once every module imported: a failed import is retried and re-raised
+    _LOADED.add("all")  # only once every module imported: a failed import is retried and re-raised
 
 
-__all__ = ["EXPERIMENTS", "VERDICTS", "Experiment", "Plot", "Result", "Series", "experiment", "get_experiment",
-           "parse_overrides", "pm", "sorted_names", "spread"]
+__all__ = [
+    "EXPERIMENTS",
+    "VERDICTS",
+    "Experiment",
+    "Plot",
+    "Result",
+    "Series",
+    "experiment",
+    "get_experiment",
+    "parse_overrides",
+    "pm",
+    "sorted_names",
+    "spread",
+]

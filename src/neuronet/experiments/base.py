@@ -30,8 +30,8 @@ class Series:
     label: str
     x: list
     y: list
-    yerr: list | None = None        # spread (e.g. std over seeds), drawn as a band or error bars
-    style: str = "line"             # "line", "points", "bar"
+    yerr: list | None = None  # spread (e.g. std over seeds), drawn as a band or error bars
+    style: str = "line"  # "line", "points", "bar"
 
 
 @dataclass
@@ -51,9 +51,9 @@ class Plot:
     logx: bool = False
     logy: bool = False
     image: list | None = None
-    extent: list | None = None      # [xmin, xmax, ymin, ymax] for images
-    hlines: list = field(default_factory=list)   # [(y, label)]
-    vlines: list = field(default_factory=list)   # [(x, label)]
+    extent: list | None = None  # [xmin, xmax, ymin, ymax] for images
+    hlines: list = field(default_factory=list)  # [(y, label)]
+    vlines: list = field(default_factory=list)  # [(x, label)]
     caption: str = ""
 
 
@@ -65,8 +65,8 @@ class Result:
     verdict: str
     reason: str
     metrics: dict = field(default_factory=dict)
-    tables: list = field(default_factory=list)      # [{"title": str, "rows": [dict, ...]}]
-    plots: list = field(default_factory=list)       # [Plot]
+    tables: list = field(default_factory=list)  # [{"title": str, "rows": [dict, ...]}]
+    plots: list = field(default_factory=list)  # [Plot]
     config: dict = field(default_factory=dict)
     seeds: list = field(default_factory=list)
     seconds: float = 0.0
@@ -105,8 +105,13 @@ def spread(values) -> dict:
     a = a[np.isfinite(a)]
     if a.size == 0:
         return {"mean": None, "std": None, "min": None, "max": None, "n": 0}
-    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if a.size > 1 else 0.0,
-            "min": float(a.min()), "max": float(a.max()), "n": int(a.size)}
+    return {
+        "mean": float(a.mean()),
+        "std": float(a.std(ddof=1)) if a.size > 1 else 0.0,
+        "min": float(a.min()),
+        "max": float(a.max()),
+        "n": int(a.size),
+    }
 
 
 def pm(stats, digits=3) -> str:
@@ -143,14 +148,17 @@ EXPERIMENTS: dict[str, Experiment] = {}
 
 def experiment(name, claim, config_cls, order=100):
     """Register ``fn(config) -> Result`` under ``name``."""
+
     def deco(fn):
         EXPERIMENTS[name] = Experiment(name, claim, config_cls, fn, order)
         return fn
+
     return deco
 
 
 def get_experiment(name: str) -> Experiment:
     from . import _load_all
+
     _load_all()
     if name not in EXPERIMENTS:
         raise ConfigError(f"unknown experiment {name!r}; valid: {', '.join(sorted_names()) or 'none'}")
@@ -159,6 +167,7 @@ def get_experiment(name: str) -> Experiment:
 
 def sorted_names():
     from . import _load_all
+
     _load_all()
     return [e.name for e in sorted(EXPERIMENTS.values(), key=lambda e: (e.order, e.name))]
 
@@ -180,7 +189,7 @@ def parse_overrides(config_cls, pairs) -> dict:
 def _convert(pair, tp, raw):
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    if tp is tuple:                          # bare ``tuple``: numbers where they parse, else strings
+    if tp is tuple:  # bare ``tuple``: numbers where they parse, else strings
         items = [p.strip() for p in raw.split(",") if p.strip()]
         for kind in (int, float):
             try:

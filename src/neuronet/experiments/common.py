@@ -22,16 +22,35 @@ def load_data(spec="digits", seed=0, max_train=None, max_test=None):
     for c in range(ds.n_classes):
         idx = np.flatnonzero(ds.y_train == c)
         rng.shuffle(idx)
-        val_idx.append(idx[: max(1, int(round(0.2 * idx.size)))])
+        val_idx.append(idx[: max(1, round(0.2 * idx.size))])
     val = np.zeros(ds.n_train, bool)
     val[np.concatenate(val_idx)] = True
-    return (ds.X_train[~val], ds.y_train[~val], ds.X_train[val], ds.y_train[val], ds.X_test, ds.y_test,
-            ds.n_classes)
+    return (ds.X_train[~val], ds.y_train[~val], ds.X_train[val], ds.y_train[val], ds.X_test, ds.y_test, ds.n_classes)
 
 
-def train(X, y, sizes, *, hidden="sigmoid", output="softmax", loss=None, init="fan-in", lr=0.1,
-          optimizer="sgd", epochs=20, batch_size=32, seed=0, target_range=None, prime_offset=0.0,
-          validation=None, max_grad_norm=None, diagnostics=True, callbacks=(), dtype=np.float32, **opt_kw):
+def train(
+    X,
+    y,
+    sizes,
+    *,
+    hidden="sigmoid",
+    output="softmax",
+    loss=None,
+    init="fan-in",
+    lr=0.1,
+    optimizer="sgd",
+    epochs=20,
+    batch_size=32,
+    seed=0,
+    target_range=None,
+    prime_offset=0.0,
+    validation=None,
+    max_grad_norm=None,
+    diagnostics=True,
+    callbacks=(),
+    dtype=np.float32,
+    **opt_kw,
+):
     """Build and train an MLP; returns ``(network, trainer, history)``.
 
     Divergence does not raise: the history is returned with ``diverged=True``.
@@ -39,11 +58,20 @@ def train(X, y, sizes, *, hidden="sigmoid", output="softmax", loss=None, init="f
     from ..errors import DivergenceError
     from ..optim import get_optimizer
 
-    net = mlp(sizes, hidden=hidden, output=output, loss=loss, init=init, prime_offset=prime_offset,
-              dtype=dtype, seed=seed)
-    tr = Trainer(net, get_optimizer(optimizer, lr=lr, **opt_kw), epochs=epochs, batch_size=batch_size, seed=seed,
-                 target_range=target_range, diagnostics=diagnostics, max_grad_norm=max_grad_norm,
-                 callbacks=callbacks)
+    net = mlp(
+        sizes, hidden=hidden, output=output, loss=loss, init=init, prime_offset=prime_offset, dtype=dtype, seed=seed
+    )
+    tr = Trainer(
+        net,
+        get_optimizer(optimizer, lr=lr, **opt_kw),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        target_range=target_range,
+        diagnostics=diagnostics,
+        max_grad_norm=max_grad_norm,
+        callbacks=callbacks,
+    )
     try:
         h = tr.fit(X, y, validation_data=validation)
     except DivergenceError as e:
@@ -54,6 +82,7 @@ def train(X, y, sizes, *, hidden="sigmoid", output="softmax", loss=None, init="f
 def fit_quietly(trainer, X, y, validation=None):
     """``trainer.fit``; a diverged run returns its history (``diverged=True``, weights rolled back)."""
     from ..errors import DivergenceError
+
     try:
         return trainer.fit(X, y, validation_data=validation)
     except DivergenceError as e:
@@ -67,6 +96,7 @@ def select_lr(lrs, seeds, train_one, final_score):
     Returns ``(best_lr, runs_at_best_lr, trials)`` where ``trials`` lists ``(lr, runs, spread)``.
     """
     from .base import spread
+
     trials, best = [], None
     for lr in lrs:
         runs = [train_one(lr, s) for s in seeds]

@@ -36,8 +36,10 @@ from ..train import Trainer
 from .base import Plot, Result, Series, experiment, pm, spread
 from .common import fit_quietly, load_data, select_lr
 
-CLAIM = ("Dale's principle: a neuron's synapses are all excitatory or all inhibitory and cannot switch sign; "
-         "artificial networks have an advantage here in that weights can change freely.")
+CLAIM = (
+    "Dale's principle: a neuron's synapses are all excitatory or all inhibitory and cannot switch sign; "
+    "artificial networks have an advantage here in that weights can change freely."
+)
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,15 @@ def train_network(cfg, data, variant, lr, seed):
     (None for unconstrained layers), to check afterwards that no weight changed sign.
     """
     Xtr, ytr, Xv, yv, _, _, k = data
-    net = mlp([Xtr.shape[1], *cfg.hidden, k], hidden=cfg.activation, seed=seed,
-              dale=cfg.excitatory_fraction if variant == "Dale" else None, dale_inputs=cfg.dale_inputs)
+    net = mlp(
+        [Xtr.shape[1], *cfg.hidden, k],
+        hidden=cfg.activation,
+        seed=seed,
+        dale=cfg.excitatory_fraction if variant == "Dale" else None,
+        dale_inputs=cfg.dale_inputs,
+    )
     signs = [None if L.dale_signs is None else L.dale_signs.copy() for L in net.layers]
-    tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
-                 diagnostics=False)
+    tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed, diagnostics=False)
     return net, fit_quietly(tr, Xtr, ytr, (Xv, yv)), signs
 
 
@@ -99,47 +105,84 @@ def _run(cfg: Config) -> Result:
     chosen, test, curves, lr_rows, violations, constrained = {}, {}, {}, [], 0, 0
     for v in VARIANTS:
         chosen[v], best, trials = select_lr(
-            cfg.lrs, cfg.seeds, lambda lr, s, v=v: train_network(cfg, data, v, lr, s),
-            lambda run: 0.0 if run[1].diverged else run[1]["val_accuracy"][-1])
+            cfg.lrs,
+            cfg.seeds,
+            lambda lr, s, v=v: train_network(cfg, data, v, lr, s),
+            lambda run: 0.0 if run[1].diverged else run[1]["val_accuracy"][-1],
+        )
         for lr, runs, st in trials:
             for net, _, signs in runs:
                 violations += sign_violations(net, signs)
                 constrained += sum(L.W.size for L, s in zip(net.layers, signs) if s is not None)
-            lr_rows.append({"network": v, "lr": lr, "final validation accuracy": pm(st),
-                            "diverged": sum(h.diverged for _, h, _ in runs)})
+            lr_rows.append(
+                {
+                    "network": v,
+                    "lr": lr,
+                    "final validation accuracy": pm(st),
+                    "diverged": sum(h.diverged for _, h, _ in runs),
+                }
+            )
         test[v] = spread([_accuracy(net, Xte, yte) for net, _, _ in best])
-        curves[v] = np.array([h["val_accuracy"] + [None] * (cfg.epochs - len(h["val_accuracy"]))
-                              for _, h, _ in best], dtype=float)
+        curves[v] = np.array(
+            [h["val_accuracy"] + [None] * (cfg.epochs - len(h["val_accuracy"])) for _, h, _ in best], dtype=float
+        )
     delta = test["free"]["mean"] - test["Dale"]["mean"]
     noise = math.hypot(test["free"]["std"], test["Dale"]["std"])
     verdict = "supported" if delta > noise else ("mixed" if delta > 0 else "not supported")
     where = "hidden-unit outputs and inputs" if cfg.dale_inputs else "hidden-unit outputs only (inputs free)"
-    reason = (f"Rule: supported if free − Dale test accuracy exceeds the seed spread sqrt(std_free² + std_Dale²); "
-              f"mixed if positive but within it; not supported otherwise. Measured: free {pm(test['free'])} "
-              f"(lr {chosen['free']}), Dale {pm(test['Dale'])} (lr {chosen['Dale']}); Δ = {delta:+.4f} vs spread "
-              f"{noise:.4f}. Sign constraint on {where}; {violations} of {constrained} constrained weights had the "
-              f"wrong sign after training.")
+    reason = (
+        f"Rule: supported if free − Dale test accuracy exceeds the seed spread sqrt(std_free² + std_Dale²); "
+        f"mixed if positive but within it; not supported otherwise. Measured: free {pm(test['free'])} "
+        f"(lr {chosen['free']}), Dale {pm(test['Dale'])} (lr {chosen['Dale']}); Δ = {delta:+.4f} vs spread "
+        f"{noise:.4f}. Sign constraint on {where}; {violations} of {constrained} constrained weights had the "
+        f"wrong sign after training."
+    )
     edge = [v for v in VARIANTS if len(cfg.lrs) > 1 and chosen[v] in (min(cfg.lrs), max(cfg.lrs))]
     if edge:
         reason += f" Note: the chosen lr of {', '.join(edge)} lies at the edge of the grid {list(cfg.lrs)}."
     epochs = list(range(1, cfg.epochs + 1))
-    plot = Plot(title=f"Validation accuracy, free vs Dale ({cfg.data})", xlabel="epoch", ylabel="validation accuracy",
-                series=[Series(f"{v} (lr {chosen[v]})", epochs, np.nanmean(curves[v], axis=0).tolist(),
-                               (np.nanstd(curves[v], axis=0, ddof=1) if len(cfg.seeds) > 1
-                                else np.zeros(cfg.epochs)).tolist()) for v in VARIANTS],
-                caption=f"Mean ± std over seeds {list(cfg.seeds)}, each network at its chosen learning rate.")
+    plot = Plot(
+        title=f"Validation accuracy, free vs Dale ({cfg.data})",
+        xlabel="epoch",
+        ylabel="validation accuracy",
+        series=[
+            Series(
+                f"{v} (lr {chosen[v]})",
+                epochs,
+                np.nanmean(curves[v], axis=0).tolist(),
+                (np.nanstd(curves[v], axis=0, ddof=1) if len(cfg.seeds) > 1 else np.zeros(cfg.epochs)).tolist(),
+            )
+            for v in VARIANTS
+        ],
+        caption=f"Mean ± std over seeds {list(cfg.seeds)}, each network at its chosen learning rate.",
+    )
     return Result(
-        name="dale", claim=CLAIM,
-        measurement=(f"MLP {[data[0].shape[1], *cfg.hidden, data[6]]} ({cfg.activation}, softmax + cross-entropy) on "
-                     f"{cfg.data} (≤ {cfg.max_train} training images), {cfg.optimizer}, {cfg.epochs} epochs, batch "
-                     f"{cfg.batch_size}; free weights vs Dale's principle with {cfg.excitatory_fraction:.0%} "
-                     f"excitatory units, sign-constrained {where}; each at its best lr from {list(cfg.lrs)} "
-                     f"(mean final validation accuracy); seeds {list(cfg.seeds)}."),
-        verdict=verdict, reason=reason,
-        metrics={"test accuracy, free": test["free"], "test accuracy, Dale": test["Dale"],
-                 "free − Dale": delta, "seed spread": noise, "chosen lr, free": chosen["free"],
-                 "chosen lr, Dale": chosen["Dale"], "wrong-sign weights after training": violations},
-        tables=[{"title": "Test accuracy (mean ± std over seeds)",
-                 "rows": [{"network": v, "lr": chosen[v], "test accuracy": pm(test[v], 4)} for v in VARIANTS]},
-                {"title": "Learning-rate selection (validation split)", "rows": lr_rows}],
-        plots=[plot])
+        name="dale",
+        claim=CLAIM,
+        measurement=(
+            f"MLP {[data[0].shape[1], *cfg.hidden, data[6]]} ({cfg.activation}, softmax + cross-entropy) on "
+            f"{cfg.data} (≤ {cfg.max_train} training images), {cfg.optimizer}, {cfg.epochs} epochs, batch "
+            f"{cfg.batch_size}; free weights vs Dale's principle with {cfg.excitatory_fraction:.0%} "
+            f"excitatory units, sign-constrained {where}; each at its best lr from {list(cfg.lrs)} "
+            f"(mean final validation accuracy); seeds {list(cfg.seeds)}."
+        ),
+        verdict=verdict,
+        reason=reason,
+        metrics={
+            "test accuracy, free": test["free"],
+            "test accuracy, Dale": test["Dale"],
+            "free − Dale": delta,
+            "seed spread": noise,
+            "chosen lr, free": chosen["free"],
+            "chosen lr, Dale": chosen["Dale"],
+            "wrong-sign weights after training": violations,
+        },
+        tables=[
+            {
+                "title": "Test accuracy (mean ± std over seeds)",
+                "rows": [{"network": v, "lr": chosen[v], "test accuracy": pm(test[v], 4)} for v in VARIANTS],
+            },
+            {"title": "Learning-rate selection (validation split)", "rows": lr_rows},
+        ],
+        plots=[plot],
+    )

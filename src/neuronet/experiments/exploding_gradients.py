@@ -64,7 +64,7 @@ def _init(spec: str):
 class Config:
     data: str = "digits"
     width: int = 64
-    depth: int = 10                     # hidden layers
+    depth: int = 10  # hidden layers
     baseline: str = "he"
     large_inits: tuple = ("he*2", "normal:1")
     lr: float = 0.05
@@ -85,15 +85,15 @@ def _rms(a) -> float:
 
 def _at_init(net, Xtr, Y):
     """RMS activation per hidden layer, RMS delta dL/da per layer, ||dL/dW|| per layer (training set)."""
-    acts = [z.astype(np.float64) for z in net.activations(Xtr)]           # each (n, n_units)
+    acts = [z.astype(np.float64) for z in net.activations(Xtr)]  # each (n, n_units)
     net.loss_and_gradients(Xtr, Y)
     grad_norms = [float(np.linalg.norm(net.grads[2 * i].astype(np.float64))) for i in range(len(net.layers))]
-    global_norm = math.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in net.grads))   # what clipping sees
+    global_norm = math.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in net.grads))  # what clipping sees
     # the deltas, backpropagated here in float64 from the softmax + cross-entropy output delta (z - y) / n
     d = (acts[-1] - Y) / Xtr.shape[0]
     deltas = [_rms(d)]
     for i in range(len(net.layers) - 1, 0, -1):
-        d = (d @ net.layers[i].W.astype(np.float64).T) * (acts[i - 1] > 0)   # ReLU: f'(0) = 0
+        d = (d @ net.layers[i].W.astype(np.float64).T) * (acts[i - 1] > 0)  # ReLU: f'(0) = 0
         deltas.append(_rms(d))
     return {"act": [_rms(z) for z in acts[:-1]], "delta": deltas[::-1], "grad": grad_norms, "global": global_norm}
 
@@ -107,17 +107,28 @@ def _one(cfg, data, init, seed):
     out = _at_init(net, Xtr, Y)
     for clip in (None, cfg.max_grad_norm):
         net = mlp(sizes, hidden="relu", output="softmax", init=_init(init), seed=seed)
-        tr = Trainer(net, "sgd", lr=cfg.lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
-                     diagnostics=False, max_grad_norm=clip)
+        tr = Trainer(
+            net,
+            "sgd",
+            lr=cfg.lr,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            seed=seed,
+            diagnostics=False,
+            max_grad_norm=clip,
+        )
         try:
             h = tr.fit(Xtr, ytr, validation_data=(Xv, yv))
         except DivergenceError as e:
             h = e.history
         key = "clipped" if clip else "unclipped"
-        out[key] = {"diverged": h.diverged, "epochs done": len(h),
-                    "loss": None if h.diverged else h.history["loss"][-1],
-                    "val_accuracy": None if h.diverged else h.history["val_accuracy"][-1],
-                    "curve": h.history.get("loss", [])}
+        out[key] = {
+            "diverged": h.diverged,
+            "epochs done": len(h),
+            "loss": None if h.diverged else h.history["loss"][-1],
+            "val_accuracy": None if h.diverged else h.history["val_accuracy"][-1],
+            "curve": h.history.get("loss", []),
+        }
     return out
 
 
@@ -125,7 +136,7 @@ def _one(cfg, data, init, seed):
 def run(cfg: Config) -> Result:
     if cfg.depth < 2:
         raise ValueError(f"depth must be >= 2 hidden layers to compare depths, got {cfg.depth}")
-    with threadpool_limits(limits=1, user_api="blas"):    # small matrices: one BLAS thread is fastest
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one BLAS thread is fastest
         data = load_data(cfg.data, seed=0)
         runs = {init: [_one(cfg, data, init, s) for s in cfg.seeds] for init in (cfg.baseline, *cfg.large_inits)}
     return _result(cfg, runs)
@@ -146,17 +157,25 @@ def _result(cfg, runs):
     part_a = all(g >= 10 for i in cfg.large_inits for g in growth[i]) and all(v <= 3 for v in base_range)
     # -- (b) gradients: the delta grows >= 10x from the top hidden layer down to the first, the baseline's within
     #        3x; and the first layer's weight gradient is >= 10x the baseline's, in every seed
-    dgrowth = {i: [r["delta"][0] / r["delta"][-2] for r in runs[i]] for i in inits}   # first vs top hidden layer
+    dgrowth = {i: [r["delta"][0] / r["delta"][-2] for r in runs[i]] for i in inits}  # first vs top hidden layer
     base_drange = [max(r["delta"][:-1]) / min(r["delta"][:-1]) for r in runs[base]]
     grad_vs_base = {i: [r["grad"][0] / rb["grad"][0] for r, rb in zip(runs[i], runs[base])] for i in cfg.large_inits}
-    part_b = (all(g >= 10 for i in cfg.large_inits for g in dgrowth[i]) and all(v <= 3 for v in base_drange)
-              and all(g >= 10 for i in cfg.large_inits for g in grad_vs_base[i]))
+    part_b = (
+        all(g >= 10 for i in cfg.large_inits for g in dgrowth[i])
+        and all(v <= 3 for v in base_drange)
+        and all(g >= 10 for i in cfg.large_inits for g in grad_vs_base[i])
+    )
     # -- (c) training: unclipped SGD diverges with every large init in every seed; clipped never does; nor the baseline
-    part_c = (all(r["unclipped"]["diverged"] for i in cfg.large_inits for r in runs[i])
-              and not any(r["clipped"]["diverged"] for i in inits for r in runs[i])
-              and not any(r["unclipped"]["diverged"] for r in runs[base]))
-    parts = {"(a) activations grow with depth": part_a, "(b) gradients grow toward the input": part_b,
-             "(c) unclipped SGD diverges, clipped does not": part_c}
+    part_c = (
+        all(r["unclipped"]["diverged"] for i in cfg.large_inits for r in runs[i])
+        and not any(r["clipped"]["diverged"] for i in inits for r in runs[i])
+        and not any(r["unclipped"]["diverged"] for r in runs[base])
+    )
+    parts = {
+        "(a) activations grow with depth": part_a,
+        "(b) gradients grow toward the input": part_b,
+        "(c) unclipped SGD diverges, clipped does not": part_c,
+    }
     verdict = "supported" if all(parts.values()) else "not supported" if not any(parts.values()) else "mixed"
 
     rows_init, rows_train = [], []
@@ -166,12 +185,17 @@ def _result(cfg, runs):
         metrics[f"activation RMS top/first hidden layer, {i}"] = g
         metrics[f"delta RMS first/top hidden layer, {i}"] = dg
         metrics[f"||dL/dW|| first layer, {i}"] = spread([r["grad"][0] for r in rs])
-        rows_init.append({"init": i, "activation RMS, first hidden": pm(spread([r["act"][0] for r in rs]), 3),
-                          "activation RMS, top hidden": f"{spread([r['act'][-1] for r in rs])['mean']:.3g}",
-                          "growth top/first": f"{g['mean']:.3g}",
-                          "delta growth first/top": f"{dg['mean']:.3g}",
-                          "||dL/dW|| first layer": f"{spread([r['grad'][0] for r in rs])['mean']:.3g}",
-                          "global gradient norm": f"{spread([r['global'] for r in rs])['mean']:.3g}"})
+        rows_init.append(
+            {
+                "init": i,
+                "activation RMS, first hidden": pm(spread([r["act"][0] for r in rs]), 3),
+                "activation RMS, top hidden": f"{spread([r['act'][-1] for r in rs])['mean']:.3g}",
+                "growth top/first": f"{g['mean']:.3g}",
+                "delta growth first/top": f"{dg['mean']:.3g}",
+                "||dL/dW|| first layer": f"{spread([r['grad'][0] for r in rs])['mean']:.3g}",
+                "global gradient norm": f"{spread([r['global'] for r in rs])['mean']:.3g}",
+            }
+        )
         metrics[f"global gradient norm at init, {i}"] = spread([r["global"] for r in rs])
         for key in ("unclipped", "clipped"):
             tr = [r[key] for r in rs]
@@ -180,16 +204,22 @@ def _result(cfg, runs):
             metrics[f"diverged fraction, {i}, {key}"] = n_div / len(tr)
             metrics[f"final training loss, {i}, {key}"] = loss
             metrics[f"validation accuracy, {i}, {key}"] = acc
-            rows_train.append({"init": i, "gradient clipping": f"max norm {cfg.max_grad_norm:g}" if key == "clipped"
-                               else "none", "diverged": f"{n_div}/{len(tr)}",
-                               "epoch of divergence": ", ".join(str(t["epochs done"] + 1) for t in tr if t["diverged"])
-                               or "—",
-                               f"training loss after {cfg.epochs} epochs": "n/a" if loss["mean"] is None
-                               else f"{loss['mean']:.4g} ± {loss['std']:.2g}",
-                               "validation accuracy": pm(acc, 3)})
+            rows_train.append(
+                {
+                    "init": i,
+                    "gradient clipping": f"max norm {cfg.max_grad_norm:g}" if key == "clipped" else "none",
+                    "diverged": f"{n_div}/{len(tr)}",
+                    "epoch of divergence": ", ".join(str(t["epochs done"] + 1) for t in tr if t["diverged"]) or "—",
+                    f"training loss after {cfg.epochs} epochs": "n/a"
+                    if loss["mean"] is None
+                    else f"{loss['mean']:.4g} ± {loss['std']:.2g}",
+                    "validation accuracy": pm(acc, 3),
+                }
+            )
 
     def fmt(vals):
         return ", ".join(f"{v:.3g}" for v in vals)
+
     reason = (
         "Rule: three parts; supported if all hold, not supported if none, mixed otherwise. "
         f"(a) with every large init ({', '.join(cfg.large_inits)}) the RMS activation of the top hidden layer is ≥ 10× "
@@ -201,28 +231,48 @@ def _result(cfg, runs):
         f"init (with {base} within 3×), and the first layer's ||dL/dW|| is ≥ 10× {base}'s, in every seed: "
         f"{'holds' if part_b else 'fails'} (delta growth "
         + "; ".join(f"{i}: {fmt(dgrowth[i])}" for i in cfg.large_inits)
-        + "; ||dL/dW|| vs " + base + ": " + "; ".join(f"{i}: {fmt(grad_vs_base[i])}" for i in cfg.large_inits)
+        + "; ||dL/dW|| vs "
+        + base
+        + ": "
+        + "; ".join(f"{i}: {fmt(grad_vs_base[i])}" for i in cfg.large_inits)
         + f"). (c) with SGD at lr {cfg.lr:g}, every unclipped large-init run diverges (NaN/inf loss, weights rolled "
         f"back), no run clipped at {cfg.max_grad_norm:g} diverges, and unclipped {base} does not: "
         f"{'holds' if part_c else 'fails'}. Clipping bounds the step, not the scale: the clipped large-init "
-        f"networks' training losses stay far above {base}'s (see the table).")
+        f"networks' training losses stay far above {base}'s (see the table)."
+    )
 
     # -- plots -----------------------------------------------------------------------------------------------------
     plots = [
-        Plot(title=f"RMS activation per hidden layer at initialization, {cfg.depth}×{cfg.width} ReLU",
-             xlabel="hidden layer", ylabel="RMS activation", logy=True,
-             series=[Series(label=i, x=list(range(1, cfg.depth + 1)), y=_geo([r["act"] for r in runs[i]]))
-                     for i in inits],
-             caption="Geometric mean over seeds, on the training set."),
-        Plot(title="RMS delta dL/da per layer at initialization (backpropagated)", xlabel="layer",
-             ylabel="RMS dL/da", logy=True,
-             series=[Series(label=i, x=list(range(1, cfg.depth + 2)), y=_geo([r["delta"] for r in runs[i]]))
-                     for i in inits],
-             caption=f"Layer {cfg.depth + 1} is the softmax output; an exploding gradient rises to the left."),
-        Plot(title="Weight-gradient norm per layer at initialization", xlabel="layer", ylabel="||dL/dW||", logy=True,
-             series=[Series(label=i, x=list(range(1, cfg.depth + 2)), y=_geo([r["grad"] for r in runs[i]]))
-                     for i in inits],
-             caption="||dL/dW_l|| = ||h_{l-1}ᵀ δ_l||: growing activations above times growing deltas below."),
+        Plot(
+            title=f"RMS activation per hidden layer at initialization, {cfg.depth}×{cfg.width} ReLU",
+            xlabel="hidden layer",
+            ylabel="RMS activation",
+            logy=True,
+            series=[
+                Series(label=i, x=list(range(1, cfg.depth + 1)), y=_geo([r["act"] for r in runs[i]])) for i in inits
+            ],
+            caption="Geometric mean over seeds, on the training set.",
+        ),
+        Plot(
+            title="RMS delta dL/da per layer at initialization (backpropagated)",
+            xlabel="layer",
+            ylabel="RMS dL/da",
+            logy=True,
+            series=[
+                Series(label=i, x=list(range(1, cfg.depth + 2)), y=_geo([r["delta"] for r in runs[i]])) for i in inits
+            ],
+            caption=f"Layer {cfg.depth + 1} is the softmax output; an exploding gradient rises to the left.",
+        ),
+        Plot(
+            title="Weight-gradient norm per layer at initialization",
+            xlabel="layer",
+            ylabel="||dL/dW||",
+            logy=True,
+            series=[
+                Series(label=i, x=list(range(1, cfg.depth + 2)), y=_geo([r["grad"] for r in runs[i]])) for i in inits
+            ],
+            caption="||dL/dW_l|| = ||h_{l-1}ᵀ δ_l||: growing activations above times growing deltas below.",
+        ),
     ]
     series = []
     for i in inits:
@@ -231,12 +281,24 @@ def _result(cfg, runs):
             if not curves:
                 continue
             arr = np.array(curves, dtype=float)
-            series.append(Series(label=f"{i}, {key}", x=list(range(1, arr.shape[1] + 1)),
-                                 y=_geo(arr.tolist()) if arr.min() > 0 else arr.mean(axis=0).tolist()))
-    plots.append(Plot(title="Training loss of the runs that did not diverge", xlabel="epoch",
-                      ylabel="cross-entropy", logy=True, series=series,
-                      caption=f"SGD lr {cfg.lr:g}; 'clipped': global gradient norm clipped at {cfg.max_grad_norm:g}. "
-                              "Missing lines diverged in every seed."))
+            series.append(
+                Series(
+                    label=f"{i}, {key}",
+                    x=list(range(1, arr.shape[1] + 1)),
+                    y=_geo(arr.tolist()) if arr.min() > 0 else arr.mean(axis=0).tolist(),
+                )
+            )
+    plots.append(
+        Plot(
+            title="Training loss of the runs that did not diverge",
+            xlabel="epoch",
+            ylabel="cross-entropy",
+            logy=True,
+            series=series,
+            caption=f"SGD lr {cfg.lr:g}; 'clipped': global gradient norm clipped at {cfg.max_grad_norm:g}. "
+            "Missing lines diverged in every seed.",
+        )
+    )
 
     measurement = (
         f"{cfg.data}: ReLU networks with {cfg.depth} hidden layers of {cfg.width} units and a softmax output "
@@ -246,11 +308,19 @@ def _result(cfg, runs):
         f"{cfg.epochs} epochs of plain SGD (lr {cfg.lr:g}, batch {cfg.batch_size}; a rate at which the {base} "
         f"network trains stably, the same for all) without and with clipping of the global gradient norm at "
         f"{cfg.max_grad_norm:g} (above the {base} network's global gradient norm at initialization, see the table); "
-        f"whether the run diverged (History.diverged) and its final loss.")
+        f"whether the run diverged (History.diverged) and its final loss."
+    )
     return Result(
-        name="exploding-gradients", claim=CLAIM, measurement=measurement, verdict=verdict, reason=reason,
+        name="exploding-gradients",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=verdict,
+        reason=reason,
         metrics=metrics,
-        tables=[{"title": "At initialization (mean over seeds)", "rows": rows_init},
-                {"title": f"SGD for {cfg.epochs} epochs, with and without gradient clipping", "rows": rows_train},
-                {"title": "Parts of the verdict", "rows": [{"part": k, "holds": v} for k, v in parts.items()]}],
-        plots=plots)
+        tables=[
+            {"title": "At initialization (mean over seeds)", "rows": rows_init},
+            {"title": f"SGD for {cfg.epochs} epochs, with and without gradient clipping", "rows": rows_train},
+            {"title": "Parts of the verdict", "rows": [{"part": k, "holds": v} for k, v in parts.items()]},
+        ],
+        plots=plots,
+    )

@@ -37,26 +37,28 @@ from ..bio.plasticity import abs_cosine, correlated_gaussian, first_principal_co
 from .base import Plot, Result, Series, experiment, pm, spread
 from .common import load_data
 
-CLAIM = ("Plain Hebb (Δw = η·x·y) grows without bound; Oja's rule Δw = η·y(x − y·w) converges to |w| = 1 "
-         "along the first principal component of the input.")
+CLAIM = (
+    "Plain Hebb (Δw = η·x·y) grows without bound; Oja's rule Δw = η·y(x − y·w) converges to |w| = 1 "
+    "along the first principal component of the input."
+)
 
 
 @dataclass(frozen=True)
 class Config:
     data: str = "digits"
-    max_samples: int = 2000              # training images taken from `data`
+    max_samples: int = 2000  # training images taken from `data`
     cloud_samples: int = 1000
     cloud_dim: int = 10
     cloud_top_variance: float = 3.0
     cloud_ratio: float = 0.5
     epochs: int = 25
-    eta_scaled: float = 0.25             # η0 · mean |x|²
-    eta_decay_epochs: float = 1.0        # τ of η_t = η0 / (1 + t/τ), in epochs
+    eta_scaled: float = 0.25  # η0 · mean |x|²
+    eta_decay_epochs: float = 1.0  # τ of η_t = η0 / (1 + t/τ), in epochs
     w0_norm: float = 0.1
     record_every: int = 50
     cos_threshold: float = 0.99
     norm_tolerance: float = 0.05
-    hebb_growth: float = 1e6             # Hebb's |w| must grow at least this much
+    hebb_growth: float = 1e6  # Hebb's |w| must grow at least this much
     seeds: tuple = (0, 1, 2, 3, 4)
 
     @classmethod
@@ -66,8 +68,13 @@ class Config:
 
 def _inputs(cfg, seed):
     """``{name: centered X}`` for the Gaussian cloud and the data set."""
-    X_cloud, _ = correlated_gaussian(cfg.cloud_samples, cfg.cloud_dim, np.random.default_rng([seed, 1]),
-                                     top_variance=cfg.cloud_top_variance, ratio=cfg.cloud_ratio)
+    X_cloud, _ = correlated_gaussian(
+        cfg.cloud_samples,
+        cfg.cloud_dim,
+        np.random.default_rng([seed, 1]),
+        top_variance=cfg.cloud_top_variance,
+        ratio=cfg.cloud_ratio,
+    )
     X_data = load_data(cfg.data, seed=seed, max_train=cfg.max_samples)[0].astype(np.float64)
     return {"Gaussian cloud": X_cloud - X_cloud.mean(axis=0), cfg.data: X_data - X_data.mean(axis=0)}
 
@@ -81,25 +88,41 @@ def _run_one(cfg, X, seed):
     w0 *= cfg.w0_norm / np.linalg.norm(w0)
     out = {}
     for rule in ("hebb", "anti-hebb", "oja"):
-        order_rng = np.random.default_rng([seed, 3])          # the same presentation order for every rule
-        tr = run_rule(rule, X, w0, eta=eta0, epochs=cfg.epochs, rng=order_rng, eta_decay_updates=tau,
-                      record_every=cfg.record_every)
+        order_rng = np.random.default_rng([seed, 3])  # the same presentation order for every rule
+        tr = run_rule(
+            rule,
+            X,
+            w0,
+            eta=eta0,
+            epochs=cfg.epochs,
+            rng=order_rng,
+            eta_decay_updates=tau,
+            record_every=cfg.record_every,
+        )
         # Var(y) = |w|² Var(x · ŵ): the ratio in two factors, so a Hebbian |w| ~ 1e150 does not overflow
         final_norm = float(tr.norms[-1])
         with np.errstate(over="ignore"):
-            var_ratio = ((final_norm / cfg.w0_norm) ** 2 * float(np.var(X @ (tr.w / final_norm)))
-                         / float(np.var(X @ (w0 / cfg.w0_norm))))
-        out[rule] = {"traj": tr, "cos": abs_cosine(tr.weights, pc1), "final_norm": final_norm,
-                     "final_cos": float(abs_cosine(tr.w, pc1)[0]), "output_variance_ratio": var_ratio,
-                     "monotone": bool(np.all(np.diff(tr.norms) >= 0)),
-                     "growth": float(tr.norms[-1] / tr.norms[0])}
+            var_ratio = (
+                (final_norm / cfg.w0_norm) ** 2
+                * float(np.var(X @ (tr.w / final_norm)))
+                / float(np.var(X @ (w0 / cfg.w0_norm)))
+            )
+        out[rule] = {
+            "traj": tr,
+            "cos": abs_cosine(tr.weights, pc1),
+            "final_norm": final_norm,
+            "final_cos": float(abs_cosine(tr.w, pc1)[0]),
+            "output_variance_ratio": var_ratio,
+            "monotone": bool(np.all(np.diff(tr.norms) >= 0)),
+            "growth": float(tr.norms[-1] / tr.norms[0]),
+        }
     out["eta0"] = eta0
     return out
 
 
 @experiment("hebb", CLAIM, Config, order=91)
 def run(cfg: Config) -> Result:
-    runs = []                                      # runs[s][input name] -> per-rule results
+    runs = []  # runs[s][input name] -> per-rule results
     for seed in cfg.seeds:
         runs.append({name: _run_one(cfg, X, seed) for name, X in _inputs(cfg, seed).items()})
     names = list(runs[0])
@@ -109,51 +132,97 @@ def run(cfg: Config) -> Result:
         hebb_ok = all(r["hebb"]["monotone"] and r["hebb"]["growth"] >= cfg.hebb_growth for r in rs)
         oja_norm_err = max(abs(r["oja"]["final_norm"] - 1.0) for r in rs)
         oja_cos_min = min(r["oja"]["final_cos"] for r in rs)
-        checks.append((name, hebb_ok, oja_norm_err <= cfg.norm_tolerance, oja_cos_min >= cfg.cos_threshold,
-                       min(r["hebb"]["growth"] for r in rs), oja_norm_err, oja_cos_min))
+        checks.append(
+            (
+                name,
+                hebb_ok,
+                oja_norm_err <= cfg.norm_tolerance,
+                oja_cos_min >= cfg.cos_threshold,
+                min(r["hebb"]["growth"] for r in rs),
+                oja_norm_err,
+                oja_cos_min,
+            )
+        )
         for rule in ("hebb", "anti-hebb", "oja"):
             norm = spread([r[rule]["final_norm"] for r in rs])
             cos = spread([r[rule]["final_cos"] for r in rs])
             var = float(np.median([r[rule]["output_variance_ratio"] for r in rs]))
-            rows.append({"input": name, "rule": rule, "final |w|": f"{norm['mean']:.4g} ± {norm['std']:.2g}",
-                         "|cos(w, PC1)|": pm(cos, 4), "Var(y) final / initial (median)": f"{var:.3g}",
-                         "|w| never decreased": all(r[rule]["monotone"] for r in rs),
-                         "stopped at |w| > 1e150": any(r[rule]["traj"].stopped_early for r in rs)})
+            rows.append(
+                {
+                    "input": name,
+                    "rule": rule,
+                    "final |w|": f"{norm['mean']:.4g} ± {norm['std']:.2g}",
+                    "|cos(w, PC1)|": pm(cos, 4),
+                    "Var(y) final / initial (median)": f"{var:.3g}",
+                    "|w| never decreased": all(r[rule]["monotone"] for r in rs),
+                    "stopped at |w| > 1e150": any(r[rule]["traj"].stopped_early for r in rs),
+                }
+            )
             metrics[f"{name}: {rule} final |w|"] = norm
             metrics[f"{name}: {rule} final |cos| to PC1"] = cos
         metrics[f"{name}: η0"] = spread([r["eta0"] for r in rs])
     ok = all(h and n and c for _, h, n, c, *_ in checks)
     none = not any(h or n or c for _, h, n, c, *_ in checks)
     verdict = "supported" if ok else ("not supported" if none else "mixed")
-    reason = ("Rule: on every input and for every seed, Hebb's |w| never decreases and grows ≥ "
-              f"{cfg.hebb_growth:g}×, Oja's final ||w| − 1| ≤ {cfg.norm_tolerance} and |cos(w, PC1)| ≥ "
-              f"{cfg.cos_threshold}. Measured: " + "; ".join(
-                  f"{name}: Hebb grew ≥ {g:.3g}× ({'ok' if h else 'fails'}), Oja ||w| − 1| ≤ {ne:.4f} "
-                  f"({'ok' if n else 'fails'}), |cos| ≥ {cm:.4f} ({'ok' if c else 'fails'})"
-                  for name, h, n, c, g, ne, cm in checks) + ".")
+    reason = (
+        "Rule: on every input and for every seed, Hebb's |w| never decreases and grows ≥ "
+        f"{cfg.hebb_growth:g}×, Oja's final ||w| − 1| ≤ {cfg.norm_tolerance} and |cos(w, PC1)| ≥ "
+        f"{cfg.cos_threshold}. Measured: "
+        + "; ".join(
+            f"{name}: Hebb grew ≥ {g:.3g}× ({'ok' if h else 'fails'}), Oja ||w| − 1| ≤ {ne:.4f} "
+            f"({'ok' if n else 'fails'}), |cos| ≥ {cm:.4f} ({'ok' if c else 'fails'})"
+            for name, h, n, c, g, ne, cm in checks
+        )
+        + "."
+    )
 
     seed0 = runs[0]
     plots = [
-        Plot(title="Weight norm: Hebb grows without bound, Oja settles at 1", xlabel="updates", ylabel="|w|",
-             logy=True, series=[Series(f"{rule} ({name})", seed0[name][rule]["traj"].steps.tolist(),
-                                       seed0[name][rule]["traj"].norms.tolist())
-                                for name in names for rule in ("hebb", "oja")],
-             hlines=[(1.0, "|w| = 1")], caption=f"Seed {cfg.seeds[0]}; same start, order and η schedule per input."),
-        Plot(title="Alignment with the first principal component", xlabel="updates", ylabel="|cos(w, PC1)|",
-             series=[Series(f"{rule} ({name})", seed0[name][rule]["traj"].steps.tolist(),
-                            seed0[name][rule]["cos"].tolist())
-                     for name in names for rule in ("oja", "hebb")],
-             hlines=[(cfg.cos_threshold, f"{cfg.cos_threshold}")],
-             caption="PC1 from numpy.linalg.svd of the centered inputs. Hebb's direction turns toward PC1 too "
-                     "(it is a power iteration), but its length explodes."),
+        Plot(
+            title="Weight norm: Hebb grows without bound, Oja settles at 1",
+            xlabel="updates",
+            ylabel="|w|",
+            logy=True,
+            series=[
+                Series(
+                    f"{rule} ({name})",
+                    seed0[name][rule]["traj"].steps.tolist(),
+                    seed0[name][rule]["traj"].norms.tolist(),
+                )
+                for name in names
+                for rule in ("hebb", "oja")
+            ],
+            hlines=[(1.0, "|w| = 1")],
+            caption=f"Seed {cfg.seeds[0]}; same start, order and η schedule per input.",
+        ),
+        Plot(
+            title="Alignment with the first principal component",
+            xlabel="updates",
+            ylabel="|cos(w, PC1)|",
+            series=[
+                Series(f"{rule} ({name})", seed0[name][rule]["traj"].steps.tolist(), seed0[name][rule]["cos"].tolist())
+                for name in names
+                for rule in ("oja", "hebb")
+            ],
+            hlines=[(cfg.cos_threshold, f"{cfg.cos_threshold}")],
+            caption="PC1 from numpy.linalg.svd of the centered inputs. Hebb's direction turns toward PC1 too "
+            "(it is a power iteration), but its length explodes.",
+        ),
     ]
     return Result(
-        name="hebb", claim=CLAIM,
-        measurement=(f"One linear neuron y = w·x, {cfg.epochs} epochs of seeded shuffles, η_t = η0/(1 + t/τ) with "
-                     f"η0 = {cfg.eta_scaled}/mean|x|² and τ = {cfg.eta_decay_epochs} epoch(s), "
-                     f"|w0| = {cfg.w0_norm}; "
-                     f"inputs: a centered {cfg.cloud_dim}-D correlated Gaussian cloud ({cfg.cloud_samples} points) "
-                     f"and the centered training images of {cfg.data} (up to {cfg.max_samples}); "
-                     f"seeds {list(cfg.seeds)}."),
-        verdict=verdict, reason=reason, metrics=metrics,
-        tables=[{"title": "Final weights (mean ± std over seeds)", "rows": rows}], plots=plots)
+        name="hebb",
+        claim=CLAIM,
+        measurement=(
+            f"One linear neuron y = w·x, {cfg.epochs} epochs of seeded shuffles, η_t = η0/(1 + t/τ) with "
+            f"η0 = {cfg.eta_scaled}/mean|x|² and τ = {cfg.eta_decay_epochs} epoch(s), "
+            f"|w0| = {cfg.w0_norm}; "
+            f"inputs: a centered {cfg.cloud_dim}-D correlated Gaussian cloud ({cfg.cloud_samples} points) "
+            f"and the centered training images of {cfg.data} (up to {cfg.max_samples}); "
+            f"seeds {list(cfg.seeds)}."
+        ),
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=[{"title": "Final weights (mean ± std over seeds)", "rows": rows}],
+        plots=plots,
+    )

@@ -37,8 +37,10 @@ from ..train import Trainer
 from .base import Plot, Result, Series, experiment, pm, spread
 from .common import fit_quietly, load_data, select_lr
 
-CLAIM = ("Neuron death: a trained network degrades gracefully when hidden units die or synapses are cut, "
-         "and more gracefully when it was trained with dying neurons (dropout).")
+CLAIM = (
+    "Neuron death: a trained network degrades gracefully when hidden units die or synapses are cut, "
+    "and more gracefully when it was trained with dying neurons (dropout)."
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,7 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(lrs=(0.1, 0.5), epochs=15, fractions=(0.0, 0.2, 0.4, 0.6, 0.8), lesions_per_point=3,
-                   seeds=(0, 1, 2))
+        return cls(lrs=(0.1, 0.5), epochs=15, fractions=(0.0, 0.2, 0.4, 0.6, 0.8), lesions_per_point=3, seeds=(0, 1, 2))
 
 
 VARIANTS = ("plain", "dropout")
@@ -75,10 +76,13 @@ def _accuracy(net, X, y):
 def train_network(cfg, data, variant, lr, seed):
     """Train one network; returns ``(network, history)``."""
     Xtr, ytr, Xv, yv, _, _, k = data
-    net = mlp([Xtr.shape[1], *cfg.hidden, k], hidden=cfg.activation,
-              dropout=cfg.dropout if variant == "dropout" else 0.0, seed=seed)
-    tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
-                 diagnostics=False)
+    net = mlp(
+        [Xtr.shape[1], *cfg.hidden, k],
+        hidden=cfg.activation,
+        dropout=cfg.dropout if variant == "dropout" else 0.0,
+        seed=seed,
+    )
+    tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed, diagnostics=False)
     return net, fit_quietly(tr, Xtr, ytr, (Xv, yv))
 
 
@@ -101,12 +105,15 @@ def _run(cfg: Config) -> Result:
     nets, chosen, lr_rows = {}, {}, []
     for v in VARIANTS:
         chosen[v], best, trials = select_lr(
-            cfg.lrs, cfg.seeds, lambda lr, s, v=v: train_network(cfg, data, v, lr, s),
-            lambda run: 0.0 if run[1].diverged else run[1]["val_accuracy"][-1])
+            cfg.lrs,
+            cfg.seeds,
+            lambda lr, s, v=v: train_network(cfg, data, v, lr, s),
+            lambda run: 0.0 if run[1].diverged else run[1]["val_accuracy"][-1],
+        )
         lr_rows += [{"network": v, "lr": lr, "final validation accuracy": pm(st)} for lr, _, st in trials]
         nets[v] = [net for net, _ in best]
     # lesions
-    curves = {}                         # (variant, kind) -> array (seeds, fractions)
+    curves = {}  # (variant, kind) -> array (seeds, fractions)
     for v in VARIANTS:
         for kind, damage in (("units", silence_units), ("synapses", cut_synapses)):
             acc = np.zeros((len(cfg.seeds), len(cfg.fractions)))
@@ -119,32 +126,41 @@ def _run(cfg: Config) -> Result:
     intact = {v: spread(curves[v, "units"][:, 0]) for v in VARIANTS}
     # -- verdict
     jg = int(np.argmin(np.abs(np.asarray(cfg.fractions) - cfg.graceful_p)))
-    retained = {(v, kind): float(np.mean(curves[v, kind][:, jg] / curves[v, kind][:, 0]))
-                for v in VARIANTS for kind in ("units", "synapses")}
+    retained = {
+        (v, kind): float(np.mean(curves[v, kind][:, jg] / curves[v, kind][:, 0]))
+        for v in VARIANTS
+        for kind in ("units", "synapses")
+    }
     graceful = all(r >= cfg.graceful_fraction for r in retained.values())
-    auc = {(v, kind): spread([_auc(cfg.fractions, row) for row in curves[v, kind]])
-           for v in VARIANTS for kind in ("units", "synapses")}
+    auc = {
+        (v, kind): spread([_auc(cfg.fractions, row) for row in curves[v, kind]])
+        for v in VARIANTS
+        for kind in ("units", "synapses")
+    }
     diff = {kind: auc["dropout", kind]["mean"] - auc["plain", kind]["mean"] for kind in ("units", "synapses")}
     noise = {kind: math.hypot(auc["dropout", kind]["std"], auc["plain", kind]["std"]) for kind in ("units", "synapses")}
     better = diff["units"] > noise["units"]
     verdict = "supported" if graceful and better else ("not supported" if not (graceful or better) else "mixed")
     p_g = cfg.fractions[jg]
-    reason = (f"Rule: graceful = accuracy at p = {p_g} keeps ≥ {cfg.graceful_fraction:.0%} of the intact accuracy "
-              f"for "
-              f"both networks and both kinds of damage; better with dropout = area under the accuracy-vs-p curve "
-              f"for silenced units higher with dropout by more than the seed spread. Measured: retained at p = {p_g}: "
-              + ", ".join(f"{v}/{kind} {r:.1%}" for (v, kind), r in retained.items())
-              + f" → {'graceful' if graceful else 'NOT graceful'}; area (units) dropout − plain = "
-              f"{diff['units']:+.3f} "
-              f"vs spread {noise['units']:.3f} → {'better with dropout' if better else 'NOT better beyond spread'} "
-              f"(synapses: {diff['synapses']:+.3f} vs {noise['synapses']:.3f}).")
+    reason = (
+        f"Rule: graceful = accuracy at p = {p_g} keeps ≥ {cfg.graceful_fraction:.0%} of the intact accuracy "
+        f"for "
+        f"both networks and both kinds of damage; better with dropout = area under the accuracy-vs-p curve "
+        f"for silenced units higher with dropout by more than the seed spread. Measured: retained at p = {p_g}: "
+        + ", ".join(f"{v}/{kind} {r:.1%}" for (v, kind), r in retained.items())
+        + f" → {'graceful' if graceful else 'NOT graceful'}; area (units) dropout − plain = "
+        f"{diff['units']:+.3f} "
+        f"vs spread {noise['units']:.3f} → {'better with dropout' if better else 'NOT better beyond spread'} "
+        f"(synapses: {diff['synapses']:+.3f} vs {noise['synapses']:.3f})."
+    )
     edge = [v for v in VARIANTS if len(cfg.lrs) > 1 and chosen[v] in (min(cfg.lrs), max(cfg.lrs))]
     if edge:
         reason += f" Note: the chosen lr of {', '.join(edge)} lies at the edge of the grid {list(cfg.lrs)}."
     metrics = {f"intact test accuracy, {v}": intact[v] for v in VARIANTS}
     metrics.update({f"chosen lr, {v}": chosen[v] for v in VARIANTS})
-    metrics.update({f"area under accuracy-vs-p, {v}, {kind}": auc[v, kind] for v in VARIANTS
-                    for kind in ("units", "synapses")})
+    metrics.update(
+        {f"area under accuracy-vs-p, {v}, {kind}": auc[v, kind] for v in VARIANTS for kind in ("units", "synapses")}
+    )
     metrics.update({f"retained at p = {p_g}, {v}, {kind}": r for (v, kind), r in retained.items()})
     rows = []
     for j, p in enumerate(cfg.fractions):
@@ -154,25 +170,46 @@ def _run(cfg: Config) -> Result:
                 label = "silenced units" if kind == "units" else "cut synapses"
                 row[f"{v}, {label}"] = pm(spread(curves[v, kind][:, j]))
         rows.append(row)
-    plots = [Plot(title=f"Test accuracy vs fraction of {label}", xlabel=f"fraction p of {label}",
-                  ylabel="test accuracy",
-                  series=[Series(f"{v} (lr {chosen[v]})", list(cfg.fractions), curves[v, kind].mean(axis=0).tolist(),
-                                 (curves[v, kind].std(axis=0, ddof=1) if len(cfg.seeds) > 1
-                                  else np.zeros(len(cfg.fractions))).tolist()) for v in VARIANTS],
-                  vlines=[(p_g, f"p = {p_g}")],
-                  caption=f"Mean ± std over seeds {list(cfg.seeds)}; {cfg.lesions_per_point} random lesions per "
-                          f"network and p.")
-             for kind, label in (("units", "hidden units silenced"), ("synapses", "synapses cut"))]
+    plots = [
+        Plot(
+            title=f"Test accuracy vs fraction of {label}",
+            xlabel=f"fraction p of {label}",
+            ylabel="test accuracy",
+            series=[
+                Series(
+                    f"{v} (lr {chosen[v]})",
+                    list(cfg.fractions),
+                    curves[v, kind].mean(axis=0).tolist(),
+                    (
+                        curves[v, kind].std(axis=0, ddof=1) if len(cfg.seeds) > 1 else np.zeros(len(cfg.fractions))
+                    ).tolist(),
+                )
+                for v in VARIANTS
+            ],
+            vlines=[(p_g, f"p = {p_g}")],
+            caption=f"Mean ± std over seeds {list(cfg.seeds)}; {cfg.lesions_per_point} random lesions per "
+            f"network and p.",
+        )
+        for kind, label in (("units", "hidden units silenced"), ("synapses", "synapses cut"))
+    ]
     return Result(
-        name="lesion", claim=CLAIM,
-        measurement=(f"MLP {[data[0].shape[1], *cfg.hidden, data[6]]} ({cfg.activation}, softmax + cross-entropy) on "
-                     f"{cfg.data}, {cfg.optimizer}, {cfg.epochs} epochs, batch {cfg.batch_size}; plain vs dropout "
-                     f"{cfg.dropout} on hidden units, each at its best lr from {list(cfg.lrs)} (validation split). "
-                     f"Lesions of the trained copies: silence a random fraction p of the hidden units (output 0, no "
-                     f"rescaling), or cut a random fraction p of all weights (biases kept); "
-                     f"p ∈ {list(cfg.fractions)}, {cfg.lesions_per_point} lesions per point; "
-                     f"seeds {list(cfg.seeds)}."),
-        verdict=verdict, reason=reason, metrics=metrics,
-        tables=[{"title": "Test accuracy after lesions (mean ± std over seeds)", "rows": rows},
-                {"title": "Learning-rate selection (validation split)", "rows": lr_rows}],
-        plots=plots)
+        name="lesion",
+        claim=CLAIM,
+        measurement=(
+            f"MLP {[data[0].shape[1], *cfg.hidden, data[6]]} ({cfg.activation}, softmax + cross-entropy) on "
+            f"{cfg.data}, {cfg.optimizer}, {cfg.epochs} epochs, batch {cfg.batch_size}; plain vs dropout "
+            f"{cfg.dropout} on hidden units, each at its best lr from {list(cfg.lrs)} (validation split). "
+            f"Lesions of the trained copies: silence a random fraction p of the hidden units (output 0, no "
+            f"rescaling), or cut a random fraction p of all weights (biases kept); "
+            f"p ∈ {list(cfg.fractions)}, {cfg.lesions_per_point} lesions per point; "
+            f"seeds {list(cfg.seeds)}."
+        ),
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=[
+            {"title": "Test accuracy after lesions (mean ± std over seeds)", "rows": rows},
+            {"title": "Learning-rate selection (validation split)", "rows": lr_rows},
+        ],
+        plots=plots,
+    )

@@ -24,32 +24,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bio.lif import (LIFPopulation, SpikeInput, analytic_rate_hz, fit_logistic, threshold_current_na)
+from ..bio.lif import LIFPopulation, SpikeInput, analytic_rate_hz, fit_logistic, threshold_current_na
 from .base import Plot, Result, Series, experiment
 
-CLAIM = ("A neuron's firing rate is the unit's output and its leaky integration of input is the weighted sum; "
-         "a neuron can't fire more than 1000 times a second, so its rate saturates like a sigmoid. If input "
-         "action potentials come in slowly enough, the neuron might not fire at all.")
+CLAIM = (
+    "A neuron's firing rate is the unit's output and its leaky integration of input is the weighted sum; "
+    "a neuron can't fire more than 1000 times a second, so its rate saturates like a sigmoid. If input "
+    "action potentials come in slowly enough, the neuron might not fire at all."
+)
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: tuple = (0, 1, 2, 3, 4)          # the Poisson input trains of (d)
+    seeds: tuple = (0, 1, 2, 3, 4)  # the Poisson input trains of (d)
     dt_ms: float = 0.1
     tau_m_ms: float = 10.0
     r_mohm: float = 10.0
-    v_rest_mv: float = -70.0                # reset = rest, as the analytic formula assumes
+    v_rest_mv: float = -70.0  # reset = rest, as the analytic formula assumes
     v_thresh_mv: float = -50.0
     t_ref_ms: float = 1.0
-    spike_timing: str = "exact"             # how the crossing time inside a step is found
+    spike_timing: str = "exact"  # how the crossing time inside a step is found
     # (a, b, e) the rate–current curve: log-spaced currents
     n_currents: int = 120
     i_min_na: float = 0.5
     i_max_na: float = 2000.0
-    i_huge_na: float = 1.0e4                # for the ceiling
+    i_huge_na: float = 1.0e4  # for the ceiling
     rate_duration_ms: float = 2000.0
     rate_tolerance: float = 0.01
-    ceiling_fraction: float = 0.99          # rate at i_huge_na must exceed this fraction of 1/t_ref
+    ceiling_fraction: float = 0.99  # rate at i_huge_na must exceed this fraction of 1/t_ref
     # (c) below threshold
     n_subthreshold: int = 40
     subthreshold_duration_ms: float = 5000.0
@@ -65,13 +67,24 @@ class Config:
 
     @classmethod
     def quick(cls):
-        return cls(seeds=(0, 1, 2), n_currents=50, rate_duration_ms=1000.0, n_subthreshold=20,
-                   subthreshold_duration_ms=1000.0, regular_isi_ms=(0.4, 0.8, 0.9, 1.2, 2.0, 5.0, 20.0))
+        return cls(
+            seeds=(0, 1, 2),
+            n_currents=50,
+            rate_duration_ms=1000.0,
+            n_subthreshold=20,
+            subthreshold_duration_ms=1000.0,
+            regular_isi_ms=(0.4, 0.8, 0.9, 1.2, 2.0, 5.0, 20.0),
+        )
 
 
 def _params(cfg):
-    return dict(tau_m_ms=cfg.tau_m_ms, r_mohm=cfg.r_mohm, v_rest_mv=cfg.v_rest_mv, v_thresh_mv=cfg.v_thresh_mv,
-                t_ref_ms=cfg.t_ref_ms)
+    return {
+        "tau_m_ms": cfg.tau_m_ms,
+        "r_mohm": cfg.r_mohm,
+        "v_rest_mv": cfg.v_rest_mv,
+        "v_thresh_mv": cfg.v_thresh_mv,
+        "t_ref_ms": cfg.t_ref_ms,
+    }
 
 
 def _population(cfg, n, spike_timing=None):
@@ -84,7 +97,7 @@ def _rel_err(measured, expected):
 
 # -- (a), (b): the rate–current curve ----------------------------------------------------------
 def _rate_curve(cfg):
-    currents = np.append(np.geomspace(cfg.i_min_na, cfg.i_max_na, cfg.n_currents), cfg.i_huge_na)   # (m,)
+    currents = np.append(np.geomspace(cfg.i_min_na, cfg.i_max_na, cfg.n_currents), cfg.i_huge_na)  # (m,)
     analytic = analytic_rate_hz(currents, **_params(cfg))
     by_mode = {}
     for mode in dict.fromkeys((cfg.spike_timing, "exact", "linear", "none")):
@@ -94,11 +107,10 @@ def _rate_curve(cfg):
 
 
 def _agreement(analytic, run):
-    defined = (analytic > 0) & (run["counts"] >= 2)       # the ISI rate needs two spikes
+    defined = (analytic > 0) & (run["counts"] >= 2)  # the ISI rate needs two spikes
     err = _rel_err(run["isi_rate"][defined], analytic[defined])
     count_err = _rel_err(run["count_rate"][defined], analytic[defined])
-    return defined, float(err.max()) if err.size else float("nan"), float(count_err.max()) if err.size else \
-        float("nan")
+    return defined, float(err.max()) if err.size else float("nan"), float(count_err.max()) if err.size else float("nan")
 
 
 # -- (c): below threshold ----------------------------------------------------------------------
@@ -109,8 +121,12 @@ def _subthreshold(cfg):
     pop = _population(cfg, currents.size)
     # v rises monotonically towards v_rest + R I, so the largest current gets closest to threshold
     rec = pop.run(cfg.subthreshold_duration_ms, i_na=currents, record_v=[currents.size - 1])
-    return {"i_th_na": i_th, "currents": currents, "spikes": int(rec.spike_counts.sum()),
-            "v_max_mv": float(rec.v_trace_mv.max())}
+    return {
+        "i_th_na": i_th,
+        "currents": currents,
+        "spikes": int(rec.spike_counts.sum()),
+        "v_max_mv": float(rec.v_trace_mv.max()),
+    }
 
 
 # -- (d): slow vs fast input spikes ------------------------------------------------------------
@@ -122,7 +138,7 @@ def _poisson_train(rng, n, rate_hz, t0_ms):
 
 def _slow_fast(cfg):
     t0 = 5.0
-    trains = []                                        # neuron 2s: slow train of seed s; 2s + 1: fast
+    trains = []  # neuron 2s: slow train of seed s; 2s + 1: fast
     for seed in cfg.seeds:
         rng = np.random.default_rng(seed)
         trains.append(_poisson_train(rng, cfg.n_input_spikes, cfg.slow_rate_hz, t0))
@@ -133,11 +149,16 @@ def _slow_fast(cfg):
     rows = []
     for j, seed in enumerate(cfg.seeds):
         slow, fast = trains[2 * j], trains[2 * j + 1]
-        rows.append({"seed": seed, "input spikes": cfg.n_input_spikes,
-                     "slow: input span (ms)": round(float(slow[-1] - slow[0]), 1),
-                     "slow: output spikes": int(rec.spike_counts[2 * j]),
-                     "fast: input span (ms)": round(float(fast[-1] - fast[0]), 2),
-                     "fast: output spikes": int(rec.spike_counts[2 * j + 1])})
+        rows.append(
+            {
+                "seed": seed,
+                "input spikes": cfg.n_input_spikes,
+                "slow: input span (ms)": round(float(slow[-1] - slow[0]), 1),
+                "slow: output spikes": int(rec.spike_counts[2 * j]),
+                "fast: input span (ms)": round(float(fast[-1] - fast[0]), 2),
+                "fast: output spikes": int(rec.spike_counts[2 * j + 1]),
+            }
+        )
     return rows, rec, trains
 
 
@@ -152,11 +173,11 @@ def _critical_isi_ms(cfg):
 
     def peak(T):
         q = math.exp(-T / cfg.tau_m_ms)
-        return w * (1 - q ** n) / (1 - q)
+        return w * (1 - q**n) / (1 - q)
 
     if n * w < gap:
-        return 0.0                                     # even simultaneous input is too little
-    lo, hi = 1e-9, 1e6                                 # peak(lo) ~ n w >= gap > peak(hi) ~ w
+        return 0.0  # even simultaneous input is too little
+    lo, hi = 1e-9, 1e6  # peak(lo) ~ n w >= gap > peak(hi) ~ w
     for _ in range(200):
         mid = math.sqrt(lo * hi)
         lo, hi = (mid, hi) if peak(mid) >= gap else (lo, mid)
@@ -189,12 +210,18 @@ def run(cfg: Config) -> Result:
     mode_rows = []
     for mode, run_ in sorted(by_mode.items(), key=lambda kv: ("exact", "linear", "none").index(kv[0])):
         _, err, cerr = _agreement(analytic, run_)
-        mode_rows.append({"spike timing": mode, "max |ISI rate / analytic - 1|": err,
-                          "max |count rate / analytic - 1|": cerr, "within 1%": err <= cfg.rate_tolerance})
+        mode_rows.append(
+            {
+                "spike timing": mode,
+                "max |ISI rate / analytic - 1|": err,
+                "max |count rate / analytic - 1|": cerr,
+                "within 1%": err <= cfg.rate_tolerance,
+            }
+        )
 
     # (b) the ceiling 1 / t_ref
     sim = main["isi_rate"]
-    top = float(sim[-1])                                    # at i_huge_na
+    top = float(sim[-1])  # at i_huge_na
     monotone = bool(np.all(np.diff(sim[main["counts"] >= 2]) >= -1e-9 * ceiling_hz))
     ok_b = bool(sim.max() < ceiling_hz and top > cfg.ceiling_fraction * ceiling_hz and monotone)
 
@@ -213,65 +240,97 @@ def run(cfg: Config) -> Result:
     # (e) a logistic fitted to the simulated rate curve (the huge-current point is left out of the fit range)
     curve_i, curve_r = currents[:-1], sim[:-1]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")                     # curve_fit's covariance warnings
+        warnings.simplefilter("ignore")  # curve_fit's covariance warnings
         fit = fit_logistic(curve_i, curve_r, log_x=True)
         try:
             fit_lin = fit_logistic(curve_i, curve_r, log_x=False)
-        except RuntimeError:                                # did not converge
+        except RuntimeError:  # did not converge
             fit_lin = None
     ok_e = fit.r2 >= cfg.fit_r2_min
 
     i_th = sub["i_th_na"]
     verdicts = [
-        {"statement": "(a) simulated rate = analytic LIF rate within 1% wherever defined",
-         "measured": (f"max relative error {err_a:.2g} over {int(defined.sum())} currents "
-                      f"({cfg.spike_timing} crossing times, dt = {cfg.dt_ms:g} ms); without interpolation "
-                      f"{mode_rows[-1]['max |ISI rate / analytic - 1|']:.2g}"),
-         "criterion": f"≤ {cfg.rate_tolerance:g}", "verdict": "supported" if ok_a else "not supported"},
-        {"statement": f"(b) rate saturates at 1/t_ref = {ceiling_hz:g} spikes/s",
-         "measured": (f"max {sim.max():.1f} /s; {top:.1f} /s at {cfg.i_huge_na:g} nA; rising with current: "
-                      f"{monotone}"),
-         "criterion": f"< {ceiling_hz:g} always, > {cfg.ceiling_fraction * ceiling_hz:g} at {cfg.i_huge_na:g} nA",
-         "verdict": "supported" if ok_b else "not supported"},
-        {"statement": f"(c) below the threshold current ({i_th:g} nA) it never fires",
-         "measured": (f"{sub['spikes']} spikes from {cfg.n_subthreshold} currents in [0, {i_th * (1 - 1e-4):.4f}] nA "
-                      f"over {cfg.subthreshold_duration_ms / 1000:g} s; highest voltage {sub['v_max_mv']:.4f} mV"),
-         "criterion": f"0 spikes, v < {cfg.v_thresh_mv:g} mV", "verdict": "supported" if ok_c else "not supported"},
-        {"statement": "(d) slow input spikes never make it fire; the same number arriving quickly does",
-         "measured": (f"{cfg.n_input_spikes} jumps of {cfg.w_mv:g} mV: slow ({cfg.slow_rate_hz:g} Hz) → "
-                      f"{sum(r['slow: output spikes'] for r in sf_rows)} output spikes over {len(sf_rows)} seeds, "
-                      f"fast ({cfg.fast_rate_hz:g} Hz) → fired in "
-                      f"{sum(r['fast: output spikes'] > 0 for r in sf_rows)}/{len(sf_rows)}; regular trains fire "
-                      f"exactly when the interval < {t_crit:.3f} ms: {int((predicted == fired).sum())}/{isis.size}"),
-         "criterion": "slow: 0 spikes for every seed; fast: ≥ 1 for every seed; regular: as predicted",
-         "verdict": "supported" if ok_d else "not supported"},
-        {"statement": "(e) a logistic curve fits the rate–current curve",
-         "measured": (f"logistic in log10(I): R² = {fit.r2:.4f}, largest miss {fit.max_abs_residual:.0f} /s "
-                      f"(at the abrupt onset)"
-                      + (f"; logistic in linear I: R² = {fit_lin.r2:.4f}" if fit_lin is not None else "")),
-         "criterion": f"R² ≥ {cfg.fit_r2_min:g}", "verdict": "supported" if ok_e else "not supported"},
+        {
+            "statement": "(a) simulated rate = analytic LIF rate within 1% wherever defined",
+            "measured": (
+                f"max relative error {err_a:.2g} over {int(defined.sum())} currents "
+                f"({cfg.spike_timing} crossing times, dt = {cfg.dt_ms:g} ms); without interpolation "
+                f"{mode_rows[-1]['max |ISI rate / analytic - 1|']:.2g}"
+            ),
+            "criterion": f"≤ {cfg.rate_tolerance:g}",
+            "verdict": "supported" if ok_a else "not supported",
+        },
+        {
+            "statement": f"(b) rate saturates at 1/t_ref = {ceiling_hz:g} spikes/s",
+            "measured": (
+                f"max {sim.max():.1f} /s; {top:.1f} /s at {cfg.i_huge_na:g} nA; rising with current: {monotone}"
+            ),
+            "criterion": f"< {ceiling_hz:g} always, > {cfg.ceiling_fraction * ceiling_hz:g} at {cfg.i_huge_na:g} nA",
+            "verdict": "supported" if ok_b else "not supported",
+        },
+        {
+            "statement": f"(c) below the threshold current ({i_th:g} nA) it never fires",
+            "measured": (
+                f"{sub['spikes']} spikes from {cfg.n_subthreshold} currents in [0, {i_th * (1 - 1e-4):.4f}] nA "
+                f"over {cfg.subthreshold_duration_ms / 1000:g} s; highest voltage {sub['v_max_mv']:.4f} mV"
+            ),
+            "criterion": f"0 spikes, v < {cfg.v_thresh_mv:g} mV",
+            "verdict": "supported" if ok_c else "not supported",
+        },
+        {
+            "statement": "(d) slow input spikes never make it fire; the same number arriving quickly does",
+            "measured": (
+                f"{cfg.n_input_spikes} jumps of {cfg.w_mv:g} mV: slow ({cfg.slow_rate_hz:g} Hz) → "
+                f"{sum(r['slow: output spikes'] for r in sf_rows)} output spikes over {len(sf_rows)} seeds, "
+                f"fast ({cfg.fast_rate_hz:g} Hz) → fired in "
+                f"{sum(r['fast: output spikes'] > 0 for r in sf_rows)}/{len(sf_rows)}; regular trains fire "
+                f"exactly when the interval < {t_crit:.3f} ms: {int((predicted == fired).sum())}/{isis.size}"
+            ),
+            "criterion": "slow: 0 spikes for every seed; fast: ≥ 1 for every seed; regular: as predicted",
+            "verdict": "supported" if ok_d else "not supported",
+        },
+        {
+            "statement": "(e) a logistic curve fits the rate–current curve",
+            "measured": (
+                f"logistic in log10(I): R² = {fit.r2:.4f}, largest miss {fit.max_abs_residual:.0f} /s "
+                f"(at the abrupt onset)"
+                + (f"; logistic in linear I: R² = {fit_lin.r2:.4f}" if fit_lin is not None else "")
+            ),
+            "criterion": f"R² ≥ {cfg.fit_r2_min:g}",
+            "verdict": "supported" if ok_e else "not supported",
+        },
     ]
     n_ok = sum(v["verdict"] == "supported" for v in verdicts)
     verdict = "supported" if n_ok == len(verdicts) else ("not supported" if n_ok == 0 else "mixed")
     failed = [v["statement"].split(")")[0] + ")" for v in verdicts if v["verdict"] != "supported"]
-    reason = (f"{n_ok} of {len(verdicts)} statements hold"
-              + (f"; not: {', '.join(failed)}" if failed else
-                 f": rates match the analytic curve within {err_a:.1g}, stay below {ceiling_hz:g}/s and reach "
-                 f"{top:.0f}/s, nothing fires below {i_th:g} nA, slow input never fires while fast input does, "
-                 f"and a logistic fits the curve with R² = {fit.r2:.3f}"))
+    reason = f"{n_ok} of {len(verdicts)} statements hold" + (
+        f"; not: {', '.join(failed)}"
+        if failed
+        else f": rates match the analytic curve within {err_a:.1g}, stay below {ceiling_hz:g}/s and reach "
+        f"{top:.0f}/s, nothing fires below {i_th:g} nA, slow input never fires while fast input does, "
+        f"and a logistic fits the curve with R² = {fit.r2:.3f}"
+    )
 
     # plots
     dense = np.geomspace(cfg.i_min_na, cfg.i_huge_na, 400)
     rate_plot = Plot(
         title="LIF firing rate vs input current: simulation, analytic rate, logistic fit",
-        xlabel="input current I (nA, log scale)", ylabel="firing rate (spikes/s)", logx=True,
-        series=[Series("simulated (1 / mean ISI)", currents.tolist(), sim.tolist(), style="points"),
-                Series("analytic LIF rate", dense.tolist(), analytic_rate_hz(dense, **_params(cfg)).tolist()),
-                Series(f"logistic in log10 I (R² = {fit.r2:.3f})", dense.tolist(), fit(dense).tolist())],
-        hlines=[(ceiling_hz, f"1/t_ref = {ceiling_hz:g} /s")], vlines=[(i_th, f"threshold current {i_th:g} nA")],
-        caption=(f"dt = {cfg.dt_ms:g} ms, {cfg.spike_timing} crossing times, {cfg.rate_duration_ms / 1000:g} s per "
-                 "current. The rate is zero up to the threshold current, rises steeply, then creeps towards "
-                 "1/t_ref: a sigmoid in log current."))
+        xlabel="input current I (nA, log scale)",
+        ylabel="firing rate (spikes/s)",
+        logx=True,
+        series=[
+            Series("simulated (1 / mean ISI)", currents.tolist(), sim.tolist(), style="points"),
+            Series("analytic LIF rate", dense.tolist(), analytic_rate_hz(dense, **_params(cfg)).tolist()),
+            Series(f"logistic in log10 I (R² = {fit.r2:.3f})", dense.tolist(), fit(dense).tolist()),
+        ],
+        hlines=[(ceiling_hz, f"1/t_ref = {ceiling_hz:g} /s")],
+        vlines=[(i_th, f"threshold current {i_th:g} nA")],
+        caption=(
+            f"dt = {cfg.dt_ms:g} ms, {cfg.spike_timing} crossing times, {cfg.rate_duration_ms / 1000:g} s per "
+            "current. The rate is zero up to the threshold current, rises steeply, then creeps towards "
+            "1/t_ref: a sigmoid in log current."
+        ),
+    )
     trace_plots = []
     for col, label, rate in ((0, "slow", cfg.slow_rate_hz), (1, "fast", cfg.fast_rate_hz)):
         train = sf_trains[col]
@@ -279,61 +338,118 @@ def run(cfg: Config) -> Result:
         keep = sf_rec.v_trace_t_ms <= t_end
         t, v = sf_rec.v_trace_t_ms[keep], sf_rec.v_trace_mv[keep, col]
         out = sf_rec.spike_time_ms[(sf_rec.spike_neuron == col) & (sf_rec.spike_time_ms <= t_end)]
-        series = [Series("membrane voltage", np.round(t, 2).tolist(), np.round(v, 3).tolist()),
-                  Series(f"input spikes (+{cfg.w_mv:g} mV each)", train.tolist(),
-                         [cfg.v_rest_mv - 1.0] * train.size, style="points")]
+        series = [
+            Series("membrane voltage", np.round(t, 2).tolist(), np.round(v, 3).tolist()),
+            Series(
+                f"input spikes (+{cfg.w_mv:g} mV each)",
+                train.tolist(),
+                [cfg.v_rest_mv - 1.0] * train.size,
+                style="points",
+            ),
+        ]
         if out.size:
             series.append(Series("output spikes", out.tolist(), [cfg.v_thresh_mv] * out.size, style="points"))
-        trace_plots.append(Plot(
-            title=f"{cfg.n_input_spikes} input spikes arriving {label}ly ({rate:g} Hz Poisson, seed {cfg.seeds[0]})",
-            xlabel="time (ms)", ylabel="v (mV)", series=series,
-            hlines=[(cfg.v_thresh_mv, "threshold")],
-            caption=f"{out.size} output spike(s). Each input adds {cfg.w_mv:g} mV, which leaks away with "
-                    f"τ_m = {cfg.tau_m_ms:g} ms."))
+        trace_plots.append(
+            Plot(
+                title=(
+                    f"{cfg.n_input_spikes} input spikes arriving {label}ly ({rate:g} Hz Poisson, seed {cfg.seeds[0]})"
+                ),
+                xlabel="time (ms)",
+                ylabel="v (mV)",
+                series=series,
+                hlines=[(cfg.v_thresh_mv, "threshold")],
+                caption=f"{out.size} output spike(s). Each input adds {cfg.w_mv:g} mV, which leaks away with "
+                f"τ_m = {cfg.tau_m_ms:g} ms.",
+            )
+        )
     regular_plot = Plot(
         title=f"Output spikes vs interval between {cfg.n_input_spikes} regular input spikes",
-        xlabel="input interval (ms, log scale)", ylabel="output spikes", logx=True,
+        xlabel="input interval (ms, log scale)",
+        ylabel="output spikes",
+        logx=True,
         series=[Series("simulated", isis.tolist(), reg_counts.tolist())],
         vlines=[(t_crit, f"analytic critical interval {t_crit:.3f} ms")],
-        caption="Above the critical interval each jump has leaked away too far before the next arrives.")
+        caption="Above the critical interval each jump has leaked away too far before the next arrives.",
+    )
 
     tables = [
         {"title": "Verdict per statement", "rows": verdicts},
-        {"title": "Rate accuracy by spike timing (same currents, dt = %g ms)" % cfg.dt_ms, "rows": mode_rows},
+        {"title": f"Rate accuracy by spike timing (same currents, dt = {cfg.dt_ms:g} ms)", "rows": mode_rows},
         {"title": "Slow vs fast input spikes (Poisson, per seed)", "rows": sf_rows},
-        {"title": "Regular input trains", "rows": [
-            {"input interval (ms)": float(i), "output spikes": int(c), "predicted to fire": bool(p)}
-            for i, c, p in zip(isis, reg_counts, predicted)]},
-        {"title": "Logistic fit r(I) = a + b / (1 + exp(-(x - c) / d))", "rows": [
-            {"x": "log10(I / nA)", "a (/s)": fit.a, "b (/s)": fit.b, "midpoint (nA)": fit.midpoint_na, "d": fit.d,
-             "R²": fit.r2, "largest miss (/s)": fit.max_abs_residual}]
-            + ([{"x": "I (nA)", "a (/s)": fit_lin.a, "b (/s)": fit_lin.b, "midpoint (nA)": fit_lin.midpoint_na,
-                 "d": fit_lin.d, "R²": fit_lin.r2, "largest miss (/s)": fit_lin.max_abs_residual}]
-               if fit_lin is not None else [])},
+        {
+            "title": "Regular input trains",
+            "rows": [
+                {"input interval (ms)": float(i), "output spikes": int(c), "predicted to fire": bool(p)}
+                for i, c, p in zip(isis, reg_counts, predicted)
+            ],
+        },
+        {
+            "title": "Logistic fit r(I) = a + b / (1 + exp(-(x - c) / d))",
+            "rows": [
+                {
+                    "x": "log10(I / nA)",
+                    "a (/s)": fit.a,
+                    "b (/s)": fit.b,
+                    "midpoint (nA)": fit.midpoint_na,
+                    "d": fit.d,
+                    "R²": fit.r2,
+                    "largest miss (/s)": fit.max_abs_residual,
+                }
+            ]
+            + (
+                [
+                    {
+                        "x": "I (nA)",
+                        "a (/s)": fit_lin.a,
+                        "b (/s)": fit_lin.b,
+                        "midpoint (nA)": fit_lin.midpoint_na,
+                        "d": fit_lin.d,
+                        "R²": fit_lin.r2,
+                        "largest miss (/s)": fit_lin.max_abs_residual,
+                    }
+                ]
+                if fit_lin is not None
+                else []
+            ),
+        },
     ]
     metrics = {
-        "rate_max_rel_error": err_a, "rate_max_rel_error_count_based": count_err_a,
+        "rate_max_rel_error": err_a,
+        "rate_max_rel_error_count_based": count_err_a,
         "rate_max_rel_error_no_interpolation": mode_rows[-1]["max |ISI rate / analytic - 1|"],
-        "currents_compared": int(defined.sum()), "rate_max_hz": float(sim.max()), "rate_at_huge_current_hz": top,
-        "ceiling_hz": ceiling_hz, "threshold_current_na": i_th, "subthreshold_spikes": sub["spikes"],
+        "currents_compared": int(defined.sum()),
+        "rate_max_hz": float(sim.max()),
+        "rate_at_huge_current_hz": top,
+        "ceiling_hz": ceiling_hz,
+        "threshold_current_na": i_th,
+        "subthreshold_spikes": sub["spikes"],
         "subthreshold_v_max_mv": sub["v_max_mv"],
         "slow_output_spikes": [r["slow: output spikes"] for r in sf_rows],
         "fast_output_spikes": [r["fast: output spikes"] for r in sf_rows],
-        "critical_isi_ms": t_crit, "regular_trains_as_predicted": int((predicted == fired).sum()),
-        "logistic_r2": fit.r2, "logistic_r2_linear_current": None if fit_lin is None else fit_lin.r2,
+        "critical_isi_ms": t_crit,
+        "regular_trains_as_predicted": int((predicted == fired).sum()),
+        "logistic_r2": fit.r2,
+        "logistic_r2_linear_current": None if fit_lin is None else fit_lin.r2,
         "statements_supported": n_ok,
     }
     return Result(
-        name="lif", claim=CLAIM,
-        measurement=(f"LIF neurons (τ_m = {cfg.tau_m_ms:g} ms, R = {cfg.r_mohm:g} MΩ, v_rest = reset = "
-                     f"{cfg.v_rest_mv:g} mV, v_thresh = {cfg.v_thresh_mv:g} mV, t_ref = {cfg.t_ref_ms:g} ms) "
-                     f"integrated exactly with dt = {cfg.dt_ms:g} ms, spike times {cfg.spike_timing} "
-                     f"(crossing solved inside the step). Rate–current curve over {cfg.n_currents} currents "
-                     f"{cfg.i_min_na:g}–{cfg.i_max_na:g} nA plus {cfg.i_huge_na:g} nA, "
-                     f"{cfg.rate_duration_ms / 1000:g} s each, rate = 1 / mean ISI, against the analytic rate; "
-                     f"{cfg.n_subthreshold} sub-threshold currents for {cfg.subthreshold_duration_ms / 1000:g} s; "
-                     f"{cfg.n_input_spikes} input spikes of {cfg.w_mv:g} mV at {cfg.slow_rate_hz:g} vs "
-                     f"{cfg.fast_rate_hz:g} Hz (Poisson, {len(cfg.seeds)} seeds) and as regular trains; a "
-                     "logistic fitted to the rate curve."),
-        verdict=verdict, reason=reason, metrics=metrics, tables=tables,
-        plots=[rate_plot, *trace_plots, regular_plot])
+        name="lif",
+        claim=CLAIM,
+        measurement=(
+            f"LIF neurons (τ_m = {cfg.tau_m_ms:g} ms, R = {cfg.r_mohm:g} MΩ, v_rest = reset = "
+            f"{cfg.v_rest_mv:g} mV, v_thresh = {cfg.v_thresh_mv:g} mV, t_ref = {cfg.t_ref_ms:g} ms) "
+            f"integrated exactly with dt = {cfg.dt_ms:g} ms, spike times {cfg.spike_timing} "
+            f"(crossing solved inside the step). Rate–current curve over {cfg.n_currents} currents "
+            f"{cfg.i_min_na:g}–{cfg.i_max_na:g} nA plus {cfg.i_huge_na:g} nA, "
+            f"{cfg.rate_duration_ms / 1000:g} s each, rate = 1 / mean ISI, against the analytic rate; "
+            f"{cfg.n_subthreshold} sub-threshold currents for {cfg.subthreshold_duration_ms / 1000:g} s; "
+            f"{cfg.n_input_spikes} input spikes of {cfg.w_mv:g} mV at {cfg.slow_rate_hz:g} vs "
+            f"{cfg.fast_rate_hz:g} Hz (Poisson, {len(cfg.seeds)} seeds) and as regular trains; a "
+            "logistic fitted to the rate curve."
+        ),
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=tables,
+        plots=[rate_plot, *trace_plots, regular_plot],
+    )

@@ -39,8 +39,10 @@ from ..network import mlp
 from ..optim import Momentum, Quickprop
 from .base import Plot, Result, Series, experiment, spread
 
-CLAIM = ("Adding 0.1 to S' (the sigmoid-prime offset) speeds up backprop, and Quickprop needs several times "
-         "fewer epochs than backprop (Fahlman 1988, encoder/decoder benchmarks).")
+CLAIM = (
+    "Adding 0.1 to S' (the sigmoid-prime offset) speeds up backprop, and Quickprop needs several times "
+    "fewer epochs than backprop (Fahlman 1988, encoder/decoder benchmarks)."
+)
 
 #: (key, label, optimizer, uses the S' offset); "backprop" is gradient descent with momentum (Fahlman's baseline)
 METHODS = (
@@ -60,17 +62,17 @@ _SELECT, _MEASURE = 1, 0
 @dataclass(frozen=True)
 class Config:
     problems: tuple = ("8-3-8", "10-5-10")
-    seeds: tuple = tuple(range(50))          # one measured trial per seed (the same weights for every method)
-    selection_trials: int = 9                # trials per grid point when choosing the step size (odd: exact pruning)
-    lr_grid: tuple = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)   # engine lr = Fahlman's epsilon x N
-    momentum: float = 0.9                    # Fahlman's backprop baseline
-    prime_offset: float = 0.1                # added to S' of every sigmoid unit (hidden and output)
-    mu: float = 1.75                         # Quickprop's maximum growth factor
-    quickprop_decay: float = 0.0             # Quickprop's weight decay (Fahlman used 1e-4 in places)
-    init_range: float = 0.7                  # weights and biases ~ U(-r, r)
-    tolerance: float = 0.4                   # learned: |z - y| < tolerance for every output of every pattern
-    max_epochs: int = 5000                   # a trial not learned by then is a failure
-    several: float = 3.0                     # "several times fewer": median ratio at least this
+    seeds: tuple = tuple(range(50))  # one measured trial per seed (the same weights for every method)
+    selection_trials: int = 9  # trials per grid point when choosing the step size (odd: exact pruning)
+    lr_grid: tuple = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # engine lr = Fahlman's epsilon x N
+    momentum: float = 0.9  # Fahlman's backprop baseline
+    prime_offset: float = 0.1  # added to S' of every sigmoid unit (hidden and output)
+    mu: float = 1.75  # Quickprop's maximum growth factor
+    quickprop_decay: float = 0.0  # Quickprop's weight decay (Fahlman used 1e-4 in places)
+    init_range: float = 0.7  # weights and biases ~ U(-r, r)
+    tolerance: float = 0.4  # learned: |z - y| < tolerance for every output of every pattern
+    max_epochs: int = 5000  # a trial not learned by then is a failure
+    several: float = 3.0  # "several times fewer": median ratio at least this
 
     @classmethod
     def quick(cls):
@@ -112,10 +114,17 @@ def build(spec, method, lr, entropy, cfg: Config):
     n, m = _problem(spec)
     _, _, opt_name, offset = next(mt for mt in METHODS if mt[0] == method)
     rng = np.random.default_rng(entropy)
-    net = mlp([n, m, n], hidden="sigmoid", output="sigmoid", loss="squared-error",
-              init=f"uniform:{cfg.init_range}", prime_offset=cfg.prime_offset if offset else 0.0,
-              dtype=np.float64, rng=rng)
-    for layer in net.layers:                     # biases are weights from an always-on unit (Fahlman)
+    net = mlp(
+        [n, m, n],
+        hidden="sigmoid",
+        output="sigmoid",
+        loss="squared-error",
+        init=f"uniform:{cfg.init_range}",
+        prime_offset=cfg.prime_offset if offset else 0.0,
+        dtype=np.float64,
+        rng=rng,
+    )
+    for layer in net.layers:  # biases are weights from an always-on unit (Fahlman)
         layer.b[...] = rng.uniform(-cfg.init_range, cfg.init_range, layer.b.shape)
     if opt_name == "momentum":
         opt = Momentum(lr=lr, momentum=cfg.momentum)
@@ -134,19 +143,19 @@ def run_trial(spec, method, lr, entropy, cfg: Config, max_epochs=None):
     max_epochs = cfg.max_epochs if max_epochs is None else int(max_epochs)
     net, opt = build(spec, method, lr, entropy, cfg)
     n = net.n_inputs
-    X, _ = encoder(n, dtype=np.float64)          # (N, N) one-hot patterns
-    Y = X.copy()                                 # targets = inputs
+    X, _ = encoder(n, dtype=np.float64)  # (N, N) one-hot patterns
+    Y = X.copy()  # targets = inputs
     work = np.empty_like(Y)
     forward, backward, step = net._forward, net._backward, opt.step
     params, grads = net.params, net.grads
     tol = cfg.tolerance
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(max_epochs + 1):
-            out = forward(X)                     # (N, N); the same pass feeds the update below
+            out = forward(X)  # (N, N); the same pass feeds the update below
             worst = worst_error(out, Y, work)
             if worst < tol:
                 return epoch, LEARNED
-            if worst != worst:                   # NaN: the weights blew up
+            if math.isnan(worst):  # NaN: the weights blew up
                 return None, DIVERGED
             if epoch == max_epochs:
                 break
@@ -176,7 +185,7 @@ def select_lr(spec, method, cfg: Config, seeds):
     for lr in cfg.lr_grid:
         limit = cfg.max_epochs
         if prune and best_lr is not None:
-            limit = min(cfg.max_epochs, int(math.ceil(best_med)) - 1)
+            limit = min(cfg.max_epochs, math.ceil(best_med) - 1)
         epochs, slow = [], 0
         for s in seeds:
             e, outcome = run_trial(spec, method, lr, (s, _SELECT, *_problem(spec)), cfg, max_epochs=limit)
@@ -186,7 +195,7 @@ def select_lr(spec, method, cfg: Config, seeds):
                 slow += 1
                 epochs.append(cfg.max_epochs)
             if prune and best_lr is not None and slow >= need:
-                break                            # cannot beat the best median: abandoned
+                break  # cannot beat the best median: abandoned
         abandoned = len(epochs) < k or (prune and best_lr is not None and slow >= need)
         if abandoned:
             median_txt = f"≥ {limit + 1}"
@@ -195,8 +204,17 @@ def select_lr(spec, method, cfg: Config, seeds):
             median_txt = f"{med:g}"
             if med < best_med:
                 best_lr, best_med = lr, med
-        rows.append({"problem": spec, "method": _LABEL[method], "lr": lr, "epoch limit": limit,
-                     "trials run": len(epochs), "not learned within the limit": slow, "median epochs": median_txt})
+        rows.append(
+            {
+                "problem": spec,
+                "method": _LABEL[method],
+                "lr": lr,
+                "epoch limit": limit,
+                "trials run": len(epochs),
+                "not learned within the limit": slow,
+                "median epochs": median_txt,
+            }
+        )
     for r in rows:
         r["chosen"] = r["lr"] == best_lr
     return best_lr, rows
@@ -211,8 +229,9 @@ def _validate(cfg: Config):
     if not cfg.seeds:
         raise ConfigError("seeds: need at least one trial seed")
     if not 1 <= cfg.selection_trials <= len(cfg.seeds):
-        raise ConfigError(f"selection_trials must lie in [1, {len(cfg.seeds)}] (the number of seeds), "
-                          f"got {cfg.selection_trials}")
+        raise ConfigError(
+            f"selection_trials must lie in [1, {len(cfg.seeds)}] (the number of seeds), got {cfg.selection_trials}"
+        )
     if not cfg.lr_grid or any(not (lr > 0) for lr in cfg.lr_grid):
         raise ConfigError(f"lr_grid: need positive step sizes, got {cfg.lr_grid}")
     if cfg.max_epochs < 1:
@@ -224,7 +243,7 @@ def _sign_test_p(wins, losses) -> float:
     n = wins + losses
     if n == 0:
         return 1.0
-    return sum(math.comb(n, i) for i in range(wins, n + 1)) / 2.0 ** n
+    return sum(math.comb(n, i) for i in range(wins, n + 1)) / 2.0**n
 
 
 def _scores(trials, cap):
@@ -259,13 +278,30 @@ def run(cfg: Config) -> Result:
             med_all[spec, method] = float(np.median(_scores(t, cap)))
             diverged = sum(outcome == DIVERGED for _, outcome in t)
             lr = chosen[spec, method]
-            rows.append({"problem": spec, "method": label, "lr": lr, "epsilon (= lr/N)": lr / n,
-                         "lr at grid edge": lr in (min(cfg.lr_grid), max(cfg.lr_grid)) and len(cfg.lr_grid) > 1,
-                         "trials": len(t), "failures": len(t) - len(ok), "diverged": diverged,
-                         "mean": st["mean"], "median": med_ok, "min": st["min"], "max": st["max"],
-                         "median, failures = cap": med_all[spec, method]})
-            for key, v in (("lr", lr), ("median epochs", med_ok), ("mean epochs", st["mean"]),
-                           ("failures", len(t) - len(ok)), ("median epochs (failures = cap)", med_all[spec, method])):
+            rows.append(
+                {
+                    "problem": spec,
+                    "method": label,
+                    "lr": lr,
+                    "epsilon (= lr/N)": lr / n,
+                    "lr at grid edge": lr in (min(cfg.lr_grid), max(cfg.lr_grid)) and len(cfg.lr_grid) > 1,
+                    "trials": len(t),
+                    "failures": len(t) - len(ok),
+                    "diverged": diverged,
+                    "mean": st["mean"],
+                    "median": med_ok,
+                    "min": st["min"],
+                    "max": st["max"],
+                    "median, failures = cap": med_all[spec, method],
+                }
+            )
+            for key, v in (
+                ("lr", lr),
+                ("median epochs", med_ok),
+                ("mean epochs", st["mean"]),
+                ("failures", len(t) - len(ok)),
+                ("median epochs (failures = cap)", med_all[spec, method]),
+            ):
                 metrics[f"{spec} {method} {key}"] = v
 
     # the two statements, per problem
@@ -276,17 +312,26 @@ def run(cfg: Config) -> Result:
         wins, losses = int(np.sum(b < a)), int(np.sum(b > a))
         ratio = med_all[spec, slow] / med_all[spec, fast]
         p = _sign_test_p(wins, losses)
-        if threshold is None:                    # "speeds up": lower median and a significant paired sign test
+        if threshold is None:  # "speeds up": lower median and a significant paired sign test
             holds = ratio > 1 and p < 0.05
             test = "lower median and paired sign test p < 0.05"
         else:
             holds = ratio >= threshold
             test = f"median ratio ≥ {threshold:g}"
-        comparisons.append({"statement": statement, "problem": spec,
-                            "comparison": f"{_LABEL[fast]} vs {_LABEL[slow]}",
-                            "median epochs (slow)": med_all[spec, slow], "median epochs (fast)": med_all[spec, fast],
-                            "ratio": ratio, "faster in paired trials": f"{wins}/{len(a)} (slower {losses})",
-                            "sign test p": p, "test": test, "holds": bool(holds)})
+        comparisons.append(
+            {
+                "statement": statement,
+                "problem": spec,
+                "comparison": f"{_LABEL[fast]} vs {_LABEL[slow]}",
+                "median epochs (slow)": med_all[spec, slow],
+                "median epochs (fast)": med_all[spec, fast],
+                "ratio": ratio,
+                "faster in paired trials": f"{wins}/{len(a)} (slower {losses})",
+                "sign test p": p,
+                "test": test,
+                "holds": bool(holds),
+            }
+        )
         metrics[f"{spec} {fast} vs {slow} median ratio"] = ratio
         return holds
 
@@ -305,32 +350,57 @@ def run(cfg: Config) -> Result:
     for statement, flags in holds.items():
         mine = [c for c in comparisons if c["statement"] == statement]
         evidence = "; ".join(f"{c['problem']} {c['comparison']}: ×{c['ratio']:.2g}" for c in mine)
-        verdict_rows.append({"statement": statement, "evidence (median ratio, failures = cap)": evidence,
-                             "comparisons holding": f"{sum(flags)}/{len(flags)}", "verdict": verdict_of(flags)})
+        verdict_rows.append(
+            {
+                "statement": statement,
+                "evidence (median ratio, failures = cap)": evidence,
+                "comparisons holding": f"{sum(flags)}/{len(flags)}",
+                "verdict": verdict_of(flags),
+            }
+        )
     verdicts = [r["verdict"] for r in verdict_rows]
-    overall = ("supported" if all(v == "supported" for v in verdicts) else
-               "not supported" if all(v == "not supported" for v in verdicts) else "mixed")
-    reason = "; ".join(f"{r['statement']}: {r['verdict']} ({r['evidence (median ratio, failures = cap)']})"
-                       for r in verdict_rows)
+    overall = (
+        "supported"
+        if all(v == "supported" for v in verdicts)
+        else "not supported"
+        if all(v == "not supported" for v in verdicts)
+        else "mixed"
+    )
+    reason = "; ".join(
+        f"{r['statement']}: {r['verdict']} ({r['evidence (median ratio, failures = cap)']})" for r in verdict_rows
+    )
 
     # plots
     labels = [label for _, label, _, _ in METHODS]
-    bar = Plot(title="Median epochs to learn, each method at its chosen step size", kind="bar",
-               ylabel="median epochs (failures = cap)", logy=True,
-               series=[Series(label=spec, x=labels, y=[med_all[spec, mth] for mth, *_ in METHODS], style="bar")
-                       for spec in cfg.problems],
-               hlines=[(cap, f"cap ({cap} epochs)")],
-               caption=f"Median over {len(seeds)} trials per bar; a failed trial counts as the cap.")
+    bar = Plot(
+        title="Median epochs to learn, each method at its chosen step size",
+        kind="bar",
+        ylabel="median epochs (failures = cap)",
+        logy=True,
+        series=[
+            Series(label=spec, x=labels, y=[med_all[spec, mth] for mth, *_ in METHODS], style="bar")
+            for spec in cfg.problems
+        ],
+        hlines=[(cap, f"cap ({cap} epochs)")],
+        caption=f"Median over {len(seeds)} trials per bar; a failed trial counts as the cap.",
+    )
     dist = []
     for spec in cfg.problems:
         series = []
         for method, label, _, _ in METHODS:
             y = np.sort(_scores(trials[spec, method], cap))
             series.append(Series(label=label, x=list(range(1, len(y) + 1)), y=y.tolist()))
-        dist.append(Plot(title=f"{spec}: epochs of every trial, sorted", xlabel="trial (sorted by epochs)",
-                         ylabel="epochs to learn", logy=True, series=series, hlines=[(cap, "cap (failure)")],
-                         caption=f"{spec}: each method's {len(seeds)} trials sorted by epochs; failures sit on "
-                                 "the cap."))
+        dist.append(
+            Plot(
+                title=f"{spec}: epochs of every trial, sorted",
+                xlabel="trial (sorted by epochs)",
+                ylabel="epochs to learn",
+                logy=True,
+                series=series,
+                hlines=[(cap, "cap (failure)")],
+                caption=f"{spec}: each method's {len(seeds)} trials sorted by epochs; failures sit on the cap.",
+            )
+        )
 
     total_epochs = sum(e if e is not None else cap for t in trials.values() for e, _ in t)
     sizes = ", ".join(cfg.problems)
@@ -347,14 +417,29 @@ def run(cfg: Config) -> Result:
         f"their own initial weights; then {len(seeds)} new trials per method, the same initial weights for all "
         f"four methods (paired). 'Speeds up' = lower median and a one-sided paired sign test p < 0.05; "
         f"'several times fewer' = median ratio ≥ {cfg.several:g} for Quickprop vs backprop and for "
-        f"Quickprop + offset vs backprop + offset. {total_epochs} measured epochs in all.")
+        f"Quickprop + offset vs backprop + offset. {total_epochs} measured epochs in all."
+    )
     return Result(
-        name="quickprop", claim=CLAIM, measurement=measurement, verdict=overall, reason=reason, metrics=metrics,
-        tables=[{"title": (f"Epochs to learn per problem and method (backprop: momentum {cfg.momentum:g}; mean, "
-                           "median, min, max over successful trials; failures counted apart)"),
-                 "rows": rows},
-                {"title": "Verdict per statement", "rows": verdict_rows},
-                {"title": "Comparisons behind the verdicts (failures = cap)", "rows": comparisons},
-                {"title": "Step-size selection (≥: abandoned once it could no longer beat the best so far)",
-                 "rows": grid_rows}],
-        plots=[bar, *dist])
+        name="quickprop",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=overall,
+        reason=reason,
+        metrics=metrics,
+        tables=[
+            {
+                "title": (
+                    f"Epochs to learn per problem and method (backprop: momentum {cfg.momentum:g}; mean, "
+                    "median, min, max over successful trials; failures counted apart)"
+                ),
+                "rows": rows,
+            },
+            {"title": "Verdict per statement", "rows": verdict_rows},
+            {"title": "Comparisons behind the verdicts (failures = cap)", "rows": comparisons},
+            {
+                "title": "Step-size selection (≥: abandoned once it could no longer beat the best so far)",
+                "rows": grid_rows,
+            },
+        ],
+        plots=[bar, *dist],
+    )

@@ -39,9 +39,11 @@ from ..errors import ConfigError
 from .base import Plot, Result, Series, experiment, pm, spread
 from .common import epochs_to_reach, load_data, train
 
-CLAIM = ("The five remedies for saturated units — ① fan-in initialization, ② soft targets 0.15/0.85, "
-         "③ sigmoid-prime offset S'+0.1, ④ cross-entropy (with softmax output), ⑤ ReLU hidden units — each "
-         "helps; and option ⑤ makes ② ③ ④ useless.")
+CLAIM = (
+    "The five remedies for saturated units — ① fan-in initialization, ② soft targets 0.15/0.85, "
+    "③ sigmoid-prime offset S'+0.1, ④ cross-entropy (with softmax output), ⑤ ReLU hidden units — each "
+    "helps; and option ⑤ makes ② ③ ④ useless."
+)
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,17 @@ class Config:
     batch_size: int = 32
     lr_min: float = 0.01
     lr_max: float = 30.0
-    lr_per_decade: int = 3              # grid points per factor of 10
-    max_widen: int = 2                  # grid extensions when the best rate is at an end
-    select_seeds: int = 2               # the first this-many seeds choose the rate
-    threshold: float = 0.9              # validation accuracy for "epochs to threshold"
-    tie_tol: float = 0.005              # validation accuracies this close count as tied
-    acc_margin: float = 0.005           # smallest test-accuracy difference that counts
-    epoch_margin: float = 1.0           # smallest epochs-to-threshold difference that counts
+    lr_per_decade: int = 3  # grid points per factor of 10
+    max_widen: int = 2  # grid extensions when the best rate is at an end
+    select_seeds: int = 2  # the first this-many seeds choose the rate
+    threshold: float = 0.9  # validation accuracy for "epochs to threshold"
+    tie_tol: float = 0.005  # validation accuracies this close count as tied
+    acc_margin: float = 0.005  # smallest test-accuracy difference that counts
+    epoch_margin: float = 1.0  # smallest epochs-to-threshold difference that counts
     soft_targets: tuple = (0.15, 0.85)
     prime_offset: float = 0.1
     max_train: int | None = None
-    context: bool = True                # also run ReLU + fan-in (not part of any verdict)
+    context: bool = True  # also run ReLU + fan-in (not part of any verdict)
 
     @classmethod
     def quick(cls):
@@ -79,8 +81,14 @@ class _Variant:
 
 
 def _variants(cfg):
-    base = {"hidden": "sigmoid", "output": "sigmoid", "loss": "squared-error", "init": "normal:1",
-            "target_range": None, "prime_offset": 0.0}
+    base = {
+        "hidden": "sigmoid",
+        "output": "sigmoid",
+        "loss": "squared-error",
+        "init": "normal:1",
+        "target_range": None,
+        "prime_offset": 0.0,
+    }
     soft = tuple(float(t) for t in cfg.soft_targets)
     off = float(cfg.prime_offset)
     ce = {"output": "softmax", "loss": "cross-entropy"}
@@ -92,16 +100,30 @@ def _variants(cfg):
         _Variant("3", f"③ S'+{off:g}", {**base, "prime_offset": off}, "offset on hidden and output sigmoids"),
         _Variant("4", "④ softmax+CE", {**base, **ce}),
         _Variant("5", "⑤ ReLU", {**base, **relu}),
-        _Variant("1-4", "①–④", {**base, **ce, "init": "fan-in", "target_range": soft, "prime_offset": off},
-                 "offset on the sigmoid hidden layer only; softmax targets: 0.85 true class, 0.15 shared by the rest"),
+        _Variant(
+            "1-4",
+            "①–④",
+            {**base, **ce, "init": "fan-in", "target_range": soft, "prime_offset": off},
+            "offset on the sigmoid hidden layer only; softmax targets: 0.85 true class, 0.15 shared by the rest",
+        ),
         _Variant("5+2", "⑤+②", {**base, **relu, "target_range": soft}),
-        _Variant("5+3", "⑤+③", {**base, **relu, "prime_offset": off},
-                 "ReLU hidden units have no S': the offset acts on the sigmoid output layer only"),
+        _Variant(
+            "5+3",
+            "⑤+③",
+            {**base, **relu, "prime_offset": off},
+            "ReLU hidden units have no S': the offset acts on the sigmoid output layer only",
+        ),
         _Variant("5+4", "⑤+④", {**base, **relu, **ce}),
     ]
     if cfg.context:
-        out.append(_Variant("5+1", "⑤+① (context)", {**base, **relu, "init": "fan-in"},
-                            "not part of the claim: shows what N(0,1) weights do to a ReLU net"))
+        out.append(
+            _Variant(
+                "5+1",
+                "⑤+① (context)",
+                {**base, **relu, "init": "fan-in"},
+                "not part of the claim: shows what N(0,1) weights do to a ReLU net",
+            )
+        )
     return out
 
 
@@ -111,8 +133,10 @@ def _check(cfg):
     if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.hidden_units < 1:
         raise ConfigError("remedies: epochs, batch_size and hidden_units must be >= 1")
     if not 0 < cfg.lr_min < cfg.lr_max or cfg.lr_per_decade < 1:
-        raise ConfigError(f"remedies: need 0 < lr_min < lr_max and lr_per_decade >= 1, got "
-                          f"{cfg.lr_min}, {cfg.lr_max}, {cfg.lr_per_decade}")
+        raise ConfigError(
+            f"remedies: need 0 < lr_min < lr_max and lr_per_decade >= 1, got "
+            f"{cfg.lr_min}, {cfg.lr_max}, {cfg.lr_per_decade}"
+        )
     if not 0 < cfg.threshold <= 1:
         raise ConfigError(f"remedies: threshold must be in (0, 1], got {cfg.threshold}")
     if len(cfg.soft_targets) != 2:
@@ -120,7 +144,7 @@ def _check(cfg):
 
 
 def _grid(cfg):
-    n = max(2, int(round(math.log10(cfg.lr_max / cfg.lr_min) * cfg.lr_per_decade)) + 1)
+    n = max(2, round(math.log10(cfg.lr_max / cfg.lr_min) * cfg.lr_per_decade) + 1)
     return [float(v) for v in np.geomspace(cfg.lr_min, cfg.lr_max, n)]
 
 
@@ -128,15 +152,29 @@ def _grid(cfg):
 def _fit(data, variant, lr, seed, cfg, diagnostics):
     """Train one network; return a dict of what the comparison needs."""
     Xtr, ytr, Xv, yv, Xte, yte, k = data
-    _, tr, h = train(Xtr, ytr, [Xtr.shape[1], cfg.hidden_units, k], lr=lr, epochs=cfg.epochs,
-                     batch_size=cfg.batch_size, seed=seed, validation=(Xv, yv), diagnostics=diagnostics,
-                     **variant.kwargs)
+    _, tr, h = train(
+        Xtr,
+        ytr,
+        [Xtr.shape[1], cfg.hidden_units, k],
+        lr=lr,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        validation=(Xv, yv),
+        diagnostics=diagnostics,
+        **variant.kwargs,
+    )
     # a diverged run's weights are back at its last good epoch; its curve stops there
     val_curve = [float(v) for v in h.history.get("val_accuracy", [])]
     final_val = tr.evaluate(Xv, yv)["accuracy"]
-    run = {"lr": lr, "seed": seed, "diverged": bool(h.diverged), "val_curve": val_curve,
-           "final_val": 0.0 if h.diverged else float(final_val),
-           "epochs_to": epochs_to_reach(val_curve, cfg.threshold)}
+    run = {
+        "lr": lr,
+        "seed": seed,
+        "diverged": bool(h.diverged),
+        "val_curve": val_curve,
+        "final_val": 0.0 if h.diverged else float(final_val),
+        "epochs_to": epochs_to_reach(val_curve, cfg.threshold),
+    }
     if diagnostics:
         run["test"] = float(tr.evaluate(Xte, yte)["accuracy"])
         run["stuck"], run["stuck_measure"] = _stuck(h)
@@ -153,7 +191,7 @@ def _stuck(history):
     if last is None:
         return None, ""
     vals, measures = [], set()
-    for layer in last[:-1]:                                   # hidden layers only
+    for layer in last[:-1]:  # hidden layers only
         if layer["saturated"] is not None:
             vals.append(layer["saturated"])
             measures.add("saturated outputs")
@@ -170,8 +208,10 @@ def _censored(e, cfg):
 
 # -- learning-rate selection -------------------------------------------------------------------
 def _score(runs, cfg):
-    return {"val": float(np.mean([r["final_val"] for r in runs])),
-            "epochs": float(np.mean([_censored(r["epochs_to"], cfg) for r in runs]))}
+    return {
+        "val": float(np.mean([r["final_val"] for r in runs])),
+        "epochs": float(np.mean([_censored(r["epochs_to"], cfg) for r in runs])),
+    }
 
 
 def _pick(scores, cfg):
@@ -183,7 +223,7 @@ def _pick(scores, cfg):
 
 def _select(data, variant, cfg):
     """Choose ``variant``'s learning rate; returns (lr, edge flag, {lr: score})."""
-    sel = cfg.seeds[:max(1, cfg.select_seeds)]
+    sel = cfg.seeds[: max(1, cfg.select_seeds)]
     step = 10.0 ** (1.0 / cfg.lr_per_decade)
     scores = {}
 
@@ -246,13 +286,15 @@ def _useless(row, relu, cfg):
 
 def _summary(runs, cfg):
     eps = [r["epochs_to"] for r in runs]
-    return {"test": spread([r["test"] for r in runs]),
-            "epochs": spread([_censored(e, cfg) for e in eps]),
-            "censored": sum(e is None for e in eps),
-            "stuck": spread([r["stuck"] for r in runs]),
-            "out_prime": spread([r["out_prime"] for r in runs]),
-            "stuck_measure": next((r["stuck_measure"] for r in runs if r["stuck_measure"]), ""),
-            "diverged": sum(r["diverged"] for r in runs)}
+    return {
+        "test": spread([r["test"] for r in runs]),
+        "epochs": spread([_censored(e, cfg) for e in eps]),
+        "censored": sum(e is None for e in eps),
+        "stuck": spread([r["stuck"] for r in runs]),
+        "out_prime": spread([r["out_prime"] for r in runs]),
+        "stuck_measure": next((r["stuck_measure"] for r in runs if r["stuck_measure"]), ""),
+        "diverged": sum(r["diverged"] for r in runs),
+    }
 
 
 def _epochs_text(s, cfg):
@@ -278,7 +320,7 @@ def run(cfg: Config) -> Result:
     data = load_data(cfg.data, seed=cfg.seeds[0], max_train=cfg.max_train)
     variants = _variants(cfg)
     chosen, runs = {}, {}
-    with threadpool_limits(limits=1, user_api="blas"):      # tiny GEMMs: one thread is fastest
+    with threadpool_limits(limits=1, user_api="blas"):  # tiny GEMMs: one thread is fastest
         for v in variants:
             chosen[v.key] = _select(data, v, cfg)
             runs[v.key] = [_fit(data, v, chosen[v.key][0], s, cfg, diagnostics=True) for s in cfg.seeds]
@@ -289,90 +331,170 @@ def run(cfg: Config) -> Result:
     for v in variants:
         lr, edge, scores = chosen[v.key]
         s = summ[v.key]
-        rows.append({
-            "configuration": v.label, "chosen lr": lr, "lr tried": f"{min(scores):.3g} … {max(scores):.3g} "
-            f"({len(scores)})", "lr lowest tried": min(scores), "lr highest tried": max(scores),
-            "edge": edge or "no", "val accuracy (selection)": scores[lr]["val"],
-            "test accuracy": pm(s["test"]), f"epochs to val {cfg.threshold:g}": _epochs_text(s, cfg),
-            "stuck hidden": pm(s["stuck"]), "stuck measure": s["stuck_measure"],
-            "output S' after epoch 1": pm(s["out_prime"], 4) if s["out_prime"]["n"] else "n/a (softmax)",
-            "diverged": f"{s['diverged']}/{len(cfg.seeds)}", "note": v.note})
+        rows.append(
+            {
+                "configuration": v.label,
+                "chosen lr": lr,
+                "lr tried": f"{min(scores):.3g} … {max(scores):.3g} ({len(scores)})",
+                "lr lowest tried": min(scores),
+                "lr highest tried": max(scores),
+                "edge": edge or "no",
+                "val accuracy (selection)": scores[lr]["val"],
+                "test accuracy": pm(s["test"]),
+                f"epochs to val {cfg.threshold:g}": _epochs_text(s, cfg),
+                "stuck hidden": pm(s["stuck"]),
+                "stuck measure": s["stuck_measure"],
+                "output S' after epoch 1": pm(s["out_prime"], 4) if s["out_prime"]["n"] else "n/a (softmax)",
+                "diverged": f"{s['diverged']}/{len(cfg.seeds)}",
+                "note": v.note,
+            }
+        )
 
     # table 2: one verdict per statement
     label = {v.key: v.label for v in variants}
     statements = []
     for k in ("1", "2", "3", "4", "5"):
         ok, da, sa, de, se, why = _helps(summ[k], summ["baseline"], cfg)
-        statements.append({"statement": f"{label[k]} helps", "compared": f"{label[k]} vs baseline",
-                           "Δ test accuracy": da, "± spread (acc)": sa, "Δ epochs to threshold": de,
-                           "± spread (epochs)": se, "verdict": "supported" if ok else "not supported",
-                           "because": why})
+        statements.append(
+            {
+                "statement": f"{label[k]} helps",
+                "compared": f"{label[k]} vs baseline",
+                "Δ test accuracy": da,
+                "± spread (acc)": sa,
+                "Δ epochs to threshold": de,
+                "± spread (epochs)": se,
+                "verdict": "supported" if ok else "not supported",
+                "because": why,
+            }
+        )
     for k in ("5+2", "5+3", "5+4"):
         ok, da, sa, de, se, why = _useless(summ[k], summ["5"], cfg)
         name = label[k].replace("⑤+", "")
-        statements.append({"statement": f"⑤ makes {name} useless", "compared": f"{label[k]} vs ⑤ ReLU",
-                           "Δ test accuracy": da, "± spread (acc)": sa, "Δ epochs to threshold": de,
-                           "± spread (epochs)": se, "verdict": "supported" if ok else "not supported",
-                           "because": why})
+        statements.append(
+            {
+                "statement": f"⑤ makes {name} useless",
+                "compared": f"{label[k]} vs ⑤ ReLU",
+                "Δ test accuracy": da,
+                "± spread (acc)": sa,
+                "Δ epochs to threshold": de,
+                "± spread (epochs)": se,
+                "verdict": "supported" if ok else "not supported",
+                "because": why,
+            }
+        )
     n_ok = sum(st["verdict"] == "supported" for st in statements)
     verdict = "supported" if n_ok == len(statements) else "not supported" if n_ok == 0 else "mixed"
     held = [st["statement"] for st in statements if st["verdict"] == "supported"]
     failed = [st["statement"] for st in statements if st["verdict"] != "supported"]
-    reason = (f"{n_ok} of {len(statements)} statements hold at each configuration's own best learning rate"
-              + (f"; holds: {'; '.join(held)}" if held else "")
-              + (f"; does not hold: {'; '.join(failed)}" if failed else ""))
+    reason = (
+        f"{n_ok} of {len(statements)} statements hold at each configuration's own best learning rate"
+        + (f"; holds: {'; '.join(held)}" if held else "")
+        + (f"; does not hold: {'; '.join(failed)}" if failed else "")
+    )
     edges = [r["configuration"] for r in rows if r["edge"] != "no"]
     if edges:
         reason += f". Best rate at the grid's edge for: {', '.join(edges)}"
 
     # plots: single remedies and ReLU combinations drawn separately, so that each stays legible
-    n_sel = len(cfg.seeds[:max(1, cfg.select_seeds)])
-    groups = [("single remedies", [v for v in variants if not v.key.startswith("5+")]),
-              ("ReLU combinations", [variants[0]] + [v for v in variants if v.key.startswith("5")])]
+    n_sel = len(cfg.seeds[: max(1, cfg.select_seeds)])
+    groups = [
+        ("single remedies", [v for v in variants if not v.key.startswith("5+")]),
+        ("ReLU combinations", [variants[0]] + [v for v in variants if v.key.startswith("5")]),
+    ]
     plots = []
     for title, group in groups:
         curves = []
         for v in group:
             mean = _padded_mean([r["val_curve"] for r in runs[v.key]], cfg.epochs)
-            curves.append(Series(label=f"{v.label} (lr {chosen[v.key][0]:.3g})", x=list(range(1, cfg.epochs + 1)),
-                                 y=mean))
-        plots.append(Plot(title=f"Validation accuracy during training: {title}, each at its own best rate",
-                          xlabel="epoch", ylabel="validation accuracy", series=curves,
-                          hlines=[(cfg.threshold, "threshold")],
-                          caption=(f"Mean over {len(cfg.seeds)} seeds (spreads in the table; a seed stuck at chance "
-                                   f"pulls a mean down). {title.capitalize()}.")))
+            curves.append(
+                Series(label=f"{v.label} (lr {chosen[v.key][0]:.3g})", x=list(range(1, cfg.epochs + 1)), y=mean)
+            )
+        plots.append(
+            Plot(
+                title=f"Validation accuracy during training: {title}, each at its own best rate",
+                xlabel="epoch",
+                ylabel="validation accuracy",
+                series=curves,
+                hlines=[(cfg.threshold, "threshold")],
+                caption=(
+                    f"Mean over {len(cfg.seeds)} seeds (spreads in the table; a seed stuck at chance "
+                    f"pulls a mean down). {title.capitalize()}."
+                ),
+            )
+        )
     for title, group in groups:
         lr_series = []
         for v in group:
             sc = chosen[v.key][2]
             xs = sorted(sc)
-            lr_series.append(Series(label=f"{v.label} (chosen {chosen[v.key][0]:.3g})", x=xs,
-                                    y=[sc[x]["val"] for x in xs]))
-        lr_series.append(Series(label="chosen rate", x=[chosen[v.key][0] for v in group],
-                                y=[chosen[v.key][2][chosen[v.key][0]]["val"] for v in group], style="points"))
-        plots.append(Plot(title=f"Validation accuracy after {cfg.epochs} epochs vs learning rate: {title}",
-                          xlabel="learning rate", logx=True,
-                          ylabel=f"validation accuracy (mean of {n_sel} seed{'s' if n_sel > 1 else ''})",
-                          series=lr_series,
-                          caption="The points mark each configuration's chosen rate; a diverged run counts as 0."))
+            lr_series.append(
+                Series(label=f"{v.label} (chosen {chosen[v.key][0]:.3g})", x=xs, y=[sc[x]["val"] for x in xs])
+            )
+        lr_series.append(
+            Series(
+                label="chosen rate",
+                x=[chosen[v.key][0] for v in group],
+                y=[chosen[v.key][2][chosen[v.key][0]]["val"] for v in group],
+                style="points",
+            )
+        )
+        plots.append(
+            Plot(
+                title=f"Validation accuracy after {cfg.epochs} epochs vs learning rate: {title}",
+                xlabel="learning rate",
+                logx=True,
+                ylabel=f"validation accuracy (mean of {n_sel} seed{'s' if n_sel > 1 else ''})",
+                series=lr_series,
+                caption="The points mark each configuration's chosen rate; a diverged run counts as 0.",
+            )
+        )
     labels = [v.label for v in variants]
-    plots.insert(2, Plot(title="Test accuracy, each configuration at its own best rate", kind="bar",
-                         ylabel="test accuracy",
-                         series=[Series(label=f"mean ± std over {len(cfg.seeds)} seeds", x=labels,
-                                        y=[summ[v.key]["test"]["mean"] for v in variants],
-                                        yerr=[summ[v.key]["test"]["std"] for v in variants], style="bar")]))
-    plots.append(Plot(title="Stuck hidden units at the end of training", kind="bar", ylabel="fraction",
-                      series=[Series(label="sigmoid: saturated outputs; ReLU: dead units", x=labels,
-                                     y=[summ[v.key]["stuck"]["mean"] for v in variants],
-                                     yerr=[summ[v.key]["stuck"]["std"] for v in variants], style="bar")]))
+    plots.insert(
+        2,
+        Plot(
+            title="Test accuracy, each configuration at its own best rate",
+            kind="bar",
+            ylabel="test accuracy",
+            series=[
+                Series(
+                    label=f"mean ± std over {len(cfg.seeds)} seeds",
+                    x=labels,
+                    y=[summ[v.key]["test"]["mean"] for v in variants],
+                    yerr=[summ[v.key]["test"]["std"] for v in variants],
+                    style="bar",
+                )
+            ],
+        ),
+    )
+    plots.append(
+        Plot(
+            title="Stuck hidden units at the end of training",
+            kind="bar",
+            ylabel="fraction",
+            series=[
+                Series(
+                    label="sigmoid: saturated outputs; ReLU: dead units",
+                    x=labels,
+                    y=[summ[v.key]["stuck"]["mean"] for v in variants],
+                    yerr=[summ[v.key]["stuck"]["std"] for v in variants],
+                    style="bar",
+                )
+            ],
+        )
+    )
 
     metrics = {}
-    for v in variants:                                        # one line per configuration, machine-readable
+    for v in variants:  # one line per configuration, machine-readable
         s = summ[v.key]
-        metrics[v.label] = {"chosen lr": chosen[v.key][0], "edge": chosen[v.key][1] or None,
-                            "test accuracy": s["test"]["mean"], "test accuracy std": s["test"]["std"],
-                            "epochs to threshold": s["epochs"]["mean"], "censored": s["censored"],
-                            "stuck hidden": s["stuck"]["mean"]}
+        metrics[v.label] = {
+            "chosen lr": chosen[v.key][0],
+            "edge": chosen[v.key][1] or None,
+            "test accuracy": s["test"]["mean"],
+            "test accuracy std": s["test"]["std"],
+            "epochs to threshold": s["epochs"]["mean"],
+            "censored": s["censored"],
+            "stuck hidden": s["stuck"]["mean"],
+        }
     metrics["statements supported"] = f"{n_ok}/{len(statements)}"
 
     measurement = (
@@ -391,9 +513,18 @@ def run(cfg: Config) -> Result:
         f"'Helps' = higher test accuracy than the baseline by more than max(std, {cfg.acc_margin:g}), or equal "
         f"accuracy within that spread and fewer epochs to threshold by more than max(std, "
         f"{cfg.epoch_margin:g}). '⑤ makes k useless' = adding k to ReLU changes neither test accuracy nor "
-        f"epochs to threshold by more than that spread (in either direction).")
-    return Result(name="remedies", claim=CLAIM, measurement=measurement, verdict=verdict, reason=reason,
-                  metrics=metrics,
-                  tables=[{"title": "Each configuration at its own best learning rate", "rows": rows},
-                          {"title": "Verdict per statement", "rows": statements}],
-                  plots=plots)
+        f"epochs to threshold by more than that spread (in either direction)."
+    )
+    return Result(
+        name="remedies",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=[
+            {"title": "Each configuration at its own best learning rate", "rows": rows},
+            {"title": "Verdict per statement", "rows": statements},
+        ],
+        plots=plots,
+    )

@@ -20,6 +20,7 @@ from .base import Result, _jsonable, get_experiment, sorted_names
 
 def versions() -> dict:
     from ..trainjob import versions as _versions
+
     return {**_versions(), "platform": platform.platform()}
 
 
@@ -72,7 +73,7 @@ def load_saved(out_dir, name, config):
             return None
         return Result.from_dict(saved)
     except (ValueError, KeyError, TypeError):
-        return None                         # unreadable or from another version: run it again
+        return None  # unreadable or from another version: run it again
 
 
 def run_lecture(out_dir, *, names=None, quick=False, data=None, seed=0, log=print) -> dict:
@@ -92,7 +93,10 @@ def run_lecture(out_dir, *, names=None, quick=False, data=None, seed=0, log=prin
         log(f"[{i}/{len(names)}] {name}: {res.verdict} ({res.seconds:.1f}s) - {res.reason}")
         results[name] = res
     summary = {
-        "data": data or "digits", "quick": quick, "seed": seed, "versions": versions(),
+        "data": data or "digits",
+        "quick": quick,
+        "seed": seed,
+        "versions": versions(),
         "experiments": {n: r.to_dict() for n, r in results.items()},
     }
     _write_json(Path(out_dir) / "results.json", summary)

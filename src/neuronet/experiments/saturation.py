@@ -38,10 +38,9 @@ from ..train import LambdaCallback, Trainer
 from .base import Plot, Result, Series, experiment, pm, spread
 from .common import load_data
 
-CLAIM = ("Output close to 0 or 1 for most training points → S' = S(1−S) ≈ 0 → slow gradient descent, "
-         "unit is stuck.")
+CLAIM = "Output close to 0 or 1 for most training points → S' = S(1−S) ≈ 0 → slow gradient descent, unit is stuck."
 
-TOL = 0.05          # a sigmoid output within TOL of 0 or 1 counts as saturated (the Trainer's default)
+TOL = 0.05  # a sigmoid output within TOL of 0 or 1 counts as saturated (the Trainer's default)
 
 
 class StandardUniform(Uniform):
@@ -63,14 +62,14 @@ class StandardUniform(Uniform):
 class Config:
     data: str = "digits"
     hidden: tuple = (100, 100)
-    output: str = "sigmoid"             # the notes' network: sigmoid everywhere ...
-    loss: str = "squared-error"         # ... trained on squared error
+    output: str = "sigmoid"  # the notes' network: sigmoid everywhere ...
+    loss: str = "squared-error"  # ... trained on squared error
     inits: tuple = ("normal:1", "fan-in")
     lr: float = 1.0
-    check_lrs: tuple = (0.25, 4.0)      # the loss comparison repeated at these rates
+    check_lrs: tuple = (0.25, 4.0)  # the loss comparison repeated at these rates
     batch_size: int = 32
     epochs: int = 20
-    compare_epoch: int = 10             # "learns slower": training loss after this many epochs
+    compare_epoch: int = 10  # "learns slower": training loss after this many epochs
     seeds: tuple = (0, 1, 2, 3, 4)
     glorot_hidden: tuple = (100, 100, 100, 100)
     glorot_lr: float = 0.1
@@ -86,7 +85,7 @@ class Config:
 def _unit_saturation(net, X):
     """Per hidden layer: for each unit, the fraction of samples whose output is within TOL of 0 or 1."""
     acts = net.activations(X)[:-1]
-    return [np.mean((z <= TOL) | (z >= 1 - TOL), axis=0) for z in acts]        # each (n_units,)
+    return [np.mean((z <= TOL) | (z >= 1 - TOL), axis=0) for z in acts]  # each (n_units,)
 
 
 def _fit(tr, X, y, validation):
@@ -98,11 +97,19 @@ def _fit(tr, X, y, validation):
 
 def _main_run(cfg, data, init, seed, lr, diagnostics=True):
     Xtr, ytr, Xv, yv, _, _, k = data
-    net = mlp([Xtr.shape[1], *cfg.hidden, k], hidden="sigmoid", output=cfg.output, loss=cfg.loss, init=init,
-              seed=seed)
+    net = mlp([Xtr.shape[1], *cfg.hidden, k], hidden="sigmoid", output=cfg.output, loss=cfg.loss, init=init, seed=seed)
     # the probe is the whole training set, so epoch 0 (computed here) and later epochs agree
-    tr = Trainer(net, "sgd", lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
-                 diagnostics=diagnostics, probe_size=Xtr.shape[0], saturation_tol=TOL)
+    tr = Trainer(
+        net,
+        "sgd",
+        lr=lr,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        diagnostics=diagnostics,
+        probe_size=Xtr.shape[0],
+        saturation_tol=TOL,
+    )
     out = {}
     if diagnostics:
         X, Y, _ = tr.prepare(Xtr, ytr)
@@ -111,30 +118,38 @@ def _main_run(cfg, data, init, seed, lr, diagnostics=True):
         W0 = [L.W.copy() for L in net.layers]
     h = _fit(tr, Xtr, ytr, (Xv, yv))
     out["history"] = h
-    losses = [] if h.diverged else h.history.get("loss", [])      # a diverged run has no comparable loss
+    losses = [] if h.diverged else h.history.get("loss", [])  # a diverged run has no comparable loss
     out["loss_k"] = losses[cfg.compare_epoch - 1] if len(losses) >= cfg.compare_epoch else None
     out["loss_end"] = losses[-1] if len(losses) == cfg.epochs else None
     out["val_accuracy"] = None if h.diverged else (h.history.get("val_accuracy") or [None])[-1]
     if diagnostics:
         out["unit_sat1"] = _unit_saturation(net, Xtr)
         # how far each hidden unit's incoming weights moved, (n_units,) per layer
-        out["moved"] = [np.linalg.norm((L.W - W).astype(np.float64), axis=0)
-                        for L, W in zip(net.layers[:-1], W0)]
+        out["moved"] = [np.linalg.norm((L.W - W).astype(np.float64), axis=0) for L, W in zip(net.layers[:-1], W0)]
     return out
 
 
 def _glorot_run(cfg, data, seed):
     Xtr, ytr, _, _, _, _, k = data
-    net = mlp([Xtr.shape[1], *cfg.glorot_hidden, k], hidden="sigmoid", output="softmax", init=StandardUniform(),
-              seed=seed)
-    means = []          # per epoch (0 = initialization): mean activation of each hidden layer
+    net = mlp(
+        [Xtr.shape[1], *cfg.glorot_hidden, k], hidden="sigmoid", output="softmax", init=StandardUniform(), seed=seed
+    )
+    means = []  # per epoch (0 = initialization): mean activation of each hidden layer
 
     def record(*_):
         means.append([float(z.mean()) for z in net.activations(Xtr)[:-1]])
 
     record()
-    tr = Trainer(net, "sgd", lr=cfg.glorot_lr, epochs=cfg.glorot_epochs, batch_size=cfg.glorot_batch_size,
-                 seed=seed, diagnostics=False, callbacks=[LambdaCallback(record)])
+    tr = Trainer(
+        net,
+        "sgd",
+        lr=cfg.glorot_lr,
+        epochs=cfg.glorot_epochs,
+        batch_size=cfg.glorot_batch_size,
+        seed=seed,
+        diagnostics=False,
+        callbacks=[LambdaCallback(record)],
+    )
     h = _fit(tr, Xtr, ytr, None)
     top_near_zero = float(np.mean(net.activations(Xtr)[-2] <= TOL))
     return {"means": np.array(means), "loss": h.history.get("loss", []), "top_near_zero": top_near_zero}
@@ -150,8 +165,11 @@ def run(cfg: Config) -> Result:
     with threadpool_limits(limits=1, user_api="blas"):
         data = load_data(cfg.data, seed=0)
         main = {init: [_main_run(cfg, data, init, s, cfg.lr) for s in cfg.seeds] for init in cfg.inits}
-        checks = {lr: {init: [_main_run(cfg, data, init, s, lr, diagnostics=False) for s in cfg.seeds]
-                       for init in cfg.inits} for lr in cfg.check_lrs if lr != cfg.lr}
+        checks = {
+            lr: {init: [_main_run(cfg, data, init, s, lr, diagnostics=False) for s in cfg.seeds] for init in cfg.inits}
+            for lr in cfg.check_lrs
+            if lr != cfg.lr
+        }
         glorot = [_glorot_run(cfg, data, s) for s in cfg.glorot_seeds]
     return _result(cfg, main, checks, glorot)
 
@@ -159,7 +177,7 @@ def run(cfg: Config) -> Result:
 def _curve(runs, layer, key):
     """(epochs + 1, n_seeds) array of a diagnostic for one layer, epoch 0 = initialization."""
     cols = [[r["diag0"][layer][key]] + [d[layer][key] for d in r["history"].diagnostics] for r in runs]
-    n = max(len(c) for c in cols)       # a diverged run stops early: pad with NaN
+    n = max(len(c) for c in cols)  # a diverged run stops early: pad with NaN
     return np.array([c + [np.nan] * (n - len(c)) for c in cols], dtype=float).T
 
 
@@ -172,9 +190,10 @@ def _result(cfg, main, checks, glorot):
     # -- A: more saturation and smaller S' in every hidden layer and seed, at init and at the end -------------
     part_a = True
     for layer in layers:
-        for when, pick in (("init", lambda r, l, key: r["diag0"][l][key]),
-                           ("end", lambda r, l, key: r["history"].diagnostics[-1][l][key]
-                            if r["history"].diagnostics else None)):
+        for when, pick in (
+            ("init", lambda r, i, key: r["diag0"][i][key]),
+            ("end", lambda r, i, key: r["history"].diagnostics[-1][i][key] if r["history"].diagnostics else None),
+        ):
             row = {"layer": f"hidden {layer + 1}", "when": when}
             for init in cfg.inits:
                 sat = spread([pick(r, layer, "saturated") for r in main[init]])
@@ -206,8 +225,9 @@ def _result(cfg, main, checks, glorot):
             s0, s1 = r["unit_sat0"][layer] > 0.5, r["unit_sat1"][layer] > 0.5
             stuck.append(float(np.mean(s1[s0])) if s0.any() else None)
             mv = r["moved"][layer]
-            moved.append(float(mv[s0].mean() / mv[~s0].mean()) if s0.any() and (~s0).any() and mv[~s0].mean() > 0
-                         else None)
+            moved.append(
+                float(mv[s0].mean() / mv[~s0].mean()) if s0.any() and (~s0).any() and mv[~s0].mean() > 0 else None
+            )
         row[f"still saturated at the end, {bad}"] = pm(spread(stuck), 2)
         row[f"weight change saturated / unsaturated units, {bad}"] = pm(spread(moved), 2)
         metrics[f"saturated units still saturated at the end, hidden {layer + 1}, {bad}"] = spread(stuck)
@@ -215,13 +235,12 @@ def _result(cfg, main, checks, glorot):
         stuck_all.append(spread(stuck)["mean"])
         moved_all.append(spread(moved)["mean"])
         rows_units.append(row)
-    part_b = (all(v is not None and v >= 0.5 for v in stuck_all)
-              and all(v is not None and v < 1.0 for v in moved_all))
+    part_b = all(v is not None and v >= 0.5 for v in stuck_all) and all(v is not None and v < 1.0 for v in moved_all)
 
     # -- C: the saturated network learns slower: higher mean training loss after compare_epoch epochs and at the
     #       end, at every learning rate
     rows_speed = []
-    slower_at = []                      # (lr, epoch) pairs where the saturating init has the higher loss
+    slower_at = []  # (lr, epoch) pairs where the saturating init has the higher loss
     lr_runs = {cfg.lr: main, **checks}
     for lr in sorted(lr_runs):
         for key, epoch in (("loss_k", cfg.compare_epoch), ("loss_end", cfg.epochs)):
@@ -256,15 +275,21 @@ def _result(cfg, main, checks, glorot):
     for layer in range(n_g):
         start = spread([g["means"][0][layer] for g in glorot])
         end = spread([g["means"][-1][layer] for g in glorot])
-        rows_glorot.append({"layer": f"hidden {layer + 1}" + (" (top)" if layer == n_g - 1 else ""),
-                            "mean activation at init": pm(start), f"after {cfg.glorot_epochs} epochs": pm(end)})
+        rows_glorot.append(
+            {
+                "layer": f"hidden {layer + 1}" + (" (top)" if layer == n_g - 1 else ""),
+                "mean activation at init": pm(start),
+                f"after {cfg.glorot_epochs} epochs": pm(end),
+            }
+        )
         metrics[f"Glorot: mean activation of hidden {layer + 1} after {cfg.glorot_epochs} epochs"] = end
-    metrics["Glorot: fraction of top-layer outputs below 0.05 at the end"] = spread([g["top_near_zero"]
-                                                                                     for g in glorot])
+    metrics["Glorot: fraction of top-layer outputs below 0.05 at the end"] = spread(
+        [g["top_near_zero"] for g in glorot]
+    )
 
     parts = {"A": part_a, "B": part_b, "C": part_c, "D": part_d}
     verdict = "supported" if all(parts.values()) else "not supported" if not any(parts.values()) else "mixed"
-    held = lambda p: "holds" if parts[p] else "fails"   # noqa: E731
+    held = lambda p: "holds" if parts[p] else "fails"  # noqa: E731
     loss_k = {init: spread([r["loss_k"] for r in main[init]])["mean"] for init in cfg.inits}
     reason = (
         "Rule: four parts; supported if all hold, not supported if none, mixed otherwise. "
@@ -273,53 +298,98 @@ def _result(cfg, main, checks, glorot):
         f"(B) in the {bad} network, units saturated on most training points at initialization are, on average, "
         f"still so at the end (≥ 50%) and their incoming weights moved less than the unsaturated units' (ratio < 1) "
         f"in every hidden layer: {held('B')} (still saturated: "
-        + ", ".join("n/a" if v is None else f"{v:.2f}" for v in stuck_all) + "; weight-change ratio: "
-        + ", ".join("n/a" if v is None else f"{v:.2f}" for v in moved_all) + "). "
+        + ", ".join("n/a" if v is None else f"{v:.2f}" for v in stuck_all)
+        + "; weight-change ratio: "
+        + ", ".join("n/a" if v is None else f"{v:.2f}" for v in moved_all)
+        + "). "
         f"(C) {bad} has the higher mean training loss after {cfg.compare_epoch} and after {cfg.epochs} epochs at "
         f"every learning rate tried ({', '.join(f'{lr:g}' for lr in sorted(lr_runs))}): {held('C')}; it is slower "
         f"in {len(slower_at)} of {len(rows_speed)} comparisons"
         + (" (" + ", ".join(f"lr {lr:g} epoch {ep}" for lr, ep in slower_at) + ")" if slower_at else "")
         + f"; at lr {cfg.lr:g} after {cfg.compare_epoch} epochs: "
-        + ", ".join(f"{init} {'n/a' if v is None else f'{v:.3f}'}" for init, v in loss_k.items()) + ". "
+        + ", ".join(f"{init} {'n/a' if v is None else f'{v:.3f}'}" for init, v in loss_k.items())
+        + ". "
         f"(D) Glorot & Bengio: with U[±1/√n] the top hidden layer's mean activation falls by more than 0.1 within "
         f"{cfg.glorot_epochs} epochs and ends the lowest of the hidden layers, in every seed: {held('D')} "
         f"(top layer: {spread([g['means'][0][-1] for g in glorot])['mean']:.2f} → "
         f"{spread([g['means'][-1][-1] for g in glorot])['mean']:.2f}, "
-        f"{spread([g['top_near_zero'] for g in glorot])['mean']:.0%} of its outputs below {TOL}).")
+        f"{spread([g['top_near_zero'] for g in glorot])['mean']:.0%} of its outputs below {TOL})."
+    )
 
     # -- plots ----------------------------------------------------------------------------------------------
     plots = []
-    for key, what in (("saturated", "fraction of saturated outputs (within 0.05 of 0 or 1)"),
-                      ("mean_derivative", "mean S' = S(1−S)")):
+    for key, what in (
+        ("saturated", "fraction of saturated outputs (within 0.05 of 0 or 1)"),
+        ("mean_derivative", "mean S' = S(1−S)"),
+    ):
         series = []
         for init in cfg.inits:
             for layer in layers:
                 c = _curve(main[init], layer, key)
-                series.append(Series(label=f"{init}, hidden {layer + 1}", x=list(range(c.shape[0])),
-                                     y=np.nanmean(c, axis=1).tolist(), yerr=np.nanstd(c, axis=1).tolist()))
-        plots.append(Plot(title=f"{what.capitalize()} per hidden layer during training", xlabel="epoch (0 = init)",
-                          ylabel=what, series=series,
-                          caption=f"Mean over {len(cfg.seeds)} seeds (band: std); SGD, lr {cfg.lr:g}."))
+                series.append(
+                    Series(
+                        label=f"{init}, hidden {layer + 1}",
+                        x=list(range(c.shape[0])),
+                        y=np.nanmean(c, axis=1).tolist(),
+                        yerr=np.nanstd(c, axis=1).tolist(),
+                    )
+                )
+        plots.append(
+            Plot(
+                title=f"{what.capitalize()} per hidden layer during training",
+                xlabel="epoch (0 = init)",
+                ylabel=what,
+                series=series,
+                caption=f"Mean over {len(cfg.seeds)} seeds (band: std); SGD, lr {cfg.lr:g}.",
+            )
+        )
     series = []
     for init in cfg.inits:
         curves = [r["history"].history.get("loss", []) for r in main[init]]
         n = max(len(c) for c in curves)
         arr = np.array([c + [np.nan] * (n - len(c)) for c in curves], dtype=float)
-        series.append(Series(label=init, x=list(range(1, n + 1)), y=np.nanmean(arr, axis=0).tolist(),
-                             yerr=np.nanstd(arr, axis=0).tolist()))
-    plots.append(Plot(title="Training loss, same SGD and learning rate", xlabel="epoch", ylabel=f"{cfg.loss} loss",
-                      series=series, vlines=[(cfg.compare_epoch, f"epoch {cfg.compare_epoch}")],
-                      caption=f"Mean over {len(cfg.seeds)} seeds (band: std); lr {cfg.lr:g}."))
+        series.append(
+            Series(
+                label=init,
+                x=list(range(1, n + 1)),
+                y=np.nanmean(arr, axis=0).tolist(),
+                yerr=np.nanstd(arr, axis=0).tolist(),
+            )
+        )
+    plots.append(
+        Plot(
+            title="Training loss, same SGD and learning rate",
+            xlabel="epoch",
+            ylabel=f"{cfg.loss} loss",
+            series=series,
+            vlines=[(cfg.compare_epoch, f"epoch {cfg.compare_epoch}")],
+            caption=f"Mean over {len(cfg.seeds)} seeds (band: std); lr {cfg.lr:g}.",
+        )
+    )
     series = []
     for layer in range(n_g):
         arr = np.array([g["means"][:, layer] for g in glorot])
-        series.append(Series(label=f"hidden {layer + 1}" + (" (top)" if layer == n_g - 1 else ""),
-                             x=list(range(arr.shape[1])), y=arr.mean(axis=0).tolist(), yerr=arr.std(axis=0).tolist()))
-    plots.append(Plot(title="Glorot & Bengio (2010): mean activation per hidden layer, U[±1/√n] init",
-                      xlabel="epoch (0 = init)", ylabel="mean sigmoid output", series=series,
-                      caption=(f"{len(cfg.glorot_hidden)} sigmoid hidden layers, softmax output, SGD lr "
-                               f"{cfg.glorot_lr:g}, mini-batches of {cfg.glorot_batch_size}; mean over "
-                               f"{len(cfg.glorot_seeds)} seeds.")))
+        series.append(
+            Series(
+                label=f"hidden {layer + 1}" + (" (top)" if layer == n_g - 1 else ""),
+                x=list(range(arr.shape[1])),
+                y=arr.mean(axis=0).tolist(),
+                yerr=arr.std(axis=0).tolist(),
+            )
+        )
+    plots.append(
+        Plot(
+            title="Glorot & Bengio (2010): mean activation per hidden layer, U[±1/√n] init",
+            xlabel="epoch (0 = init)",
+            ylabel="mean sigmoid output",
+            series=series,
+            caption=(
+                f"{len(cfg.glorot_hidden)} sigmoid hidden layers, softmax output, SGD lr "
+                f"{cfg.glorot_lr:g}, mini-batches of {cfg.glorot_batch_size}; mean over "
+                f"{len(cfg.glorot_seeds)} seeds."
+            ),
+        )
+    )
 
     sizes = "-".join(str(s) for s in ("in", *cfg.hidden, "out"))
     measurement = (
@@ -334,13 +404,21 @@ def _result(cfg, main, checks, glorot):
         f"at the start and at the end, and the norm of its incoming weight change. Then Glorot & Bengio's "
         f"observation: {len(cfg.glorot_hidden)} hidden sigmoid layers of {cfg.glorot_hidden[0]} with "
         f"U[−1/√n, 1/√n] init, softmax output, SGD lr {cfg.glorot_lr:g} with mini-batches of "
-        f"{cfg.glorot_batch_size}, mean activation of each hidden layer after each of {cfg.glorot_epochs} epochs.")
+        f"{cfg.glorot_batch_size}, mean activation of each hidden layer after each of {cfg.glorot_epochs} epochs."
+    )
     return Result(
-        name="saturation", claim=CLAIM, measurement=measurement, verdict=verdict, reason=reason, metrics=metrics,
-        tables=[{"title": f"Saturation and mean S' per hidden layer ({bad} vs {good})", "rows": rows_layers},
-                {"title": "Units saturated on most training points, and whether they stay stuck", "rows": rows_units},
-                {"title": "Training loss (and validation accuracy at the end) at each learning rate",
-                 "rows": rows_speed},
-                {"title": "Glorot & Bengio (2010): mean activation per hidden layer", "rows": rows_glorot},
-                {"title": "Parts of the verdict", "rows": [{"part": p, "holds": v} for p, v in parts.items()]}],
-        plots=plots)
+        name="saturation",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=[
+            {"title": f"Saturation and mean S' per hidden layer ({bad} vs {good})", "rows": rows_layers},
+            {"title": "Units saturated on most training points, and whether they stay stuck", "rows": rows_units},
+            {"title": "Training loss (and validation accuracy at the end) at each learning rate", "rows": rows_speed},
+            {"title": "Glorot & Bengio (2010): mean activation per hidden layer", "rows": rows_glorot},
+            {"title": "Parts of the verdict", "rows": [{"part": p, "holds": v} for p, v in parts.items()]},
+        ],
+        plots=plots,
+    )

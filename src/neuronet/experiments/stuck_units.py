@@ -48,15 +48,15 @@ class Config:
     seeds: tuple = (0, 1, 2, 3, 4)
     n_hidden: int = 32
     init: str = "fan-in"
-    output_scale: float = 30.0        # case "stuck outputs": output weights x this
-    hidden_scale: float = 50.0        # case "stuck hidden": hidden weights x this
+    output_scale: float = 30.0  # case "stuck outputs": output weights x this
+    hidden_scale: float = 50.0  # case "stuck hidden": hidden weights x this
     optimizer: str = "sgd"
     lrs: tuple = (0.1, 0.3, 1.0, 3.0, 10.0)
     epochs: int = 30
     batch_size: int = 32
-    saturation_tol: float = 0.05      # |z - bound| below this: saturated
-    threshold: float = 0.9            # validation accuracy that counts as "recovered"
-    margin: float = 0.05              # accuracy gap that counts as "much better"
+    saturation_tol: float = 0.05  # |z - bound| below this: saturated
+    threshold: float = 0.9  # validation accuracy that counts as "recovered"
+    margin: float = 0.05  # accuracy gap that counts as "much better"
     max_train: int | None = None
 
     @classmethod
@@ -82,8 +82,16 @@ def _run(cfg, data, case, loss_name, lr, seed):
     net = _network(cfg, k, Xtr.shape[1], case, loss_name, seed)
     tol = cfg.saturation_tol
     # probe_size >= n_train: the diagnostics probe is the whole training set, the same set epoch 0 uses
-    tr = Trainer(net, cfg.optimizer, lr=lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
-                 probe_size=Xtr.shape[0], saturation_tol=tol)
+    tr = Trainer(
+        net,
+        cfg.optimizer,
+        lr=lr,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        seed=seed,
+        probe_size=Xtr.shape[0],
+        saturation_tol=tol,
+    )
     X, Y, _ = tr.prepare(Xtr, ytr)
 
     def stuck_wrong():
@@ -97,12 +105,14 @@ def _run(cfg, data, case, loss_name, lr, seed):
     tr.callbacks.append(cb)
     h = tr.fit(Xtr, ytr, validation_data=(Xv, yv))
     diags = [diag0] + list(h.diagnostics)
-    pad = [None] * (cfg.epochs - len(h))          # a diverged run stops early
+    pad = [None] * (cfg.epochs - len(h))  # a diverged run stops early
     curve = lambda key, i: [d[i][key] for d in diags] + pad  # noqa: E731
     return {
         "val": [val0] + list(h["val_accuracy"]) + pad,
-        "grad_hidden": curve("grad_norm", 0), "grad_output": curve("grad_norm", 1),
-        "sat_hidden": curve("saturated", 0), "sat_output": curve("saturated", 1),
+        "grad_hidden": curve("grad_norm", 0),
+        "grad_output": curve("grad_norm", 1),
+        "sat_hidden": curve("saturated", 0),
+        "sat_output": curve("saturated", 1),
         "stuck_wrong": wrong + pad,
         "test": tr.evaluate(Xte, yte)["accuracy"] if not h.diverged else None,
         "diverged": h.diverged,
@@ -138,8 +148,12 @@ def run(cfg: Config) -> Result:
     data = {s: load_data(cfg.data, seed=s, max_train=cfg.max_train) for s in cfg.seeds}
     # every (case, loss, lr, seed); the GEMMs are small, where extra BLAS threads cost more than they give
     with threadpool_limits(limits=1, user_api="blas"):
-        runs = {(c, ln, lr): [_run(cfg, data[s], c, ln, lr, s) for s in cfg.seeds]
-                for c in CASES for ln in LOSSES for lr in cfg.lrs}
+        runs = {
+            (c, ln, lr): [_run(cfg, data[s], c, ln, lr, s) for s in cfg.seeds]
+            for c in CASES
+            for ln in LOSSES
+            for lr in cfg.lrs
+        }
     # learning rate: best mean final validation accuracy per (case, loss); ties go to the smaller rate
     chosen, lr_rows = {}, []
     for c in CASES:
@@ -148,8 +162,15 @@ def run(cfg: Config) -> Result:
             best = max(cfg.lrs, key=lambda lr: (scores[lr], -lr))
             chosen[(c, ln)] = runs[(c, ln, best)]
             edge = len(cfg.lrs) > 1 and best in (min(cfg.lrs), max(cfg.lrs))
-            lr_rows.append({"case": c, "loss": ln, **{f"lr={lr:g}": round(scores[lr], 4) for lr in cfg.lrs},
-                            "chosen lr": best, "at the grid's edge": edge})
+            lr_rows.append(
+                {
+                    "case": c,
+                    "loss": ln,
+                    **{f"lr={lr:g}": round(scores[lr], 4) for lr in cfg.lrs},
+                    "chosen lr": best,
+                    "at the grid's edge": edge,
+                }
+            )
     lr_of = {(r["case"], r["loss"]): r["chosen lr"] for r in lr_rows}
 
     never = cfg.epochs + 1
@@ -161,11 +182,16 @@ def run(cfg: Config) -> Result:
             "val": _final(rs, "val"),
             "reach": spread([never if e is None else e for e in reach]),
             "reached": sum(e is not None for e in reach),
-            "sat_hidden0": _first(rs, "sat_hidden"), "sat_hidden": _final(rs, "sat_hidden"),
-            "sat_output0": _first(rs, "sat_output"), "sat_output": _final(rs, "sat_output"),
-            "wrong0": _first(rs, "stuck_wrong"), "wrong": _final(rs, "stuck_wrong"),
-            "grad_hidden0": _first(rs, "grad_hidden"), "grad_hidden": _final(rs, "grad_hidden"),
-            "grad_output0": _first(rs, "grad_output"), "grad_output": _final(rs, "grad_output"),
+            "sat_hidden0": _first(rs, "sat_hidden"),
+            "sat_hidden": _final(rs, "sat_hidden"),
+            "sat_output0": _first(rs, "sat_output"),
+            "sat_output": _final(rs, "sat_output"),
+            "wrong0": _first(rs, "stuck_wrong"),
+            "wrong": _final(rs, "stuck_wrong"),
+            "grad_hidden0": _first(rs, "grad_hidden"),
+            "grad_hidden": _final(rs, "grad_hidden"),
+            "grad_output0": _first(rs, "grad_output"),
+            "grad_output": _final(rs, "grad_output"),
             "diverged": sum(r["diverged"] for r in rs),
         }
 
@@ -178,8 +204,11 @@ def run(cfg: Config) -> Result:
     a_gap = mean("stuck outputs", "CE", "test") - mean("stuck outputs", "SE", "test")
     a_ok = a_faster and a_gap >= cfg.margin
     # (b) stuck hidden: under CE the hidden layer stays stuck, no less than under SE
-    h0, h_ce, h_se = (mean("stuck hidden", "CE", "sat_hidden0"), mean("stuck hidden", "CE", "sat_hidden"),
-                      mean("stuck hidden", "SE", "sat_hidden"))
+    h0, h_ce, h_se = (
+        mean("stuck hidden", "CE", "sat_hidden0"),
+        mean("stuck hidden", "CE", "sat_hidden"),
+        mean("stuck hidden", "SE", "sat_hidden"),
+    )
     b_stays = h_ce >= 0.8 * h0
     b_not_better = h_ce >= h_se - 0.1
     b_ok = b_stays and b_not_better
@@ -197,8 +226,14 @@ def run(cfg: Config) -> Result:
         f"(b) {'holds' if b_ok else 'fails'}: hidden saturated fraction {h0:.2f} at the start, {h_ce:.2f} after "
         f"training with CE, {h_se:.2f} with SE; at the start the stuck hidden layer gets {g_ratio['CE']:.2f}x "
         f"(CE) and {g_ratio['SE']:.2f}x (SE) the gradient norm of a healthy one; test accuracy CE − SE there = "
-        f"{b_gap:+.3f}" + (" (the output layer learns better on the pinned, nearly binary hidden code; the hidden "
-                           "layer itself stays stuck)." if b_ok and b_gap > 0 else "."))
+        f"{b_gap:+.3f}"
+        + (
+            " (the output layer learns better on the pinned, nearly binary hidden code; the hidden "
+            "layer itself stays stuck)."
+            if b_ok and b_gap > 0
+            else "."
+        )
+    )
 
     measurement = (
         f"{cfg.data}, 64-{cfg.n_hidden}-k sigmoid networks ({cfg.init} init), {len(cfg.seeds)} seeds. "
@@ -209,7 +244,8 @@ def run(cfg: Config) -> Result:
         f"mean final validation accuracy. Per epoch: validation accuracy; on the whole training set the gradient "
         f"norm ||dL/dW|| and saturated fraction (within {cfg.saturation_tol:g} of 0 or 1) of each layer, and the "
         f"fraction of outputs stuck at the wrong bound (|z − y| >= {1 - cfg.saturation_tol:g}); test accuracy at "
-        f"the end.")
+        f"the end."
+    )
 
     metrics = {}
     rows = []
@@ -221,18 +257,23 @@ def run(cfg: Config) -> Result:
             metrics[f"{key}: epochs to {cfg.threshold:g} val accuracy"] = s["reach"]
             metrics[f"{key}: hidden saturated (start → end)"] = {"start": s["sat_hidden0"], "end": s["sat_hidden"]}
             metrics[f"{key}: outputs stuck wrong (start → end)"] = {"start": s["wrong0"], "end": s["wrong"]}
-            rows.append({
-                "case": c, "loss": ln, "lr": lr_of[(c, ln)],
-                "test accuracy": pm(s["test"]), "final val accuracy": pm(s["val"]),
-                f"epochs to {cfg.threshold:.0%} val": pm(s["reach"], 1),
-                f"seeds reaching {cfg.threshold:.0%}": f"{s['reached']}/{len(cfg.seeds)}",
-                "hidden saturated start → end": _arrow(s, "sat_hidden", ".2f"),
-                "output saturated start → end": _arrow(s, "sat_output", ".2f"),
-                "outputs stuck wrong start → end": _arrow(s, "wrong", ".3f"),
-                "hidden ‖∇W‖ start → end": _arrow(s, "grad_hidden", ".2e"),
-                "output ‖∇W‖ start → end": _arrow(s, "grad_output", ".2e"),
-                "diverged runs": s["diverged"],
-            })
+            rows.append(
+                {
+                    "case": c,
+                    "loss": ln,
+                    "lr": lr_of[(c, ln)],
+                    "test accuracy": pm(s["test"]),
+                    "final val accuracy": pm(s["val"]),
+                    f"epochs to {cfg.threshold:.0%} val": pm(s["reach"], 1),
+                    f"seeds reaching {cfg.threshold:.0%}": f"{s['reached']}/{len(cfg.seeds)}",
+                    "hidden saturated start → end": _arrow(s, "sat_hidden", ".2f"),
+                    "output saturated start → end": _arrow(s, "sat_output", ".2f"),
+                    "outputs stuck wrong start → end": _arrow(s, "wrong", ".3f"),
+                    "hidden ‖∇W‖ start → end": _arrow(s, "grad_hidden", ".2e"),
+                    "output ‖∇W‖ start → end": _arrow(s, "grad_output", ".2e"),
+                    "diverged runs": s["diverged"],
+                }
+            )
     metrics["stuck outputs: test accuracy CE − SE"] = a_gap
     metrics["stuck hidden: test accuracy CE − SE"] = b_gap
     metrics["stuck hidden: initial hidden gradient / healthy (CE)"] = g_ratio["CE"]
@@ -247,22 +288,39 @@ def run(cfg: Config) -> Result:
                 m, sd = _curve_stats(chosen[(c, ln)], key)
                 # on a log axis a ± std band dips below zero: the spread is in the tables instead
                 series.append(Series(label=f"{c} · {ln}", x=epochs, y=m, yerr=None if logy else sd))
-        return Plot(title=title, xlabel="epoch (0 = initial weights)", ylabel=ylabel, series=series, logy=logy,
-                    caption=caption)
+        return Plot(
+            title=title, xlabel="epoch (0 = initial weights)", ylabel=ylabel, series=series, logy=logy, caption=caption
+        )
 
     plots = [
-        plot("val", "Validation accuracy", "accuracy",
-             caption=f"Mean ± std over {len(cfg.seeds)} seeds, each at its (case, loss) learning rate."),
+        plot(
+            "val",
+            "Validation accuracy",
+            "accuracy",
+            caption=f"Mean ± std over {len(cfg.seeds)} seeds, each at its (case, loss) learning rate.",
+        ),
         plot("grad_output", "Gradient norm reaching the output layer", "‖dL/dW_out‖", logy=True),
         plot("grad_hidden", "Gradient norm reaching the hidden layer", "‖dL/dW_hidden‖", logy=True),
         plot("sat_hidden", "Saturated fraction, hidden layer", "fraction of (sample, unit) outputs"),
-        plot("sat_output", "Saturated fraction, output layer", "fraction of (sample, unit) outputs",
-             caption="A trained classifier's outputs sit near 0/1 too; what matters is whether they sit at the "
-                     "wrong bound (next plot)."),
+        plot(
+            "sat_output",
+            "Saturated fraction, output layer",
+            "fraction of (sample, unit) outputs",
+            caption="A trained classifier's outputs sit near 0/1 too; what matters is whether they sit at the "
+            "wrong bound (next plot).",
+        ),
         plot("stuck_wrong", "Outputs stuck at the wrong bound", "fraction with |z − y| ≥ 1 − tol"),
     ]
-    return Result(name="stuck-units", claim=CLAIM, measurement=measurement, verdict=verdict, reason=reason,
-                  metrics=metrics,
-                  tables=[{"title": "Per case and loss (mean ± std over seeds)", "rows": rows},
-                          {"title": "Learning-rate choice: mean final validation accuracy per rate", "rows": lr_rows}],
-                  plots=plots)
+    return Result(
+        name="stuck-units",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=[
+            {"title": "Per case and loss (mean ± std over seeds)", "rows": rows},
+            {"title": "Learning-rate choice: mean final validation accuracy per rate", "rows": lr_rows},
+        ],
+        plots=plots,
+    )

@@ -44,7 +44,7 @@ class Config:
     inits: tuple = ("fan-in", "normal:1")
     lr: float = 0.1
     batch_size: int = 32
-    epochs: int = 3                     # "after a short training"
+    epochs: int = 3  # "after a short training"
     seeds: tuple = (0, 1, 2)
 
     @classmethod
@@ -56,7 +56,7 @@ def _ratio(diag):
     """``||dL/dW_first|| / ||dL/dW_last||`` from one epoch's per-layer diagnostics; None if undefined."""
     first, last = diag[0]["grad_norm"], diag[-1]["grad_norm"]
     if not (math.isfinite(first) and math.isfinite(last)) or last <= 0 or first <= 0:
-        return None             # e.g. every unit of the top ReLU layer dead: no gradient reaches W_last
+        return None  # e.g. every unit of the top ReLU layer dead: no gradient reaches W_last
     return first / last
 
 
@@ -64,8 +64,9 @@ def _one(cfg, data, unit, init, depth, seed):
     Xtr, ytr, *_, k = data
     net = mlp([Xtr.shape[1], *[cfg.width] * depth, k], hidden=unit, output="softmax", init=init, seed=seed)
     # the diagnostics probe is the whole training set, the same batch as the measurement at initialization
-    tr = Trainer(net, "sgd", lr=cfg.lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed,
-                 probe_size=Xtr.shape[0])
+    tr = Trainer(
+        net, "sgd", lr=cfg.lr, epochs=cfg.epochs, batch_size=cfg.batch_size, seed=seed, probe_size=Xtr.shape[0]
+    )
     X, Y, _ = tr.prepare(Xtr, ytr)
     d0 = layer_diagnostics(net, X, Y)
     try:
@@ -73,10 +74,13 @@ def _one(cfg, data, unit, init, depth, seed):
     except DivergenceError as e:
         h = e.history
     d1 = h.diagnostics[-1] if h.diagnostics and not h.diverged else None
-    return {"init": _ratio(d0), "trained": None if d1 is None else _ratio(d1),
-            "norms_init": [d["grad_norm"] for d in d0],
-            "norms_trained": None if d1 is None else [d["grad_norm"] for d in d1],
-            "diverged": h.diverged}
+    return {
+        "init": _ratio(d0),
+        "trained": None if d1 is None else _ratio(d1),
+        "norms_init": [d["grad_norm"] for d in d0],
+        "norms_trained": None if d1 is None else [d["grad_norm"] for d in d1],
+        "diverged": h.diverged,
+    }
 
 
 def _log10(values):
@@ -97,16 +101,20 @@ def run(cfg: Config) -> Result:
     depths = sorted(cfg.depths)
     if len(depths) < 2:
         raise ValueError(f"depths: need at least two depths to see a trend, got {cfg.depths!r}")
-    with threadpool_limits(limits=1, user_api="blas"):    # small matrices: one BLAS thread is fastest
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one BLAS thread is fastest
         data = load_data(cfg.data, seed=0)
-        runs = {(u, i, d): [_one(cfg, data, u, i, d, s) for s in cfg.seeds]
-                for u in cfg.units for i in cfg.inits for d in depths}
+        runs = {
+            (u, i, d): [_one(cfg, data, u, i, d, s) for s in cfg.seeds]
+            for u in cfg.units
+            for i in cfg.inits
+            for d in depths
+        }
     return _result(cfg, depths, runs)
 
 
 def _result(cfg, depths, runs):
     metrics, rows = {}, []
-    mean_log = {}               # (unit, init, when) -> [mean log10 ratio per depth]
+    mean_log = {}  # (unit, init, when) -> [mean log10 ratio per depth]
     for u in cfg.units:
         for i in cfg.inits:
             for when in ("init", "trained"):
@@ -141,17 +149,24 @@ def _result(cfg, depths, runs):
     checks = {}
     reason_bits = []
     for when, label in (("init", "at initialization"), ("trained", f"after {cfg.epochs} epochs")):
-        ok, rho = falls("sigmoid", "fan-in", when) if ("sigmoid" in cfg.units and "fan-in" in cfg.inits) else (
-            False, float("nan"))
+        ok, rho = (
+            falls("sigmoid", "fan-in", when)
+            if ("sigmoid" in cfg.units and "fan-in" in cfg.inits)
+            else (False, float("nan"))
+        )
         checks[f"sigmoid falls, {when}"] = ok
-        ds, dr = (drop("sigmoid", "fan-in", when), drop("relu", "fan-in", when)) if (
-            "relu" in cfg.units and "fan-in" in cfg.inits) else (None, None)
+        ds, dr = (
+            (drop("sigmoid", "fan-in", when), drop("relu", "fan-in", when))
+            if ("relu" in cfg.units and "fan-in" in cfg.inits)
+            else (None, None)
+        )
         less = ds is not None and dr is not None and ds - dr >= 1.0
         checks[f"relu falls less, {when}"] = less
         reason_bits.append(
             f"{label}: sigmoid/fan-in Spearman ρ = {rho:.2f}, drop {_fmt(ds)} decades "
             f"({'falls' if ok else 'does not fall'} by the rule); relu/fan-in drop {_fmt(dr)} decades "
-            f"({'at least' if less else 'less than'} 1 decade less than sigmoid's)")
+            f"({'at least' if less else 'less than'} 1 decade less than sigmoid's)"
+        )
         metrics[f"sigmoid/fan-in Spearman(depth, log10 ratio), {when}"] = rho
         for u in cfg.units:
             for i in cfg.inits:
@@ -163,15 +178,17 @@ def _result(cfg, depths, runs):
         verdict = "not supported"
     else:
         verdict = "mixed"
-    others = "; ".join(f"{u}/{i} {_fmt(drop(u, i, 'init'))}" for u in cfg.units for i in cfg.inits
-                       if (u, i) != ("sigmoid", "fan-in"))
+    others = "; ".join(
+        f"{u}/{i} {_fmt(drop(u, i, 'init'))}" for u in cfg.units for i in cfg.inits if (u, i) != ("sigmoid", "fan-in")
+    )
     reason = (
         f"Rule: the ratio r = ||∇W_first|| / ||∇W_last|| 'falls with depth' for sigmoid units with fan-in init when "
         f"the Spearman correlation between depth and the seed-mean log10 r is ≤ −0.9 and r loses at least one decade "
         f"from {depths[0]} to {depths[-1]} hidden layers; ReLU 'falls less' when its loss is at least one decade "
         f"smaller. Supported if both hold at initialization and after training; not supported if sigmoid falls at "
         f"neither; mixed otherwise. " + ". ".join(reason_bits) + f". Decades lost at initialization by the other "
-        f"unit/init pairs: {others}.")
+        f"unit/init pairs: {others}."
+    )
 
     # -- plots -------------------------------------------------------------------------------------------------
     plots = []
@@ -184,12 +201,22 @@ def _result(cfg, depths, runs):
                     st = spread(_log10([r[when] for r in runs[u, i, d]]))
                     ys.append(None if st["mean"] is None else 10 ** st["mean"])
                 series.append(Series(label=f"{u}, {i}", x=list(depths), y=ys))
-        plots.append(Plot(title=f"First/last layer gradient norm ratio vs depth, {label}", xlabel="hidden layers",
-                          ylabel="||∇W_first|| / ||∇W_last||", series=series, logy=True, hlines=[(1.0, "no decay")],
-                          caption=f"Geometric mean over seeds {', '.join(map(str, cfg.seeds))}; width {cfg.width}."))
+        plots.append(
+            Plot(
+                title=f"First/last layer gradient norm ratio vs depth, {label}",
+                xlabel="hidden layers",
+                ylabel="||∇W_first|| / ||∇W_last||",
+                series=series,
+                logy=True,
+                hlines=[(1.0, "no decay")],
+                caption=f"Geometric mean over seeds {', '.join(map(str, cfg.seeds))}; width {cfg.width}.",
+            )
+        )
     deepest = depths[-1]
-    for when, key, label in (("init", "norms_init", "at initialization"),
-                             ("trained", "norms_trained", f"after {cfg.epochs} epochs")):
+    for _when, key, label in (
+        ("init", "norms_init", "at initialization"),
+        ("trained", "norms_trained", f"after {cfg.epochs} epochs"),
+    ):
         series = []
         for u in cfg.units:
             for i in cfg.inits:
@@ -197,12 +224,19 @@ def _result(cfg, depths, runs):
                 if not per_seed:
                     continue
                 logs = np.log10(np.maximum(np.array(per_seed, dtype=float), 1e-300))
-                series.append(Series(label=f"{u}, {i}", x=list(range(1, deepest + 2)),
-                                     y=(10 ** logs.mean(axis=0)).tolist()))
-        plots.append(Plot(title=f"Gradient norm per layer, {deepest} hidden layers, {label}",
-                          xlabel=f"layer (1 = input→hidden, {deepest + 1} = →output)", ylabel="||∇W||",
-                          series=series, logy=True,
-                          caption="Geometric mean over seeds; a vanishing gradient is a line rising to the right."))
+                series.append(
+                    Series(label=f"{u}, {i}", x=list(range(1, deepest + 2)), y=(10 ** logs.mean(axis=0)).tolist())
+                )
+        plots.append(
+            Plot(
+                title=f"Gradient norm per layer, {deepest} hidden layers, {label}",
+                xlabel=f"layer (1 = input→hidden, {deepest + 1} = →output)",
+                ylabel="||∇W||",
+                series=series,
+                logy=True,
+                caption="Geometric mean over seeds; a vanishing gradient is a line rising to the right.",
+            )
+        )
 
     measurement = (
         f"{cfg.data}: networks with {', '.join(map(str, depths))} hidden layers of {cfg.width} units "
@@ -210,13 +244,21 @@ def _result(cfg, depths, runs):
         f"{', '.join(map(str, cfg.seeds))}. r = ||∇W_first|| / ||∇W_last|| (Frobenius norms of the mean gradient "
         f"over the training set) at initialization and after {cfg.epochs} epochs of SGD (lr {cfg.lr:g}, batch "
         f"{cfg.batch_size}); geometric mean over seeds. A diverged run, or one whose top layer passes no gradient, "
-        f"has no ratio and is left out.")
+        f"has no ratio and is left out."
+    )
     return Result(
-        name="vanishing-gradients", claim=CLAIM, measurement=measurement, verdict=verdict, reason=reason,
+        name="vanishing-gradients",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=verdict,
+        reason=reason,
         metrics=metrics,
-        tables=[{"title": "Gradient norm ratio first/last layer by depth, unit and init", "rows": rows},
-                {"title": "Parts of the verdict", "rows": [{"check": k, "holds": v} for k, v in checks.items()]}],
-        plots=plots)
+        tables=[
+            {"title": "Gradient norm ratio first/last layer by depth, unit and init", "rows": rows},
+            {"title": "Parts of the verdict", "rows": [{"check": k, "holds": v} for k, v in checks.items()]},
+        ],
+        plots=plots,
+    )
 
 
 def _fmt(v):

@@ -37,7 +37,7 @@ from .base import Plot, Result, Series, experiment, spread
 
 CLAIM = "Still nonlinear → can compute XOR."
 
-INIT = {"relu": "he", "sigmoid": "fan-in"}      # each unit's customary initialization
+INIT = {"relu": "he", "sigmoid": "fan-in"}  # each unit's customary initialization
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,11 @@ class Config:
     hidden_sizes: tuple = (2, 4)
     units: tuple = ("relu", "sigmoid")
     lr: float = 0.5
-    epochs: int = 2000                 # full-batch steps
-    lr_grid: tuple = (0.1, 0.3, 1.0, 3.0)   # sensitivity table (same budget)
-    success_min: float = 0.5           # 2-4-1 ReLU success rate the verdict asks for
-    grid_points: int = 81              # decision-region image: grid_points² over [-0.5, 1.5]²
-    confidence: float = 0.95           # Wilson interval
+    epochs: int = 2000  # full-batch steps
+    lr_grid: tuple = (0.1, 0.3, 1.0, 3.0)  # sensitivity table (same budget)
+    success_min: float = 0.5  # 2-4-1 ReLU success rate the verdict asks for
+    grid_points: int = 81  # decision-region image: grid_points² over [-0.5, 1.5]²
+    confidence: float = 0.95  # Wilson interval
 
     @classmethod
     def quick(cls):
@@ -89,8 +89,8 @@ def _hidden_prime(unit, z):
 def forward(weights, unit, X):
     """Hidden outputs ``(S, 4, H)`` and output probabilities ``(S, 4, 1)`` of every stacked network."""
     W1, b1, W2, b2 = weights
-    z1 = _hidden(unit, np.matmul(X, W1) + b1[:, None, :])        # (S, B, H)
-    z2 = _sigmoid(np.matmul(z1, W2) + b2[:, None, :])            # (S, B, 1)
+    z1 = _hidden(unit, np.matmul(X, W1) + b1[:, None, :])  # (S, B, H)
+    z2 = _sigmoid(np.matmul(z1, W2) + b2[:, None, :])  # (S, B, 1)
     return z1, z2
 
 
@@ -107,17 +107,17 @@ def train_lockstep(weights, unit, X, Y, lr, steps):
     """
     W1, b1, W2, b2 = weights
     B = X.shape[0]
-    XT = np.ascontiguousarray(X.T)                                # (2, B)
+    XT = np.ascontiguousarray(X.T)  # (2, B)
     for _ in range(steps):
         z1, z2 = forward(weights, unit, X)
-        d2 = z2 - Y                                               # (S, B, 1)
+        d2 = z2 - Y  # (S, B, 1)
         d2 *= 1.0 / B
-        gW2 = np.matmul(z1.transpose(0, 2, 1), d2)                # (S, H, 1)
-        gb2 = d2.sum(axis=1)                                      # (S, 1)
-        d1 = np.matmul(d2, W2.transpose(0, 2, 1))                 # (S, B, H)
+        gW2 = np.matmul(z1.transpose(0, 2, 1), d2)  # (S, H, 1)
+        gb2 = d2.sum(axis=1)  # (S, 1)
+        d1 = np.matmul(d2, W2.transpose(0, 2, 1))  # (S, B, H)
         d1 *= _hidden_prime(unit, z1)
-        gW1 = np.matmul(XT, d1)                                   # (S, 2, H)
-        gb1 = d1.sum(axis=1)                                      # (S, H)
+        gW1 = np.matmul(XT, d1)  # (S, 2, H)
+        gb1 = d1.sum(axis=1)  # (S, H)
         for p, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
             g *= lr
             p -= g
@@ -132,11 +132,15 @@ def _logistic_loss(z2, Y):
 def _outcomes(weights, unit, X, y):
     """Per seed: success, patterns right, dead hidden units, final loss."""
     z1, z2 = forward(weights, unit, X)
-    pred = (z2[:, :, 0] > 0.5).astype(np.int64)                   # decode_outputs' threshold for one output
+    pred = (z2[:, :, 0] > 0.5).astype(np.int64)  # decode_outputs' threshold for one output
     right = (pred == y[None, :]).sum(axis=1)
     dead = (~(z1 > 0).any(axis=1)).sum(axis=1) if unit == "relu" else np.zeros(len(z1), np.int64)
-    return {"success": right == 4, "right": right, "dead": dead,
-            "loss": _logistic_loss(z2, y[None, :, None].astype(z2.dtype))}
+    return {
+        "success": right == 4,
+        "right": right,
+        "dead": dead,
+        "loss": _logistic_loss(z2, y[None, :, None].astype(z2.dtype)),
+    }
 
 
 def wilson(k, n, confidence=0.95):
@@ -144,11 +148,12 @@ def wilson(k, n, confidence=0.95):
     if n == 0:
         return (None, None)
     from statistics import NormalDist
+
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    lo = 0.0 if k == 0 else max(0.0, centre - half)          # exact ends: rounding would leave ~1e-17
+    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact ends: rounding would leave ~1e-17
     hi = 1.0 if k == n else min(1.0, centre + half)
     return (lo, hi)
 
@@ -158,8 +163,9 @@ def hand_set_xor():
     hidden = Dense(2, 2, "relu", dtype=np.float64, rng=np.random.default_rng(0))
     out = Dense(2, 1, "identity", dtype=np.float64, rng=np.random.default_rng(0))
     net = Network([hidden, out], "squared-error")
-    net.set_weights([np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0]),
-                     np.array([[1.0], [-2.0]]), np.array([0.0])])
+    net.set_weights(
+        [np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0]), np.array([[1.0], [-2.0]]), np.array([0.0])]
+    )
     return net
 
 
@@ -182,7 +188,7 @@ def run(cfg: Config) -> Result:
 
 def _run(cfg: Config) -> Result:
     ds = load("xor")
-    X, y = ds.X_train, ds.y_train                                  # (4, 2) float32, (4,) int
+    X, y = ds.X_train, ds.y_train  # (4, 2) float32, (4,) int
     Y = y.astype(X.dtype)[:, None]
     seeds = list(cfg.seeds)
     n = len(seeds)
@@ -209,12 +215,18 @@ def _run(cfg: Config) -> Result:
         fails = ~o["success"]
         nf = int(fails.sum())
         relu = unit == "relu"
-        row = {"network": _name(H, unit), "init": INIT[unit], "success rate": k / n,
-               f"Wilson {cfg.confidence:.0%} interval": f"[{lo:.2f}, {hi:.2f}]", "successes": f"{k}/{n}",
-               "runs with a dead hidden unit": float(np.mean(o["dead"] > 0)) if relu else None,
-               "… of them dead from the start": (float(np.mean(o["dead_at_start"][o["dead"] > 0] > 0))
-                                                 if relu and (o["dead"] > 0).any() else None),
-               "final loss (successes)": spread(o["loss"][o["success"]])["mean"]}
+        row = {
+            "network": _name(H, unit),
+            "init": INIT[unit],
+            "success rate": k / n,
+            f"Wilson {cfg.confidence:.0%} interval": f"[{lo:.2f}, {hi:.2f}]",
+            "successes": f"{k}/{n}",
+            "runs with a dead hidden unit": float(np.mean(o["dead"] > 0)) if relu else None,
+            "… of them dead from the start": (
+                float(np.mean(o["dead_at_start"][o["dead"] > 0] > 0)) if relu and (o["dead"] > 0).any() else None
+            ),
+            "final loss (successes)": spread(o["loss"][o["success"]])["mean"],
+        }
         rows.append(row)
         metrics[f"{_name(H, unit)}: success rate"] = {"rate": k / n, "wilson": [lo, hi], "n": n}
         if relu:
@@ -222,14 +234,18 @@ def _run(cfg: Config) -> Result:
         if nf:
             f_right = o["right"][fails]
             f_dead = o["dead"][fails]
-            fail_rows.append({
-                "network": _name(H, unit), "failures": nf,
-                "3 of 4 right": int((f_right == 3).sum()), "2 of 4 right": int((f_right == 2).sum()),
-                "≤ 1 right": int((f_right <= 1).sum()),
-                "with a dead hidden unit": int((f_dead > 0).sum()) if relu else None,
-                "all hidden units dead": int((f_dead == H).sum()) if relu else None,
-                "mean final loss": float(o["loss"][fails].mean()),
-            })
+            fail_rows.append(
+                {
+                    "network": _name(H, unit),
+                    "failures": nf,
+                    "3 of 4 right": int((f_right == 3).sum()),
+                    "2 of 4 right": int((f_right == 2).sum()),
+                    "≤ 1 right": int((f_right <= 1).sum()),
+                    "with a dead hidden unit": int((f_dead > 0).sum()) if relu else None,
+                    "all hidden units dead": int((f_dead == H).sum()) if relu else None,
+                    "mean final loss": float(o["loss"][fails].mean()),
+                }
+            )
         else:
             fail_rows.append({"network": _name(H, unit), "failures": 0})
 
@@ -253,23 +269,48 @@ def _run(cfg: Config) -> Result:
         net = mlp([2, 4, 1], hidden="relu", output="sigmoid", init=INIT["relu"], seed=image_seed)
         net.set_weights([p[i] for p in final[main]])
         g = np.linspace(-0.5, 1.5, cfg.grid_points, dtype=X.dtype)
-        gx, gy = np.meshgrid(g, g)                                  # row r is y = g[r]: origin at the bottom
+        gx, gy = np.meshgrid(g, g)  # row r is y = g[r]: origin at the bottom
         P = net.predict(np.column_stack([gx.ravel(), gy.ravel()]))[:, 0].reshape(gx.shape)
-        plots.append(Plot(
-            title=f"Decision regions of a trained 2-4-1 ReLU network (seed {image_seed})", kind="image",
-            xlabel="x1", ylabel="x2", image=P.tolist(), extent=[-0.5, 1.5, -0.5, 1.5],
-            series=[Series(label=f"class {c}", x=X[y == c, 0].tolist(), y=X[y == c, 1].tolist(), style="points")
-                    for c in (0, 1)],
-            caption=f"P(class 1) on a {cfg.grid_points}×{cfg.grid_points} grid; the four XOR patterns on top."))
-    plots.append(Plot(
-        title=f"XOR success rate over {n} seeds (lr {cfg.lr:g}, {cfg.epochs} full-batch steps)", kind="bar",
-        ylabel="fraction of runs with all 4 patterns right",
-        series=[Series(label="success rate", x=[r["network"] for r in rows], y=[r["success rate"] for r in rows],
-                       yerr=[(metrics[f"{r['network']}: success rate"]["wilson"][1]
-                              - metrics[f"{r['network']}: success rate"]["wilson"][0]) / 2 for r in rows],
-                       style="bar")],
-        hlines=[(cfg.success_min, "verdict threshold")],
-        caption=f"Error bars: half the width of the Wilson {cfg.confidence:.0%} interval."))
+        plots.append(
+            Plot(
+                title=f"Decision regions of a trained 2-4-1 ReLU network (seed {image_seed})",
+                kind="image",
+                xlabel="x1",
+                ylabel="x2",
+                image=P.tolist(),
+                extent=[-0.5, 1.5, -0.5, 1.5],
+                series=[
+                    Series(label=f"class {c}", x=X[y == c, 0].tolist(), y=X[y == c, 1].tolist(), style="points")
+                    for c in (0, 1)
+                ],
+                caption=f"P(class 1) on a {cfg.grid_points}×{cfg.grid_points} grid; the four XOR patterns on top.",
+            )
+        )
+    plots.append(
+        Plot(
+            title=f"XOR success rate over {n} seeds (lr {cfg.lr:g}, {cfg.epochs} full-batch steps)",
+            kind="bar",
+            ylabel="fraction of runs with all 4 patterns right",
+            series=[
+                Series(
+                    label="success rate",
+                    x=[r["network"] for r in rows],
+                    y=[r["success rate"] for r in rows],
+                    yerr=[
+                        (
+                            metrics[f"{r['network']}: success rate"]["wilson"][1]
+                            - metrics[f"{r['network']}: success rate"]["wilson"][0]
+                        )
+                        / 2
+                        for r in rows
+                    ],
+                    style="bar",
+                )
+            ],
+            hlines=[(cfg.success_min, "verdict threshold")],
+            caption=f"Error bars: half the width of the Wilson {cfg.confidence:.0%} interval.",
+        )
+    )
 
     main_rate = float(res[main]["success"].mean()) if main in res else float("nan")
     learnable = main_rate >= cfg.success_min
@@ -282,9 +323,17 @@ def _run(cfg: Config) -> Result:
         f"The hand-set network gives {exact_out.tolist()} ({'exact' if exact else 'not exact'}); the 2-4-1 ReLU "
         f"success rate is {main_rate:.2f} (Wilson {cfg.confidence:.0%}: [{lo:.2f}, {hi:.2f}]). "
         + (f"{dead_main:.0%} of 2-4-1 ReLU runs end with a dead hidden unit. " if dead_main is not None else "")
-        + " ".join(f"{r['network']}: {r['success rate']:.2f} success" + (
-            f", {r['with a dead hidden unit']} of its {r['failures']} failures with a dead hidden unit"
-            if r.get("with a dead hidden unit") is not None else "") + "." for r in fail_rows_by_net(rows, fail_rows)))
+        + " ".join(
+            f"{r['network']}: {r['success rate']:.2f} success"
+            + (
+                f", {r['with a dead hidden unit']} of its {r['failures']} failures with a dead hidden unit"
+                if r.get("with a dead hidden unit") is not None
+                else ""
+            )
+            + "."
+            for r in fail_rows_by_net(rows, fail_rows)
+        )
+    )
     metrics["hand-set 2-2-1 ReLU output"] = exact_out.tolist()
     metrics["hand-set network exact"] = exact
     measurement = (
@@ -293,13 +342,25 @@ def _run(cfg: Config) -> Result:
         f"{cfg.epochs} steps of full-batch gradient descent at lr {cfg.lr:g} (no momentum), {n} seeds, float32; "
         f"success = all four outputs on the right side of 0.5. A dead ReLU unit outputs 0 on all four patterns. "
         f"Also: success rates over the learning rates {list(cfg.lr_grid)} with the same budget, and the hand-set "
-        f"network h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1), y = h1 − 2 h2 through the engine.")
-    exact_row = {"network": "hand-set 2-2-1 ReLU (identity output)", "outputs": str(exact_out.tolist()),
-                 "XOR exactly": exact}
+        f"network h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1), y = h1 − 2 h2 through the engine."
+    )
+    exact_row = {
+        "network": "hand-set 2-2-1 ReLU (identity output)",
+        "outputs": str(exact_out.tolist()),
+        "XOR exactly": exact,
+    }
     return Result(
-        name="xor-relu", claim=CLAIM, measurement=measurement, verdict=verdict, reason=reason, metrics=metrics,
-        tables=[{"title": f"Success over {n} seeds (lr {cfg.lr:g}, {cfg.epochs} full-batch steps)", "rows": rows},
-                {"title": "How the failures fail", "rows": fail_rows},
-                {"title": "Success rate by learning rate (same budget)", "rows": sens_rows},
-                {"title": "A ReLU network that computes XOR exactly", "rows": [exact_row]}],
-        plots=plots)
+        name="xor-relu",
+        claim=CLAIM,
+        measurement=measurement,
+        verdict=verdict,
+        reason=reason,
+        metrics=metrics,
+        tables=[
+            {"title": f"Success over {n} seeds (lr {cfg.lr:g}, {cfg.epochs} full-batch steps)", "rows": rows},
+            {"title": "How the failures fail", "rows": fail_rows},
+            {"title": "Success rate by learning rate (same budget)", "rows": sens_rows},
+            {"title": "A ReLU network that computes XOR exactly", "rows": [exact_row]},
+        ],
+        plots=plots,
+    )

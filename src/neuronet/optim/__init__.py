@@ -35,4 +35,4 @@ def get_optimizer(spec, **params) -> Optimizer:
         raise ConfigError(f"optimizer {key!r}: {e}") from None
 
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "Quickprop", "OPTIMIZERS", "get_optimizer"]
+__all__ = ["OPTIMIZERS", "SGD", "Adam", "Momentum", "Nesterov", "Optimizer", "Quickprop", "get_optimizer"]

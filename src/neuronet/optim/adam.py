@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
-from .base import Optimizer, _positive
 from ..errors import ConfigError
+from .base import Optimizer, _positive
 
 
 class Adam(Optimizer):
@@ -25,7 +26,7 @@ class Adam(Optimizer):
 
     name = "adam"
     state_names = ("m", "v")
-    scratch = {"tmp": None}
+    scratch: ClassVar[dict] = {"tmp": None}
 
     def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay)
@@ -39,18 +40,18 @@ class Adam(Optimizer):
     def _update(self, params, grads, state):
         t = self.iterations + 1
         b1, b2 = self.beta_1, self.beta_2
-        step = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        step = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         for p, g, m, v, tmp in zip(params, grads, state["m"], state["v"], state["tmp"]):
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
-            m += tmp                                    # m = b1 m + (1 - b1) g
+            m += tmp  # m = b1 m + (1 - b1) g
             v *= b2
             np.multiply(g, g, out=tmp)
             tmp *= 1 - b2
-            v += tmp                                    # v = b2 v + (1 - b2) g^2
+            v += tmp  # v = b2 v + (1 - b2) g^2
             np.sqrt(v, out=tmp)
             tmp += self.epsilon
-            np.divide(m, tmp, out=tmp)                  # m / (sqrt(v) + eps)
+            np.divide(m, tmp, out=tmp)  # m / (sqrt(v) + eps)
             tmp *= step
             p -= tmp
 

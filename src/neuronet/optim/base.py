@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..errors import ConfigError
@@ -24,8 +26,12 @@ def _flat(arrays):
         return None
     addr = base.__array_interface__["data"][0]
     for a in arrays:
-        if a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype \
-                or a.__array_interface__["data"][0] != addr:
+        if (
+            a.base is not base
+            or not a.flags.c_contiguous
+            or a.dtype != base.dtype
+            or a.__array_interface__["data"][0] != addr
+        ):
             return None
         addr += a.nbytes
     return base if addr == base.__array_interface__["data"][0] + base.nbytes else None
@@ -35,7 +41,7 @@ def _views(buf, like):
     """Views of ``buf`` shaped like each array of ``like``, back to back."""
     out, off = [], 0
     for p in like:
-        out.append(buf[off:off + p.size].reshape(p.shape))
+        out.append(buf[off : off + p.size].reshape(p.shape))
         off += p.size
     return out
 
@@ -78,7 +84,7 @@ class Optimizer:
 
     #: scratch arrays the update rule needs (name -> dtype, None: the parameters' dtype);
     #: not state: never saved, contents undefined between steps
-    scratch: dict = {}
+    scratch: ClassVar[dict] = {}
 
     def step(self, params, grads):
         """Update ``params`` in place from ``grads`` (which ``step`` may overwrite)."""
@@ -86,7 +92,7 @@ class Optimizer:
             self._init_state(params)
         self._decay(params, grads)
         flat = self._flat_args(params, grads)
-        if flat is not None:                     # one operation per step over every parameter
+        if flat is not None:  # one operation per step over every parameter
             self._update(*flat)
         else:
             state = {n: getattr(self, n) for n in self.state_names}
@@ -101,8 +107,9 @@ class Optimizer:
         cache = self.__dict__.setdefault("_scratch", {})
         if key not in cache:
             cache.clear()
-            cache[key] = {n: [np.empty(a.shape, a.dtype if dt is None else dt) for a in like]
-                          for n, dt in self.scratch.items()}
+            cache[key] = {
+                n: [np.empty(a.shape, a.dtype if dt is None else dt) for a in like] for n, dt in self.scratch.items()
+            }
         return cache[key]
 
     def _flat_args(self, params, grads):
@@ -116,8 +123,11 @@ class Optimizer:
             if ok and self.state_names:
                 st = getattr(self, "_flat_state", None)
                 ok = st is not None and all(
-                    st.get(n) is not None and st[n].shape == fp.shape and
-                    all(np.shares_memory(a, st[n]) for a in getattr(self, n)) for n in self.state_names)
+                    st.get(n) is not None
+                    and st[n].shape == fp.shape
+                    and all(np.shares_memory(a, st[n]) for a in getattr(self, n))
+                    for n in self.state_names
+                )
             args = None
             if ok:
                 state = {n: [self._flat_state[n]] for n in self.state_names}

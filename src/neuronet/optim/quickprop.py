@@ -9,6 +9,8 @@ through the two slopes is a step of ``d * s / (p - s)``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from .base import Optimizer, _positive
@@ -51,7 +53,7 @@ class Quickprop(Optimizer):
 
     name = "quickprop"
     state_names = ("prev_slope", "prev_step")
-    scratch = {"step": None, "t": None, "cap": bool}
+    scratch: ClassVar[dict] = {"step": None, "t": None, "cap": bool}
 
     def __init__(self, lr=0.1, mu=1.75, weight_decay=0.0, gradient_term=True):
         super().__init__(lr, weight_decay)
@@ -66,8 +68,9 @@ class Quickprop(Optimizer):
 
     def _update(self, params, grads, state):
         shrink = self.mu / (1.0 + self.mu)
-        for w, s, p, d, step, t, cap in zip(params, grads, state["prev_slope"], state["prev_step"], state["step"],
-                                            state["t"], state["cap"]):
+        for w, s, p, d, step, t, cap in zip(
+            params, grads, state["prev_slope"], state["prev_step"], state["step"], state["t"], state["cap"]
+        ):
             sign_d = np.sign(d)
             # cap: growth-limited step (mu * d) where s*sign(d) <= shrink * p*sign(d)
             np.multiply(s, sign_d, out=t)
@@ -82,7 +85,7 @@ class Quickprop(Optimizer):
             step.fill(0)
             np.divide(s, t, out=step, where=quad)
             step *= d
-            cap |= (t == 0) & (d != 0)                 # parabola undefined: take the capped step
+            cap |= (t == 0) & (d != 0)  # parabola undefined: take the capped step
             np.multiply(d, self.mu, out=t)
             np.copyto(step, t, where=cap)
             first = d == 0

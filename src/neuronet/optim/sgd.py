@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .base import Optimizer
 from ..errors import ConfigError
+from .base import Optimizer
 
 
 class SGD(Optimizer):
@@ -53,16 +53,16 @@ class Momentum(Optimizer):
     def _update(self, params, grads, state):
         mu = self.momentum
         for p, g, v in zip(params, grads, state["velocity"]):
-            g *= self.lr                    # lr * g
+            g *= self.lr  # lr * g
             v *= mu
-            v -= g                          # v = mu v - lr g
+            v -= g  # v = mu v - lr g
             if self.nesterov:
                 p -= g
                 g[...] = v
                 g *= mu
-                p += g                      # w += mu v - lr g
+                p += g  # w += mu v - lr g
             else:
-                p += v                      # w += v
+                p += v  # w += v
 
     def config(self):
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -80,6 +80,3 @@ class Nesterov(Momentum):
         c = super().config()
         c.pop("nesterov")
         return c
-
-
-

@@ -4,16 +4,48 @@ The only part of neuronet that imports matplotlib (object API with the Agg canva
 never pyplot) and jinja2; the engine never imports this package.
 """
 
-from .figures import (activation_histograms_figure, figure_to_data_uri, figure_to_png_bytes,
-                      gradient_figure, layer_label, loss_accuracy_figure, new_figure, saturation_figure)
+from .figures import (
+    activation_histograms_figure,
+    figure_to_data_uri,
+    figure_to_png_bytes,
+    gradient_figure,
+    layer_label,
+    loss_accuracy_figure,
+    new_figure,
+    saturation_figure,
+)
 from .files import to_jsonable, write_json_atomic, write_text_atomic
-from .html import (Section, config_rows, default_meta, diagnostics_rows, format_value, render_html,
-                   summary_rows, training_sections, write_training_report)
+from .html import (
+    Section,
+    config_rows,
+    default_meta,
+    diagnostics_rows,
+    format_value,
+    render_html,
+    summary_rows,
+    training_sections,
+    write_training_report,
+)
 
 __all__ = [
-    "loss_accuracy_figure", "saturation_figure", "gradient_figure", "activation_histograms_figure",
-    "new_figure", "layer_label", "figure_to_png_bytes", "figure_to_data_uri",
-    "Section", "render_html", "format_value", "summary_rows", "config_rows", "diagnostics_rows",
-    "training_sections", "default_meta", "write_training_report",
-    "write_text_atomic", "write_json_atomic", "to_jsonable",
+    "Section",
+    "activation_histograms_figure",
+    "config_rows",
+    "default_meta",
+    "diagnostics_rows",
+    "figure_to_data_uri",
+    "figure_to_png_bytes",
+    "format_value",
+    "gradient_figure",
+    "layer_label",
+    "loss_accuracy_figure",
+    "new_figure",
+    "render_html",
+    "saturation_figure",
+    "summary_rows",
+    "to_jsonable",
+    "training_sections",
+    "write_json_atomic",
+    "write_text_atomic",
+    "write_training_report",
 ]

@@ -22,9 +22,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
-    "new_figure", "loss_accuracy_figure", "saturation_figure", "gradient_figure",
-    "activation_histograms_figure", "figure_to_png_bytes", "figure_to_data_uri",
-    "layer_label", "PNG_SIGNATURE",
+    "PNG_SIGNATURE",
+    "activation_histograms_figure",
+    "figure_to_data_uri",
+    "figure_to_png_bytes",
+    "gradient_figure",
+    "layer_label",
+    "loss_accuracy_figure",
+    "new_figure",
+    "saturation_figure",
 ]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -38,8 +44,9 @@ MARKER_MAX_POINTS = 30
 
 
 # -- building blocks ---------------------------------------------------------------------------
-def new_figure(n_panels: int, *, ncols: int | None = None,
-               panel_size: tuple[float, float] = (4.6, 3.3)) -> tuple[Figure, list]:
+def new_figure(
+    n_panels: int, *, ncols: int | None = None, panel_size: tuple[float, float] = (4.6, 3.3)
+) -> tuple[Figure, list]:
     """A ``Figure`` with an Agg canvas and ``n_panels`` axes on a grid.
 
     Parameters
@@ -62,7 +69,7 @@ def new_figure(n_panels: int, *, ncols: int | None = None,
     ncols = min(n_panels, 3) if ncols is None else max(1, int(ncols))
     nrows = math.ceil(n_panels / ncols)
     fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
-    FigureCanvasAgg(fig)                                  # attaches itself as fig.canvas
+    FigureCanvasAgg(fig)  # attaches itself as fig.canvas
     grid = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in grid[n_panels:]:
         fig.delaxes(ax)
@@ -142,8 +149,11 @@ def _layer_series(history: dict, key: str) -> dict[int, tuple[str, np.ndarray]]:
     if not units:
         return {}
     last = max(units)
-    return {i: (layer_label(i, units[i], output=(i == last and last > 0)), values[i])
-            for i in sorted(values) if _has_data(values[i])}
+    return {
+        i: (layer_label(i, units[i], output=(i == last and last > 0)), values[i])
+        for i in sorted(values)
+        if _has_data(values[i])
+    }
 
 
 def _plot(ax, x, y, label, color=None):
@@ -214,15 +224,17 @@ def saturation_figure(history) -> Figure | None:
     ``dead`` for units that cannot die).  Returns None without diagnostics.
     """
     h = _as_dict(history)
-    specs = [("saturated", "saturated units", "fraction of outputs near a bound", (-0.02, 1.02)),
-             ("mean_derivative", "mean derivative", "mean f'(a)", None),
-             ("dead", "dead ReLU units", "fraction of units never active", (-0.02, 1.02))]
+    specs = [
+        ("saturated", "saturated units", "fraction of outputs near a bound", (-0.02, 1.02)),
+        ("mean_derivative", "mean derivative", "mean f'(a)", None),
+        ("dead", "dead ReLU units", "fraction of units never active", (-0.02, 1.02)),
+    ]
     panels = [(spec, _layer_series(h, spec[0])) for spec in specs]
     panels = [(spec, series) for spec, series in panels if series]
     if not panels:
         return None
     fig, axes = new_figure(len(panels))
-    for ax, ((key, title, ylabel, ylim), series) in zip(axes, panels):
+    for ax, ((_key, title, ylabel, ylim), series) in zip(axes, panels):
         for label, y in series.values():
             _plot(ax, _epochs(h, len(y)), y, label)
         if ylim is not None:
@@ -237,14 +249,16 @@ def gradient_figure(history) -> Figure | None:
     Both on a log y-axis (where the values are positive).  Returns None without diagnostics.
     """
     h = _as_dict(history)
-    specs = [("grad_norm", "gradient norm", "||dL/dW|| (probe batch)"),
-             ("update_ratio", "update / weight ratio", "||ΔW|| / ||W|| per epoch")]
+    specs = [
+        ("grad_norm", "gradient norm", "||dL/dW|| (probe batch)"),
+        ("update_ratio", "update / weight ratio", "||ΔW|| / ||W|| per epoch"),
+    ]
     panels = [(spec, _layer_series(h, spec[0])) for spec in specs]
     panels = [(spec, series) for spec, series in panels if series]
     if not panels:
         return None
     fig, axes = new_figure(len(panels), ncols=2)
-    for ax, ((key, title, ylabel), series) in zip(axes, panels):
+    for ax, ((_key, title, ylabel), series) in zip(axes, panels):
         for label, y in series.values():
             _plot(ax, _epochs(h, len(y)), y, label)
         _log_if_positive(ax, *(y for _, y in series.values()))
@@ -252,9 +266,9 @@ def gradient_figure(history) -> Figure | None:
     return fig
 
 
-def activation_histograms_figure(start, end, names=None, *, bins: int = 40,
-                                 labels: tuple[str, str] = ("start of training", "end of training")
-                                 ) -> Figure | None:
+def activation_histograms_figure(
+    start, end, names=None, *, bins: int = 40, labels: tuple[str, str] = ("start of training", "end of training")
+) -> Figure | None:
     """For each layer, histograms of its outputs at the start and at the end of training.
 
     Parameters

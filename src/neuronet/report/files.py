@@ -7,6 +7,7 @@ moved over the target with ``os.replace``, which is atomic on POSIX and Windows.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_text_atomic", "write_json_atomic", "to_jsonable"]
+__all__ = ["to_jsonable", "write_json_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path, text: str, encoding: str = "utf-8") -> Path:
@@ -32,10 +33,8 @@ def write_text_atomic(path, text: str, encoding: str = "utf-8") -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path
 

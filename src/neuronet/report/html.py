@@ -29,13 +29,28 @@ import numpy as np
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
-from .figures import (PNG_SIGNATURE, activation_histograms_figure, figure_to_data_uri, gradient_figure,
-                      layer_label, loss_accuracy_figure, saturation_figure)
+from .figures import (
+    PNG_SIGNATURE,
+    activation_histograms_figure,
+    figure_to_data_uri,
+    gradient_figure,
+    layer_label,
+    loss_accuracy_figure,
+    saturation_figure,
+)
 from .files import to_jsonable, write_json_atomic, write_text_atomic
 
 __all__ = [
-    "Section", "render_html", "format_value", "summary_rows", "config_rows", "diagnostics_rows",
-    "training_sections", "default_meta", "write_training_report", "TEMPLATE_NAME",
+    "TEMPLATE_NAME",
+    "Section",
+    "config_rows",
+    "default_meta",
+    "diagnostics_rows",
+    "format_value",
+    "render_html",
+    "summary_rows",
+    "training_sections",
+    "write_training_report",
 ]
 
 TEMPLATE_NAME = "report.html.j2"
@@ -138,8 +153,9 @@ def _image_src(obj, dpi: int, where: str) -> str:
         return "data:image/png;base64," + base64.b64encode(bytes(obj)).decode("ascii")
     if isinstance(obj, str) and obj.startswith("data:image/"):
         return obj
-    raise TypeError(f"{where}: a figure must be a matplotlib Figure, PNG bytes or a data:image URI; "
-                    f"got {type(obj).__name__}")
+    raise TypeError(
+        f"{where}: a figure must be a matplotlib Figure, PNG bytes or a data:image URI; got {type(obj).__name__}"
+    )
 
 
 def _table(rows: list[dict], caption) -> dict | None:
@@ -150,8 +166,10 @@ def _table(rows: list[dict], caption) -> dict | None:
         for key in row:
             if key not in columns:
                 columns.append(key)
-    body = [[{"text": format_value(row[c]) if c in row else "", "numeric": _is_number(row.get(c))}
-             for c in columns] for row in rows]
+    body = [
+        [{"text": format_value(row[c]) if c in row else "", "numeric": _is_number(row.get(c))} for c in columns]
+        for row in rows
+    ]
     return {"columns": [str(c) for c in columns], "rows": body, "caption": caption}
 
 
@@ -164,8 +182,13 @@ def _load_template(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FunctionLoader(_load_template), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_html(title: str, sections: list[Section], meta: dict | None = None, *, dpi: int = 100) -> str:
@@ -191,11 +214,21 @@ def render_html(title: str, sections: list[Section], meta: dict | None = None, *
     taken: set = set()
     prepared = []
     for s in sections:
-        figures = [{"caption": str(caption), "src": _image_src(fig, dpi, f"section {s.title!r}, figure {caption!r}")}
-                   for caption, fig in s.figures]
-        prepared.append({"id": _slug(s.title, taken), "title": s.title, "paragraphs": s.paragraphs,
-                         "table": _table(s.table or [], s.table_caption), "figures": figures,
-                         "note": s.note, "warning": s.warning})
+        figures = [
+            {"caption": str(caption), "src": _image_src(fig, dpi, f"section {s.title!r}, figure {caption!r}")}
+            for caption, fig in s.figures
+        ]
+        prepared.append(
+            {
+                "id": _slug(s.title, taken),
+                "title": s.title,
+                "paragraphs": s.paragraphs,
+                "table": _table(s.table or [], s.table_caption),
+                "figures": figures,
+                "note": s.note,
+                "warning": s.warning,
+            }
+        )
     meta_items = [(str(k), format_value(v)) for k, v in (meta or {}).items()]
     return _environment().get_template(TEMPLATE_NAME).render(title=title, sections=prepared, meta=meta_items)
 
@@ -220,8 +253,12 @@ def summary_rows(history) -> list[dict]:
     logs = h.get("history") or {}
     epochs = h.get("epoch") or []
     rows = [{"quantity": "epochs trained", "value": len(epochs)}]
-    for key, label in (("loss", "final training loss"), ("accuracy", "final training accuracy"),
-                       ("val_loss", "final validation loss"), ("val_accuracy", "final validation accuracy")):
+    for key, label in (
+        ("loss", "final training loss"),
+        ("accuracy", "final training accuracy"),
+        ("val_loss", "final validation loss"),
+        ("val_accuracy", "final validation accuracy"),
+    ):
         v = _last(logs.get(key))
         if v is not None:
             rows.append({"quantity": label, "value": v})
@@ -241,7 +278,7 @@ def summary_rows(history) -> list[dict]:
 
 def _config_text(value) -> str:
     if isinstance(value, (float, np.floating)) and math.isfinite(value):
-        return f"{float(value):.6g}"                        # 0.1, 1e-05: as the user typed it
+        return f"{float(value):.6g}"  # 0.1, 1e-05: as the user typed it
     if isinstance(value, (list, tuple)):
         return ", ".join(_config_text(v) for v in value) if value else "[]"
     return format_value(value)
@@ -249,6 +286,7 @@ def _config_text(value) -> str:
 
 def config_rows(config) -> list[dict]:
     """``[{"option": ..., "value": ...}]``; nested dicts are flattened to dotted names."""
+
     def walk(prefix, obj, out):
         for k, v in obj.items():
             name = f"{prefix}.{k}" if prefix else str(k)
@@ -274,10 +312,18 @@ def diagnostics_rows(history, epoch: int = -1) -> list[dict]:
     rows = []
     for j, d in enumerate(layers):
         i = d.get("layer", j)
-        rows.append({"layer": layer_label(i, output=(i == last and last > 0)), "unit": d.get("unit"),
-                     "saturated": d.get("saturated"), "mean f'(a)": d.get("mean_derivative"),
-                     "dead": d.get("dead"), "||dL/dW||": d.get("grad_norm"),
-                     "||W||": d.get("weight_norm"), "||ΔW||/||W||": d.get("update_ratio")})
+        rows.append(
+            {
+                "layer": layer_label(i, output=(i == last and last > 0)),
+                "unit": d.get("unit"),
+                "saturated": d.get("saturated"),
+                "mean f'(a)": d.get("mean_derivative"),
+                "dead": d.get("dead"),
+                "||dL/dW||": d.get("grad_norm"),
+                "||W||": d.get("weight_norm"),
+                "||ΔW||/||W||": d.get("update_ratio"),
+            }
+        )
     return rows
 
 
@@ -288,8 +334,9 @@ def _default_layer_names(history: dict, n: int) -> list[str]:
     return [layer_label(i, output=(i == n - 1 and n > 1)) for i in range(n)]
 
 
-def training_sections(history, *, config=None, activations_start=None, activations_end=None,
-                      layer_names=None) -> list[Section]:
+def training_sections(
+    history, *, config=None, activations_start=None, activations_end=None, layer_names=None
+) -> list[Section]:
     """The sections of a training report, ready for ``render_html``.
 
     Summary (with a warning if training diverged), learning curves, saturation,
@@ -302,51 +349,75 @@ def training_sections(history, *, config=None, activations_start=None, activatio
     warning = None
     if h.get("diverged"):
         warning = "Training diverged. " + (h.get("stop_reason") or "The loss became NaN or infinite.")
-    sections.append(Section("Summary", table=summary_rows(h), warning=warning,
-                            text="Training loss and accuracy are running means over each epoch's "
-                                 "mini-batches; validation metrics are measured after the epoch."))
+    sections.append(
+        Section(
+            "Summary",
+            table=summary_rows(h),
+            warning=warning,
+            text="Training loss and accuracy are running means over each epoch's "
+            "mini-batches; validation metrics are measured after the epoch.",
+        )
+    )
 
     fig = loss_accuracy_figure(h)
-    sections.append(Section(
-        "Learning curves",
-        text="Loss (log scale when it spans more than a decade) and accuracy, per epoch.",
-        figures=[("Training and validation loss and accuracy by epoch.", fig)] if fig else [],
-        note=None if fig else "No epochs were recorded."))
+    sections.append(
+        Section(
+            "Learning curves",
+            text="Loss (log scale when it spans more than a decade) and accuracy, per epoch.",
+            figures=[("Training and validation loss and accuracy by epoch.", fig)] if fig else [],
+            note=None if fig else "No epochs were recorded.",
+        )
+    )
 
     no_diag = "No per-layer diagnostics were recorded (Trainer(diagnostics=False))."
     fig = saturation_figure(h)
-    sections.append(Section(
-        "Saturation",
-        text="A unit is saturated when its output lies within the tolerance of one of its bounds "
-             "(a sigmoid below 0.05 or above 0.95): its derivative is then near zero and it learns "
-             "slowly. A ReLU unit is dead when it outputs 0 on every probe sample.",
-        table=diagnostics_rows(h) or None, table_caption="Per-layer diagnostics after the last epoch.",
-        figures=[("Fraction of saturated outputs, mean derivative f'(a) and dead units, per layer and epoch.", fig)]
-        if fig else [],
-        note=None if fig else no_diag))
+    sections.append(
+        Section(
+            "Saturation",
+            text="A unit is saturated when its output lies within the tolerance of one of its bounds "
+            "(a sigmoid below 0.05 or above 0.95): its derivative is then near zero and it learns "
+            "slowly. A ReLU unit is dead when it outputs 0 on every probe sample.",
+            table=diagnostics_rows(h) or None,
+            table_caption="Per-layer diagnostics after the last epoch.",
+            figures=[("Fraction of saturated outputs, mean derivative f'(a) and dead units, per layer and epoch.", fig)]
+            if fig
+            else [],
+            note=None if fig else no_diag,
+        )
+    )
 
     fig = gradient_figure(h)
-    sections.append(Section(
-        "Gradient flow",
-        text="The gradient norm of each layer's weights on the probe batch, and how far each epoch "
-             "moved the weights relative to their size. Gradients that shrink layer by layer "
-             "towards the input are the vanishing-gradient problem.",
-        figures=[("Gradient norm ||dL/dW|| and update ratio ||ΔW||/||W|| per layer and epoch (log scale).", fig)]
-        if fig else [],
-        note=None if fig else no_diag))
+    sections.append(
+        Section(
+            "Gradient flow",
+            text="The gradient norm of each layer's weights on the probe batch, and how far each epoch "
+            "moved the weights relative to their size. Gradients that shrink layer by layer "
+            "towards the input are the vanishing-gradient problem.",
+            figures=[("Gradient norm ||dL/dW|| and update ratio ||ΔW||/||W|| per layer and epoch (log scale).", fig)]
+            if fig
+            else [],
+            note=None if fig else no_diag,
+        )
+    )
 
     if activations_start is not None or activations_end is not None:
         n = len(activations_start if activations_start is not None else activations_end)
         names = list(layer_names) if layer_names is not None else _default_layer_names(h, n)
         fig = activation_histograms_figure(activations_start, activations_end, names)
-        sections.append(Section(
-            "Activations",
-            text="Histograms of each layer's outputs on the same inputs before and after training.",
-            figures=[("Layer outputs at the start and at the end of training.", fig)] if fig else [],
-            note=None if fig else "The activation lists are empty."))
+        sections.append(
+            Section(
+                "Activations",
+                text="Histograms of each layer's outputs on the same inputs before and after training.",
+                figures=[("Layer outputs at the start and at the end of training.", fig)] if fig else [],
+                note=None if fig else "The activation lists are empty.",
+            )
+        )
 
-    sections.append(Section("Configuration", table=config_rows(config) or None,
-                            note=None if config else "No configuration was given."))
+    sections.append(
+        Section(
+            "Configuration", table=config_rows(config) or None, note=None if config else "No configuration was given."
+        )
+    )
     return sections
 
 
@@ -356,14 +427,27 @@ def default_meta() -> dict:
 
     from .. import __version__
 
-    return {"generated (UTC)": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-            "neuronet": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "matplotlib": matplotlib.__version__, "platform": platform.platform(terse=True)}
+    return {
+        "generated (UTC)": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "neuronet": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "matplotlib": matplotlib.__version__,
+        "platform": platform.platform(terse=True),
+    }
 
 
-def write_training_report(out_dir, history, *, config: dict, activations_start=None, activations_end=None,
-                          layer_names=None, title: str = "neuronet training report",
-                          meta: dict | None = None) -> Path:
+def write_training_report(
+    out_dir,
+    history,
+    *,
+    config: dict,
+    activations_start=None,
+    activations_end=None,
+    layer_names=None,
+    title: str = "neuronet training report",
+    meta: dict | None = None,
+) -> Path:
     """Write ``out_dir/index.html`` and ``out_dir/history.json`` for one training run.
 
     Parameters
@@ -394,9 +478,19 @@ def write_training_report(out_dir, history, *, config: dict, activations_start=N
     out.mkdir(parents=True, exist_ok=True)
     h = _as_dict(history)
     info = {**default_meta(), **(meta or {})}
-    sections = training_sections(h, config=config, activations_start=activations_start,
-                                 activations_end=activations_end, layer_names=layer_names)
+    sections = training_sections(
+        h, config=config, activations_start=activations_start, activations_end=activations_end, layer_names=layer_names
+    )
     page = render_html(title, sections, info)
-    write_json_atomic(out / "history.json", {"format": HISTORY_FORMAT, "version": HISTORY_FORMAT_VERSION,
-                                             "title": title, "meta": info, "config": config, "history": h})
+    write_json_atomic(
+        out / "history.json",
+        {
+            "format": HISTORY_FORMAT,
+            "version": HISTORY_FORMAT_VERSION,
+            "title": title,
+            "meta": info,
+            "config": config,
+            "history": h,
+        },
+    )
     return write_text_atomic(out / "index.html", page)

@@ -19,7 +19,7 @@ from .files import write_text_atomic
 from .html import Section, format_value, render_html
 from .lecture import figure_from_plot
 
-__all__ = ["metric_names", "aggregate", "summary_rows", "sweep_plots", "write_sweep_report"]
+__all__ = ["aggregate", "metric_names", "summary_rows", "sweep_plots", "write_sweep_report"]
 
 #: at most this many lines per plot (one per combination of the other keys); beyond, one pooled line
 MAX_SERIES = 6
@@ -29,8 +29,7 @@ MAX_COLUMNS = 8
 
 def _stats(values) -> dict:
     """Mean, sample standard deviation (ddof=1; 0 for one value) and count of the numbers given."""
-    xs = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
-          and math.isfinite(v)]
+    xs = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
     if not xs:
         return {"mean": None, "std": None, "n": 0}
     mean = math.fsum(xs) / len(xs)
@@ -60,8 +59,14 @@ def metric_names(groups, first=None) -> list:
 
 def aggregate(groups, metrics) -> list[dict]:
     """For each grid point: ``{"point", "trials", metric: {"mean", "std", "n"}}``."""
-    return [{"point": g["point"], "trials": len(g["records"]),
-             **{m: _stats(_value(r, m) for r in g["records"]) for m in metrics}} for g in groups]
+    return [
+        {
+            "point": g["point"],
+            "trials": len(g["records"]),
+            **{m: _stats(_value(r, m) for r in g["records"]) for m in metrics},
+        }
+        for g in groups
+    ]
 
 
 def _cell(v) -> str:
@@ -83,8 +88,10 @@ def _pm(stats) -> str:
 
 def summary_rows(agg, keys, metrics) -> list[dict]:
     """Table rows for the page: the grid values, the trial count, then ``mean ± std`` per metric."""
-    return [{**{k: _cell(a["point"][k]) for k in keys}, "trials": a["trials"], **{m: _pm(a[m]) for m in metrics}}
-            for a in agg]
+    return [
+        {**{k: _cell(a["point"][k]) for k in keys}, "trials": a["trials"], **{m: _pm(a[m]) for m in metrics}}
+        for a in agg
+    ]
 
 
 def summary_csv(agg, keys, metrics) -> str:
@@ -124,9 +131,13 @@ def sweep_plots(groups, keys, metric, seeds_label="seeds") -> list[dict]:
         for combo in lines:
             ys, errs = [], []
             for v in values:
-                vals = [_value(r, metric) for g in groups if _cell(g["point"][key]) == v
-                        and (combo is None or tuple(_cell(g["point"][k]) for k in others) == combo)
-                        for r in g["records"]]
+                vals = [
+                    _value(r, metric)
+                    for g in groups
+                    if _cell(g["point"][key]) == v
+                    and (combo is None or tuple(_cell(g["point"][k]) for k in others) == combo)
+                    for r in g["records"]
+                ]
                 s = _stats(vals)
                 ys.append(s["mean"])
                 errs.append(s["std"])
@@ -138,14 +149,23 @@ def sweep_plots(groups, keys, metric, seeds_label="seeds") -> list[dict]:
             series.append({"label": label, "x": x, "y": ys, "yerr": errs, "style": "line" if numeric else "bar"})
         positive = numeric and all(raw[v] > 0 for v in values)
         logx = bool(positive and len(values) > 2 and max(raw.values()) / min(raw.values()) >= 10)
-        plots.append({"title": f"{metric} against {key}", "xlabel": key, "ylabel": metric, "series": series,
-                      "kind": "line" if numeric else "bar", "logx": logx,
-                      "caption": f"{metric} (mean ± standard deviation over {seeds_label}) against {key}."})
+        plots.append(
+            {
+                "title": f"{metric} against {key}",
+                "xlabel": key,
+                "ylabel": metric,
+                "series": series,
+                "kind": "line" if numeric else "bar",
+                "logx": logx,
+                "caption": f"{metric} (mean ± standard deviation over {seeds_label}) against {key}.",
+            }
+        )
     return plots
 
 
-def write_sweep_report(out_dir, *, experiment, keys, groups, metric, seeds, spec_text="",
-                       title=None) -> tuple[Path, Path]:
+def write_sweep_report(
+    out_dir, *, experiment, keys, groups, metric, seeds, spec_text="", title=None
+) -> tuple[Path, Path]:
     """Write ``out_dir/summary.csv`` and ``out_dir/summary.html``; return both paths.
 
     Parameters
@@ -171,8 +191,13 @@ def write_sweep_report(out_dir, *, experiment, keys, groups, metric, seeds, spec
 
     records = [r for g in groups for r in g["records"]]
     total = len(groups) * len(seeds)
-    meta = {"experiment": experiment, "trials done": f"{len(records)} of {total}",
-            "grid points": len(groups), "seeds": ", ".join(map(str, seeds)), "metric": metric}
+    meta = {
+        "experiment": experiment,
+        "trials done": f"{len(records)} of {total}",
+        "grid points": len(groups),
+        "seeds": ", ".join(map(str, seeds)),
+        "metric": metric,
+    }
     if records:
         first = records[0].get("versions") or {}
         meta.update({k: v for k, v in first.items() if k in ("neuronet", "numpy", "scikit-learn", "python")})
@@ -182,22 +207,38 @@ def write_sweep_report(out_dir, *, experiment, keys, groups, metric, seeds, spec
 
     swept = ", ".join(keys) if keys else "nothing (one configuration)"
     shown = metrics if len(metrics) <= MAX_COLUMNS + 1 else metrics[:MAX_COLUMNS] + ["seconds"]
-    more = (f" {len(metrics) - len(shown)} more metrics are in summary.csv." if len(shown) < len(metrics) else "")
-    sections = [Section(
-        "Results",
-        text=(f"Each row is one grid point of {experiment!r}; each cell is the mean ± sample standard deviation "
-              f"over its trials (one per seed). Swept: {swept}. The columns after {metric!r} are other numbers "
-              f"the trials recorded; 'seconds' is the wall time of one trial.{more}"),
-        table=summary_rows(agg, keys, shown) or None,
-        warning=(f"{total - len(records)} of {total} trials are not done yet; rerun the sweep to finish them."
-                 if len(records) < total else None))]
+    more = f" {len(metrics) - len(shown)} more metrics are in summary.csv." if len(shown) < len(metrics) else ""
+    sections = [
+        Section(
+            "Results",
+            text=(
+                f"Each row is one grid point of {experiment!r}; each cell is the mean ± sample standard deviation "
+                f"over its trials (one per seed). Swept: {swept}. The columns after {metric!r} are other numbers "
+                f"the trials recorded; 'seconds' is the wall time of one trial.{more}"
+            ),
+            table=summary_rows(agg, keys, shown) or None,
+            warning=(
+                f"{total - len(records)} of {total} trials are not done yet; rerun the sweep to finish them."
+                if len(records) < total
+                else None
+            ),
+        )
+    ]
     if not any(metric in r["metrics"] for r in records) and records:
-        sections[0].note = (f"No trial recorded the metric {metric!r}; recorded: "
-                            f"{', '.join(m for m in metrics if m != 'seconds')}.")
+        sections[
+            0
+        ].note = (
+            f"No trial recorded the metric {metric!r}; recorded: {', '.join(m for m in metrics if m != 'seconds')}."
+        )
     for plot in sweep_plots(groups, keys, metric) if records else []:
         sections.append(Section(plot["title"], figures=[(plot["caption"], figure_from_plot(plot))]))
-    sections.append(Section("Spec", text=Markup("<pre>{}</pre>").format(spec_text.strip()) if spec_text else "",
-                            note=None if spec_text else "No spec text was given."))
+    sections.append(
+        Section(
+            "Spec",
+            text=Markup("<pre>{}</pre>").format(spec_text.strip()) if spec_text else "",
+            note=None if spec_text else "No spec text was given.",
+        )
+    )
     page = render_html(title or f"neuronet sweep: {experiment}", sections, meta)
     html_path = write_text_atomic(out / "summary.html", page)
     return csv_path, html_path
