@@ -62,13 +62,11 @@ def test_trial_stops_at_the_first_epoch_that_meets_the_criterion():
     net, opt = build("8-3-8", "quickprop", 16.0, (0, 0, 8, 3), cfg)
     X = np.eye(8)
     for _ in range(epochs - 1):
-        net._forward(X)
-        net._backward(X)
-        opt.step(net.params, net.grads)
+        net.loss_and_grads(X, X)
+        opt.step(net.parameters)
     assert not learned(net.predict(X), X, cfg.tolerance)
-    net._forward(X)
-    net._backward(X)
-    opt.step(net.params, net.grads)
+    net.loss_and_grads(X, X)
+    opt.step(net.parameters)
     assert learned(net.predict(X), X, cfg.tolerance)
 
 

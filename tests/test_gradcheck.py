@@ -108,11 +108,9 @@ def test_dropout_gradient_with_a_fixed_mask():
     X, Y = _problem(3, "softmax", 5)
 
     def loss_with_fixed_mask():
-        net._forward(X, True, np.random.default_rng(99))
-        return net._loss(Y)
+        return net.loss_and_grads(X, Y, train=True, rng=np.random.default_rng(99))
 
     loss_with_fixed_mask()
-    net._backward(Y)
     analytic = [g.copy() for g in net.grads]
     numeric = []
     for p in net.params:

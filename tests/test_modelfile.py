@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,18 +120,17 @@ def test_file_is_a_real_safetensors_file_with_the_documented_schema(tmp_path):
         "layers.0.b",
         "layers.1.W",
         "layers.1.b",
-        "layers.1.unit_mask",
         "layers.2.W",
         "layers.2.b",
     }
     assert tensors["layers.0.W"].shape == (6, 5) and tensors["layers.0.b"].shape == (5,)
     assert tensors["layers.2.W"].shape == (4, 3)
     assert all(a.dtype == np.float64 for a in tensors.values())
-    assert np.array_equal(tensors["layers.1.unit_mask"], [1, 0, 1, 1])
     with safe_open(str(p), "np") as f:
         meta = f.metadata()
-    assert meta["format"] == "neuronet-model" and meta["format_version"] == "1"
+    assert meta["format"] == "neuronet-model" and meta["format_version"] == "2"
     assert json.loads(meta["network"]) == net.config()
+    assert json.loads(meta["network"])["layers"][1]["unit_mask"] == [1, 0, 1, 1]
     assert json.loads(meta["user"]) == {"classes": [0, 1, 2]}
 
 
@@ -274,8 +274,8 @@ HOSTILE = {
         ["is a neuronet checkpoint, not a model file"],
     ),
     "future format_version": (
-        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format_version="2")),
-        ["unsupported format_version '2'"],
+        lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(format_version="3")),
+        ["unsupported format_version '3'"],
     ),
     "network config not JSON": (
         lambda b, m: _rewritten(b, edit_meta=lambda d: d.update(network="{layers: [")),
@@ -395,9 +395,43 @@ def test_unit_mask_must_be_zeros_and_ones(tmp_path):
     p = tmp_path / "m.safetensors"
     save_model(p, net)
     header, data = _split(p.read_bytes())
-    s = header["layers.0.unit_mask"]["data_offsets"][0]
-    p.write_bytes(_craft(header, data[:s] + np.float32(0.5).tobytes() + data[s + 4 :]))
-    _expect_error(p, "'layers.0.unit_mask' must hold only 0 and 1")
+    cfg = json.loads(header["__metadata__"]["network"])
+    cfg["layers"][0]["unit_mask"] = [1, 0.5, 1, 1]
+    header["__metadata__"]["network"] = json.dumps(cfg)
+    p.write_bytes(_craft(header, data))
+    _expect_error(p, "unit_mask must be 0/1 values")
+
+
+def test_dale_signs_are_checked_against_the_weights(tmp_path):
+    net = mlp([3, 4, 2], hidden="relu", dale=0.5, seed=0)
+    p = tmp_path / "m.safetensors"
+    save_model(p, net)
+    header, data = _split(p.read_bytes())
+    cfg = json.loads(header["__metadata__"]["network"])
+    cfg["layers"][1]["dale_signs"] = [-s for s in cfg["layers"][1]["dale_signs"]]  # every weight now breaks its sign
+    header["__metadata__"]["network"] = json.dumps(cfg)
+    p.write_bytes(_craft(header, data))
+    _expect_error(p, "violate their Dale signs")
+
+
+def test_format_1_files_with_masks_and_signs_as_tensors_still_load():
+    # written by neuronet 0.1.0 (format_version 1): mlp([4, 5, 3], hidden="relu", dale=0.6, seed=3) with
+    # units 1 and 4 of layer 0 silenced; the expected outputs were computed by that version
+    path = Path(__file__).parent / "data" / "legacy_v1_lesioned_dale.safetensors"
+    net, meta = load_model(path)
+    assert meta["note"].endswith("format_version 1")
+    assert net.layers[0].unit_mask.tolist() == [1, 0, 1, 1, 0]
+    assert net.layers[1].dale_signs is not None and sorted(set(net.layers[1].dale_signs.tolist())) == [-1, 1]
+    X = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    expected = [
+        [0.31370616, 0.3580603, 0.32823357],
+        [0.33389217, 0.3336568, 0.33245105],
+        [0.3870909, 0.3461214, 0.26678777],
+        [0.36644134, 0.35119566, 0.28236303],
+        [0.35980174, 0.34783074, 0.29236746],
+        [0.33333334, 0.33333334, 0.33333334],
+    ]
+    np.testing.assert_allclose(net.predict(X), expected, rtol=1e-6)
 
 
 def test_missing_file_and_directory(tmp_path):
@@ -516,7 +550,7 @@ def test_inspect_model_summarises_the_file(tmp_path):
     p = tmp_path / "m.safetensors"
     save_model(p, net, metadata={"classes": [0, 1, 2], "config": {}})
     info = inspect_model(p)
-    assert info["format"] == "neuronet-model" and info["format_version"] == "1"
+    assert info["format"] == "neuronet-model" and info["format_version"] == "2"
     assert info["dtype"] == "float64" and info["loss"] == "cross-entropy"
     assert info["n_parameters"] == 6 * 5 + 5 + 5 * 3 + 3
     assert info["layers"][0] == {

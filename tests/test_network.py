@@ -65,9 +65,10 @@ def test_lesioned_units_output_exactly_zero_and_get_no_gradient(rng):
 def test_dropout_zeroes_a_fraction_and_scales_survivors_only_in_training(rng):
     net = mlp([10, 400, 2], hidden="relu", output="softmax", dropout=0.25, seed=0)
     X = np.abs(rng.normal(size=(50, 10))).astype(np.float32)
-    net._forward(net.check_input(X), True, np.random.default_rng(0))
-    h_train = net._batch[1].z[0].copy()
-    pre = net._batch[1].zsrc[0]
+    pre = net.activations(X)[0]  # prediction mode: the hidden outputs before dropout
+    Y = np.eye(2, dtype=np.float32)[np.arange(50) % 2]
+    _, acts = net.loss_and_grads(X, Y, train=True, rng=np.random.default_rng(0), return_activations=True)
+    h_train = acts[0].copy()
     live = pre > 0
     dropped = (h_train == 0) & live
     assert dropped.sum() / live.sum() == pytest.approx(0.25, abs=0.02)

@@ -244,26 +244,26 @@ def test_registry_and_parameter_errors():
 def test_flat_buffer_path_is_bit_identical_to_per_array_path(name, kw):
     import neuronet as nn
     from neuronet.optim import get_optimizer
-    from neuronet.optim.base import _flat
 
     net = nn.mlp([6, 5, 3], hidden="tanh", output="softmax", seed=0)
-    assert _flat(net.params) is net.flat_params and _flat(net.grads) is net.flat_grads
+    params = net.parameters
+    assert all(v.base is params.data for v in params.values) and all(g.base is params.grad for g in params.grads)
     separate = [p.copy() for p in net.params]  # ordinary arrays: the per-array path
-    assert _flat(separate) is None
     fast, slow = get_optimizer(name, lr=0.05, **kw), get_optimizer(name, lr=0.05, **kw)
     rng = np.random.default_rng(1)
     for _ in range(7):
         grads = [rng.standard_normal(p.shape).astype(p.dtype) for p in net.params]
         for g, dst in zip(grads, net.grads):
             np.copyto(dst, g)
-        fast.step(net.params, net.grads)
+        fast.step(params)
         slow.step(separate, [g.copy() for g in grads])
-    assert fast._flat_args(net.params, net.grads) is not None, "the network's buffers should take the flat path"
+    for n in fast.state_names:  # the flat path keeps its state in one buffer of the parameters' layout
+        assert all(v.base is fast._flat_state[n] for v in getattr(fast, n)), n
     for a, b in zip(net.params, separate):
         np.testing.assert_array_equal(a, b)
     # a checkpoint taken on one path restores onto the other and continues identically
     restored = get_optimizer(name, lr=0.05, **kw)
-    restored.load_state_dict(slow.state_dict(), net.params)
+    restored.load_state_dict(slow.state_dict(), params)
     for n in restored.state_names:
         for a, b in zip(getattr(restored, n), getattr(fast, n)):
             np.testing.assert_array_equal(a, b)
@@ -271,7 +271,7 @@ def test_flat_buffer_path_is_bit_identical_to_per_array_path(name, kw):
     copy = [p.copy() for p in net.params]
     for src, dst in zip(g, net.grads):
         np.copyto(dst, src)
-    restored.step(net.params, net.grads)
+    restored.step(params)
     slow.step(copy, [x.copy() for x in g])
     for a, b in zip(net.params, copy):
         np.testing.assert_array_equal(a, b)

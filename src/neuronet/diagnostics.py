@@ -35,14 +35,11 @@ def layer_diagnostics(network, X, Y, start_weights=None, tol=0.05):
 
     ``X`` and ``Y`` must already be validated arrays of the network's dtype.
     ``start_weights`` (aligned with ``network.params``) gives the update ratio.
-    Overwrites ``network.grads``.
+    Overwrites ``network.parameters.grad``.
     """
-    network._forward(X)
-    network._backward(Y)
-    buf = network._batch[1]
+    _, acts = network.loss_and_grads(X, Y, validate=False, return_activations=True)
     stats = []
-    for i, L in enumerate(network.layers):
-        z = buf.z[i]
+    for i, (L, z) in enumerate(zip(network.layers, acts)):
         live = slice(None) if L.unit_mask is None else L.unit_mask.astype(bool)
         zl = z[:, live]
         d = {"layer": i, "unit": L.unit.name}
@@ -54,13 +51,12 @@ def layer_diagnostics(network, X, Y, start_weights=None, tol=0.05):
         deriv = L.unit.derivative(zl, np.empty_like(zl))
         d["mean_derivative"] = float(deriv.mean()) if zl.size else None
         d["dead"] = float(1.0 - np.mean((zl > 0).any(axis=0))) if L.unit.can_die and zl.size else None
-        W, gW = network.params[2 * i], network.grads[2 * i]
-        d["grad_norm"] = _norm(gW)
-        d["weight_norm"] = _norm(W)
+        d["grad_norm"] = _norm(L.dW)
+        d["weight_norm"] = _norm(L.W)
         if start_weights is not None:
             W0 = start_weights[2 * i]
             n0 = _norm(W0)
-            d["update_ratio"] = _norm(W - W0) / n0 if n0 > 0 else None
+            d["update_ratio"] = _norm(L.W - W0) / n0 if n0 > 0 else None
         else:
             d["update_ratio"] = None
         stats.append(d)

@@ -1,7 +1,7 @@
 """Central-difference gradient checks.
 
 ``dL/dw ~ (L(w + h) - L(w - h)) / 2h`` for every parameter, compared with the
-analytic gradient from ``Network.backward``.  Use float64 networks: in float32
+analytic gradient from ``Network.loss_and_grads``.  Use float64 networks: in float32
 the finite differences themselves are only good to about 1e-3.
 """
 
@@ -23,8 +23,7 @@ def numerical_gradients(network, X, Y, h=1e-4):
 
     def loss_at(flat, j, value):
         flat[j] = value
-        network._forward(X)
-        return network._loss(Y)
+        return network.loss_value(X, Y, validate=False)
 
     out = []
     for p in network.params:

@@ -9,7 +9,7 @@ holds ``__metadata__``, a dict of strings:
 
 ==================  =================================================================
 ``format``          ``"neuronet-model"`` (``"neuronet-checkpoint"`` for checkpoints)
-``format_version``  ``"1"``
+``format_version``  ``"2"`` (``"1"`` files, with lesion masks and Dale signs as tensors, still load)
 ``network``         ``json.dumps(network.config())``: layers, units, loss, dtype
 ``user``            model files: JSON of the caller's metadata (classes, history, ...)
 ``trainer``         checkpoints: JSON of the trainer state minus its arrays
@@ -17,11 +17,11 @@ holds ``__metadata__``, a dict of strings:
 ``config``          checkpoints: JSON of the run's configuration (or ``null``)
 ==================  =================================================================
 
-Tensors: ``layers.{i}.W`` (n_in, n_out), ``layers.{i}.b`` (n_out,), optionally
-``layers.{i}.unit_mask`` (n_out,) for a lesioned layer and ``layers.{i}.dale_signs``
-(n_in,) for a layer under Dale's principle, all in the network's
-dtype; checkpoints add ``optimizer.{state}.{k}`` (the optimizer's per-parameter
-arrays, shaped like parameter ``k``).
+Tensors: ``layers.{i}.W`` (n_in, n_out) and ``layers.{i}.b`` (n_out,) in the network's
+dtype (a lesioned layer's ``unit_mask`` and a Dale layer's ``dale_signs`` are part of its
+config; format 1 stored them as tensors ``layers.{i}.unit_mask`` / ``layers.{i}.dale_signs``);
+checkpoints add ``optimizer.{state}.{k}`` (the optimizer's per-parameter arrays, shaped like
+parameter ``k``).
 
 Nothing on load ever runs code from the file: there is no pickle here.  A file
 is trusted only after every check below has passed, in this order (cheap ones
@@ -75,7 +75,9 @@ __all__ = [
 
 MODEL_FORMAT = "neuronet-model"
 CHECKPOINT_FORMAT = "neuronet-checkpoint"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+#: Versions this neuronet reads: 1 kept lesion masks and Dale signs as tensors, 2 in the layer config.
+READABLE_VERSIONS = ("1", "2")
 #: Largest JSON header a model file may declare (weights are tensors, so 1 MiB is plenty).
 MAX_HEADER_BYTES = 1 << 20
 #: Checkpoints carry the training history (with per-epoch diagnostics) in their header.
@@ -252,11 +254,7 @@ def _network_tensors(path, network) -> dict:
     for i, layer in enumerate(network.layers):
         if not isinstance(layer, Dense) or layer.config().get("type") != "dense":
             _fail(path, f"cannot save: layer {i} is a {type(layer).__name__}; model files hold dense layers")
-        arrays = {"W": layer.W, "b": layer.b}
-        if layer.unit_mask is not None:
-            arrays["unit_mask"] = layer.unit_mask
-        if getattr(layer, "dale_signs", None) is not None:
-            arrays["dale_signs"] = layer.dale_signs
+        arrays = {"W": layer.W, "b": layer.b}  # lesion masks and Dale signs travel in the layer config
         for name, a in arrays.items():
             key = f"layers.{i}.{name}"
             a = np.ascontiguousarray(a)
@@ -452,9 +450,11 @@ def _check_format(path, meta, expected):
             _fail(path, "is a neuronet model file, not a checkpoint (use load_model)")
         _fail(path, f"unknown format {_short(fmt)}; expected {expected!r}")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         _fail(
-            path, f"unsupported format_version {_short(version)}; this neuronet reads format_version {FORMAT_VERSION!r}"
+            path,
+            f"unsupported format_version {_short(version)}; this neuronet reads format_version "
+            f"{' or '.join(map(repr, READABLE_VERSIONS))}",
         )
 
 
@@ -569,6 +569,16 @@ def _load_tensors(path, data, entries, dtype):
 
 
 def _build_network(path, cfg, tensors) -> Network:
+    cfg = {**cfg, "layers": [dict(spec) for spec in cfg["layers"]]}
+    for i, spec in enumerate(cfg["layers"]):
+        # files written before masks and signs moved into the layer config hold them as tensors
+        for key in ("unit_mask", "dale_signs"):
+            legacy = tensors.get(f"layers.{i}.{key}")
+            if legacy is None:
+                continue
+            if key in spec:
+                _fail(path, f"layer {i}: {key} is given twice (in the config and as a tensor)")
+            spec[key] = legacy.tolist()
     try:
         net = Network.from_config(cfg, rng=np.random.default_rng(0))  # random init, overwritten below
     except (NeuronetError, KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as e:
@@ -578,20 +588,6 @@ def _build_network(path, cfg, tensors) -> Network:
         net.set_weights(weights)
     except NeuronetError as e:
         _fail(path, f"weights do not fit the network: {e}")
-    for i, layer in enumerate(net.layers):
-        mask = tensors.get(f"layers.{i}.unit_mask")
-        if mask is not None:
-            try:
-                layer.set_unit_mask(mask)
-            except NeuronetError:
-                _fail(path, f"tensor 'layers.{i}.unit_mask' must hold only 0 and 1")
-        signs = tensors.get(f"layers.{i}.dale_signs")
-        if signs is not None:
-            if not np.isin(signs, (-1, 1)).all():
-                _fail(path, f"tensor 'layers.{i}.dale_signs' must hold only -1 and 1")
-            if ((layer.W * signs[:, None]) < 0).any():
-                _fail(path, f"layer {i}: weights violate their Dale signs")
-            layer.dale_signs = signs.astype(layer.dtype)
     return net
 
 

@@ -13,41 +13,23 @@ Backward, starting from the output delta ``d = dL/da`` of the last layer::
     d_prev = dL/dh * f'(h)     # f' from the cached output h
 
 The loss is a mean over the batch, so the output delta is divided by ``B`` once
-and every gradient below it is a mean too.  All activations, deltas and scratch
-arrays live in buffers allocated once per batch size and reused.
+and every gradient below it is a mean too.  Each layer does its own passes
+(``neuronet.layers``) over buffers allocated once per batch size and reused;
+the network composes them with the loss.
 """
 
 from __future__ import annotations
 
-import itertools
+import copy
+from itertools import pairwise
 
 import numpy as np
 
 from .errors import ConfigError
 from .layers import Dense
 from .losses import check_pairing, get_loss, is_fused
-
-
-class _Buffers:
-    """Preallocated arrays for one batch size."""
-
-    def __init__(self, layers, B, dtype):
-        self.z = []  # each layer's output as the next layer sees it (after dropout/mask)
-        self.zsrc = []  # the array f' is computed from (pre-dropout output when dropout is on)
-        self.drop = []  # dropout masks (scaled), or None
-        self.delta = [np.empty((B, L.n_out), dtype) for L in layers]
-        self.work = [np.empty((B, L.n_out), dtype) for L in layers]
-        for i, L in enumerate(layers):
-            last = i == len(layers) - 1
-            z = np.empty((B, L.n_out), dtype)
-            self.z.append(z)
-            if L.dropout and not last:
-                self.zsrc.append(np.empty((B, L.n_out), dtype))
-                self.drop.append(np.empty((B, L.n_out), dtype))
-            else:
-                self.zsrc.append(z)
-                self.drop.append(None)
-        self.a_out = np.empty((B, layers[-1].n_out), dtype)  # output logits, kept for the loss
+from .parameters import Parameters
+from .units import get_unit
 
 
 class Network:
@@ -57,6 +39,8 @@ class Network:
     ----------
     layers : list of Dense
         ``layers[i].n_out`` must equal ``layers[i + 1].n_in``; all of one dtype.
+        Each layer joins this network: its ``W`` and ``b`` become views of
+        ``parameters`` (a layer belongs to one network).
     loss : str or Loss
         Paired with the last layer's unit.  For the pairs in ``losses.FUSED``
         the output delta is ``z - y``; otherwise the loss's ``dL/dz`` is pushed
@@ -64,46 +48,58 @@ class Network:
 
     Attributes
     ----------
-    params : list of ndarray
-        ``[W0, b0, W1, b1, ...]``, the arrays the optimizer updates in place.
-    grads : list of ndarray
-        Aligned with ``params``; filled by ``backward``.
+    parameters : Parameters
+        Every weight and bias (``layers.{i}.W``, ``layers.{i}.b``) in one flat buffer,
+        and their gradients in another: what optimizers update.
+
+    Notes
+    -----
+    The one training path is ``loss_and_grads(X, Y)``: a forward pass, the loss and a
+    backward pass that fills ``parameters.grad``.  ``Trainer``, diagnostics, gradient
+    checks, L-BFGS and the playground all use it.
     """
 
     def __init__(self, layers, loss="squared-error"):
         layers = list(layers)
         if not layers:
             raise ConfigError("a network needs at least one layer")
-        for prev, nxt in itertools.pairwise(layers):
+        for prev, nxt in pairwise(layers):
             if prev.n_out != nxt.n_in:
                 raise ConfigError(f"layer sizes do not chain: {prev.n_out} outputs feed {nxt.n_in} inputs")
         dtypes = {L.dtype for L in layers}
         if len(dtypes) != 1:
             raise ConfigError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
+        if len({id(L) for L in layers}) != len(layers):
+            raise ConfigError("the same Dense layer appears twice; a layer belongs to one network once")
         self.layers = layers
         self.dtype = layers[0].dtype
         self.loss = get_loss(loss)
         check_pairing(self.output_unit, self.loss)
-        # Every parameter is a view into one contiguous buffer, in the order W0, b0, W1, b1, ...
-        # (and so is every gradient): optimizers then update all of them with one array
-        # operation per step instead of one per parameter.  A layer belongs to one network.
-        total = sum(p.size for L in layers for p in L.params)
-        self.flat_params = np.empty(total, self.dtype)
-        self.flat_grads = np.zeros(total, self.dtype)
-        self.params, self.grads, off = [], [], 0
-        for L in layers:
-            W, b = (self.flat_params[o : o + a.size].reshape(a.shape) for o, a in ((off, L.W), (off + L.W.size, L.b)))
-            np.copyto(W, L.W)
-            np.copyto(b, L.b)
-            L.W, L.b = W, b
-            for p in (W, b):
-                self.params.append(p)
-                self.grads.append(self.flat_grads[off : off + p.size].reshape(p.shape))
-                off += p.size
-        self._buffers: dict[int, _Buffers] = {}
-        self._batch = None  # (input, buffers) of the last forward pass
+        named = [(f"layers.{i}.{n}", a) for i, L in enumerate(layers) for n, a in L.named_params()]
+        self.parameters = Parameters(named, self.dtype)
+        self._bind_layers()
+
+    def _bind_layers(self):
+        """Point every layer's arrays at ``parameters`` (after building, copying or unpickling)."""
+        off = 0
+        values, grads = self.parameters.values, self.parameters.grads
+        for L in self.layers:
+            k = len(L.named_params())
+            L.bind(self, values[off : off + k], grads[off : off + k])
+            off += k
+        self._constrained = [L for L in self.layers if L.needs_after_update]
 
     # -- structure -------------------------------------------------------------------------
+    @property
+    def params(self):
+        """``[W0, b0, W1, b1, ...]``: the views in ``parameters``, the arrays optimizers update."""
+        return self.parameters.values
+
+    @property
+    def grads(self):
+        """Gradient views aligned with ``params``; filled by ``loss_and_grads``."""
+        return self.parameters.grads
+
     @property
     def n_inputs(self) -> int:
         return self.layers[0].n_in
@@ -122,59 +118,53 @@ class Network:
         return is_fused(self.output_unit, self.loss)
 
     def config(self) -> dict:
-        """Architecture as JSON-ready data; ``Network.from_config`` rebuilds it (weights aside)."""
+        """Architecture as JSON-ready data; ``Network.from_config`` rebuilds it (weights aside).
+
+        Every layer option travels: units and their parameters, dropout, lesion masks,
+        Dale signs, the loss and the dtype.
+        """
         return {"layers": [L.config() for L in self.layers], "loss": self.loss.config(), "dtype": self.dtype.name}
 
     @classmethod
     def from_config(cls, config, rng=None):
+        """The network ``config()`` describes, with fresh weights from ``rng``."""
         dtype = config.get("dtype", "float32")
-        layers = []
-        for spec in config["layers"]:
-            if spec.get("type") != "dense":
-                raise ConfigError(f"unknown layer type {spec.get('type')!r}; valid: dense")
-            layers.append(
-                Dense(spec["n_in"], spec["n_out"], spec["unit"], dropout=spec.get("dropout", 0.0), rng=rng, dtype=dtype)
-            )
+        layers = [Dense.from_config(spec, rng=rng, dtype=dtype) for spec in config["layers"]]
         return cls(layers, config["loss"])
+
+    def copy(self) -> Network:
+        """An independent copy: same architecture, options and weights, its own ``Parameters``."""
+        return copy.deepcopy(self)
 
     def get_weights(self):
         """Copies of ``params``."""
-        return [p.copy() for p in self.params]
+        return self.parameters.get()
 
     def set_weights(self, weights):
-        """Copy ``weights`` (aligned with ``params``) into the network in place."""
+        """Copy ``weights`` (aligned with ``params``) into the network in place.
+
+        Raises ``ConfigError`` for a wrong count or shape, or for weights that break a
+        layer's Dale signs.
+        """
         weights = list(weights)
-        if len(weights) != len(self.params):
-            raise ConfigError(f"expected {len(self.params)} arrays, got {len(weights)}")
-        for i, (p, w) in enumerate(zip(self.params, weights)):
-            w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ConfigError(f"weight array {i}: expected shape {p.shape}, got {w.shape}")
-            np.copyto(p, w, casting="same_kind")
+        if len(weights) == len(self.params):
+            for i, L in enumerate(self.layers):
+                L.check_weights(weights[2 * i])
+        self.parameters.set(weights)
 
     def __repr__(self):
         inner = ",\n  ".join(map(repr, self.layers))
         return f"Network([\n  {inner}\n], loss={self.loss!r})"
 
-    def __getstate__(self):
-        # scratch buffers are rebuilt on demand; they need not travel (e.g. to joblib workers)
-        state = self.__dict__.copy()
-        state["_buffers"] = {}
-        state["_batch"] = None
-        return state
-
-    # -- buffers ---------------------------------------------------------------------------
-    def _buffers_for(self, B):
-        buf = self._buffers.get(B)
-        if buf is None:
-            if len(self._buffers) >= 4:  # train batch, last batch, probe, predict
-                self._buffers.pop(next(iter(self._buffers)))
-            buf = self._buffers[B] = _Buffers(self.layers, B, self.dtype)
-        return buf
+    def __setstate__(self, state):
+        # after a deep copy or unpickling the layers hold copies of their arrays: point them
+        # back at this network's Parameters (which rebuilt its own views)
+        self.__dict__.update(state)
+        self._bind_layers()
 
     # -- validation at the boundary --------------------------------------------------------
     def check_input(self, X, name="X"):
-        """Return ``X`` as a C-contiguous 2-D array of the network's dtype, or raise ``ValueError``."""
+        """Return ``X`` as a C-contiguous 2-D array of the network's dtype, or raise ``ConfigError``."""
         X = np.asarray(X)
         if X.ndim != 2:
             raise ConfigError(f"{name}: expected a 2-D array (samples, features), got {X.ndim}-D")
@@ -191,7 +181,7 @@ class Network:
         return X
 
     def check_targets(self, Y, n_samples, name="y"):
-        """Return target matrix ``Y`` (B, n_outputs) in the network's dtype, or raise ``ValueError``."""
+        """Return target matrix ``Y`` (B, n_outputs) in the network's dtype, or raise ``ConfigError``."""
         Y = np.asarray(Y)
         if Y.ndim == 1 and self.n_outputs == 1:
             Y = Y[:, None]
@@ -202,112 +192,143 @@ class Network:
             raise ConfigError(f"{name}: contains NaN or infinity")
         return Y
 
-    # -- forward and backward (trusted inputs: C-contiguous arrays of the network's dtype) --
-    def _forward(self, X, train=False, rng=None):
-        """Forward pass into the buffers; returns the output buffer (overwritten by the next call)."""
-        buf = self._buffers_for(X.shape[0])
+    def _checked(self, X, Y, sample_weight):
+        X = self.check_input(X)
+        Y = self.check_targets(Y, X.shape[0])
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if sw is not None and sw.shape != (X.shape[0],):
+            raise ConfigError(f"sample_weight: expected shape ({X.shape[0]},), got {sw.shape}")
+        return X, Y, sw
+
+    # -- the passes ------------------------------------------------------------------------
+    def _run(self, X, train=False, rng=None):
+        """Forward through every layer (trusted input); the output buffer, overwritten by the next pass."""
         h = X
-        last = len(self.layers) - 1
-        for i, L in enumerate(self.layers):
-            a = buf.a_out if i == last else buf.zsrc[i]
-            np.matmul(h, L.W, out=a)  # (B, n_out)
-            a += L.b
-            if i == last:
-                L.unit.forward(a, buf.z[i])
-            else:
-                L.unit.forward(a, a)  # z over a, in place
-                if buf.drop[i] is not None:
-                    if train:
-                        m = buf.drop[i]
-                        rng.random(dtype=self.dtype, out=m)
-                        np.greater_equal(m, L.dropout, out=m)  # keep with probability 1 - p
-                        m *= 1.0 / (1.0 - L.dropout)
-                        np.multiply(a, m, out=buf.z[i])
-                    else:
-                        np.copyto(buf.z[i], a)
-            if L.unit_mask is not None:
-                buf.z[i] *= L.unit_mask
-                if buf.zsrc[i] is not buf.z[i]:
-                    buf.zsrc[i] *= L.unit_mask
-            h = buf.z[i]
-        self._batch = (X, buf, train)
-        return buf.z[last]
+        last = self.layers[-1]
+        for L in self.layers:
+            h = L.forward(h, train=train, rng=rng, keep_logits=L is last)
+        return h
 
-    def _loss(self, Y, sw=None):
-        """Mean (or ``sw``-weighted mean) loss of the last forward pass against targets ``Y``."""
-        _, buf, _ = self._batch
+    def _loss_of(self, Z, Y, sw):
+        """The loss of the last forward pass (its output ``Z``) against ``Y``."""
         if self.fused and self.loss.name != "squared-error":
-            return self.loss.value_from_logits(buf.a_out, Y, sw)
-        return self.loss.value(buf.z[-1], Y, sw)
+            return self.loss.value_from_logits(self.layers[-1].logits(), Y, sw)  # exact for huge logits
+        return self.loss.value(Z, Y, sw)
 
-    def _backward(self, Y, sw=None):
-        """Gradients of the mean loss of the last forward pass into ``self.grads``.
+    def _backprop(self, Z, Y, sw):
+        """Gradients of the (weighted) mean loss of the last forward pass into ``parameters.grad``.
 
         With sample weights ``sw`` (B,) the loss is ``sum_i sw_i L_i / sum_i sw_i``,
         so each row of the output delta is scaled by ``sw_i / sum(sw)`` instead of ``1/B``.
         """
-        X, buf, train = self._batch
-        B = X.shape[0]
-        n = len(self.layers)
-        out_unit = self.output_unit
-        d = buf.delta[-1]
+        out = self.layers[-1]
+        d = out.delta_buffer()
         if self.fused:
-            np.subtract(buf.z[-1], Y, out=d)  # z - y (losses.FUSED)
+            np.subtract(Z, Y, out=d)  # dL/da = z - y (losses.FUSED)
         else:
-            self.loss.delta(buf.z[-1], Y, d)  # dL/dz
-            out_unit.backward(buf.z[-1], d, buf.work[-1])  # dL/da = dL/dz * f'
+            self.loss.delta(Z, Y, d)  # dL/dz
+            out.through_unit(d)  # dL/da = dL/dz * f'
         if sw is None:
-            d *= 1.0 / B  # mean over the batch
+            d *= 1.0 / Z.shape[0]  # mean over the batch
         else:
             d *= (sw / sw.sum()).astype(self.dtype, copy=False)[:, None]  # weighted mean
-        for i in range(n - 1, -1, -1):
-            L = self.layers[i]
-            if L.unit_mask is not None:
-                d *= L.unit_mask  # a silenced unit learns nothing
-            h = X if i == 0 else buf.z[i - 1]
-            np.matmul(h.T, d, out=self.grads[2 * i])  # dL/dW (n_in, n_out)
-            np.sum(d, axis=0, out=self.grads[2 * i + 1])  # dL/db (n_out,)
-            if i == 0:
-                break  # no gradient w.r.t. the data
-            g = buf.delta[i - 1]
-            np.matmul(d, L.W.T, out=g)  # dL/dh (B, n_in)
-            if train and buf.drop[i - 1] is not None:
-                g *= buf.drop[i - 1]  # through the dropout mask
-            self.layers[i - 1].unit.backward(buf.zsrc[i - 1], g, buf.work[i - 1])
-            d = g
-        return self.grads
+        layers = self.layers
+        for i in range(len(layers) - 1, -1, -1):
+            below = layers[i - 1].delta_buffer() if i else None  # dL/dz of the layer below
+            layers[i].backward(is_logit_grad=i == len(layers) - 1, input_grad=below)
 
-    # -- public, validating entry points ---------------------------------------------------
+    def loss_and_grads(
+        self,
+        X,
+        Y,
+        sample_weight=None,
+        *,
+        train=False,
+        rng=None,
+        validate=True,
+        return_outputs=False,
+        return_activations=False,
+    ):
+        """Mean (or weighted mean) loss on ``(X, Y)``; fills ``parameters.grad`` with its gradient.
+
+        Parameters
+        ----------
+        X : array (B, n_inputs)
+        Y : array (B, n_outputs)
+            Targets (already encoded, e.g. one-hot rows).
+        sample_weight : array (B,), optional
+            The loss becomes ``sum_i w_i L_i / sum_i w_i``.
+        train : bool
+            Training mode: dropout is active (needs ``rng``).
+        rng : numpy.random.Generator
+            Source of the dropout masks.
+        validate : bool
+            Check and convert ``X``, ``Y`` and ``sample_weight``.  ``Trainer`` validates a
+            dataset once and passes ``False`` for each of its mini-batches, which must
+            then be C-contiguous arrays of the network's dtype.
+        return_outputs : bool
+            Also return the network's output (B, n_outputs): a view of a buffer that
+            the next pass with the same batch size overwrites.
+        return_activations : bool
+            Also return every layer's output (views as above; the last one is the output).
+
+        Returns
+        -------
+        loss : float, or (loss, outputs), or (loss, activations)
+        """
+        if validate:
+            X, Y, sample_weight = self._checked(X, Y, sample_weight)
+            if train and rng is None and any(L.dropout for L in self.layers):
+                raise ConfigError("loss_and_grads(train=True) with dropout needs a numpy Generator as rng")
+        Z = self._run(X, train, rng)
+        loss = self._loss_of(Z, Y, sample_weight)
+        self._backprop(Z, Y, sample_weight)
+        if return_activations:
+            return loss, [L.output() for L in self.layers]
+        return (loss, Z) if return_outputs else loss
+
+    def loss_value(self, X, Y, sample_weight=None, *, validate=True, return_outputs=False):
+        """Mean (or weighted mean) loss on ``(X, Y)`` in prediction mode, without gradients.
+
+        With ``return_outputs`` also the outputs (a buffer the next pass overwrites).
+        """
+        if validate:
+            X, Y, sample_weight = self._checked(X, Y, sample_weight)
+        Z = self._run(X)
+        loss = self._loss_of(Z, Y, sample_weight)
+        return (loss, Z) if return_outputs else loss
+
+    def after_update(self):
+        """Apply every layer's constraints after an optimizer step (Dale's projection)."""
+        for L in self._constrained:
+            L.after_update()
+
+    # kept for code written against the first release
+    def loss_and_gradients(self, X, Y, *, sample_weight=None, train=False, rng=None):
+        """Alias of ``loss_and_grads``."""
+        return self.loss_and_grads(X, Y, sample_weight, train=train, rng=rng)
+
+    # -- prediction ------------------------------------------------------------------------
     def forward(self, X, *, train=False, rng=None):
         """Network output for ``X`` (a new array of the network's dtype)."""
         X = self.check_input(X)
         if train and rng is None and any(L.dropout for L in self.layers):
             raise ConfigError("forward(train=True) with dropout needs a numpy Generator as rng")
-        return self._forward(X, train, rng).copy()
+        return self._run(X, train, rng).copy()
 
     def predict(self, X, chunk_size=4096):
         """Output for ``X``, computed in chunks so that buffers stay small."""
         X = self.check_input(X)
         out = np.empty((X.shape[0], self.n_outputs), self.dtype)
         for s in range(0, X.shape[0], chunk_size):
-            out[s : s + chunk_size] = self._forward(X[s : s + chunk_size])
+            out[s : s + chunk_size] = self._run(X[s : s + chunk_size])
         return out
-
-    def loss_and_gradients(self, X, Y, *, sample_weight=None, train=False, rng=None):
-        """Mean (or weighted mean) loss on ``(X, Y)``; fills ``self.grads`` with its gradient."""
-        X = self.check_input(X)
-        Y = self.check_targets(Y, X.shape[0])
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self._forward(X, train, rng)
-        loss = self._loss(Y, sw)
-        self._backward(Y, sw)
-        return loss
 
     def activations(self, X):
         """Each layer's output for ``X`` (prediction mode), as a list of new arrays."""
         X = self.check_input(X)
-        self._forward(X)
-        return [z.copy() for z in self._batch[1].z]
+        self._run(X)
+        return [L.output().copy() for L in self.layers]
 
 
 def mlp(
@@ -361,6 +382,10 @@ def mlp(
     >>> net.loss.name
     'cross-entropy'
     """
+    sizes = list(sizes)
+    for s in sizes:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise ConfigError(f"sizes: every layer size must be an integer >= 1, got {s!r} in {sizes!r}")
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2:
         raise ConfigError(f"sizes needs at least input and output sizes, got {sizes}")
@@ -374,8 +399,6 @@ def mlp(
         raise ConfigError(f"dropout: expected {n_hidden} values (one per hidden layer), got {len(drops)}")
 
     def unit_for(spec, where):
-        from .units import get_unit
-
         u = get_unit(spec)
         if u.name == "sigmoid" and prime_offset and prime_offset_on in ("all", where):
             u = get_unit("sigmoid", prime_offset=prime_offset)
@@ -384,7 +407,7 @@ def mlp(
     if dale is not None and not 0.0 < float(dale) <= 1.0:
         raise ConfigError(f"dale: the excitatory fraction must lie in (0, 1], got {dale}")
     layers = []
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         last = i == len(sizes) - 2
         unit = unit_for(output, "output") if last else unit_for(hidden, "hidden")
         layer = Dense(n_in, n_out, unit, init, dropout=0.0 if last else drops[i], rng=rng, dtype=dtype)

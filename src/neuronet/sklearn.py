@@ -436,32 +436,22 @@ class _BaseMLP(BaseEstimator):
         from scipy.optimize import minimize
 
         net = self.network_
-        params = net.params
-        sizes = [p.size for p in params]
+        P = net.parameters
+        X, Y = net.check_input(X), net.check_targets(Y, X.shape[0])  # once: every call passes validate=False
         denom = X.shape[0] if sw is None else float(sw.sum())
         alpha = float(self.alpha)
 
-        def unpack(x):
-            off = 0
-            for p, k in zip(params, sizes):
-                p[...] = x[off : off + k].reshape(p.shape)
-                off += k
-
         def fun(x):
-            unpack(x)
-            net._forward(X)
-            loss = net._loss(Y, sw)
-            net._backward(Y, sw)
-            grads = []
-            for p, g in zip(params, net.grads):
-                if p.ndim == 2 and alpha:
-                    loss += 0.5 * alpha * float(np.dot(p.ravel(), p.ravel())) / denom
-                    grads.append((g + (alpha / denom) * p).ravel())
-                else:
-                    grads.append(g.ravel())
-            return loss, np.concatenate(grads).astype(np.float64)
+            np.copyto(P.data, x, casting="unsafe")
+            loss = net.loss_and_grads(X, Y, sw, validate=False)
+            if alpha:  # scikit-learn's L2 penalty on the weight matrices
+                for p, g, is_weight in zip(P.values, P.grads, P.is_weight):
+                    if is_weight:
+                        loss += 0.5 * alpha * float(np.dot(p.ravel(), p.ravel())) / denom
+                        g += (alpha / denom) * p
+            return loss, P.grad.astype(np.float64)
 
-        x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+        x0 = P.data.astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             res = minimize(
                 fun,
@@ -470,7 +460,7 @@ class _BaseMLP(BaseEstimator):
                 jac=True,
                 options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
             )
-        unpack(res.x)
+        np.copyto(P.data, res.x, casting="unsafe")
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
         if self.verbose:

@@ -339,9 +339,9 @@ class Trainer:
         net = self.network
         total, correct = 0.0, 0
         for s in range(0, X.shape[0], chunk):
-            out = net._forward(X[s : s + chunk])
             Yb = Y[s : s + chunk]
-            total += net._loss(Yb) * Yb.shape[0]
+            loss, out = net.loss_value(X[s : s + chunk], Yb, validate=False, return_outputs=True)
+            total += loss * Yb.shape[0]
             if labels is not None:
                 correct += int(np.count_nonzero(self._decode(out) == labels[s : s + chunk]))
         n = X.shape[0]
@@ -371,7 +371,7 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.samples_seen = int(state.get("samples_seen", 0))
         self.rng.bit_generator.state = state["rng"]
-        self.optimizer.load_state_dict(state["optimizer"], self.network.params)
+        self.optimizer.load_state_dict(state["optimizer"], self.network.parameters)
         self.history = History.from_dict(state["history"])
 
     # -- the loop --------------------------------------------------------------------------
@@ -399,9 +399,10 @@ class Trainer:
             probe = (np.ascontiguousarray(Xt[pidx]), np.ascontiguousarray(Yt[pidx]))
         xbuf = np.empty((B, Xt.shape[1]), net.dtype)
         ybuf = np.empty((B, Yt.shape[1]), net.dtype)
-        weights = [(p, g, np.empty_like(p)) for p, g in zip(net.params, net.grads) if p.ndim == 2] if self.l2 else []
-        dale = [L for L in net.layers if getattr(L, "dale_signs", None) is not None]
-        good = net.get_weights()  # last good weights, for the divergence guard
+        params = net.parameters
+        weights = [(p, g, np.empty_like(p)) for p, g, w in zip(params, params.grads, params.is_weight) if w]
+        weights = weights if self.l2 else []
+        good = params.data.copy()  # last good weights, for the divergence guard
         idx = np.arange(n)
         self.stop_training = False
         self.history.stop_reason = ""
@@ -414,8 +415,7 @@ class Trainer:
             while self.epoch < self.epochs and not self.stop_training:
                 epoch = self.epoch
                 t0 = time.perf_counter()
-                for g, p in zip(good, net.params):
-                    np.copyto(g, p)
+                np.copyto(good, params.data)
                 if self.shuffle:
                     idx = self.rng.permutation(n)  # from the RNG state alone, so resumable
                 total, correct = 0.0, 0
@@ -432,8 +432,10 @@ class Trainer:
                     nb = (e - s) if swb is None else float(swb.sum())
                     if nb == 0:
                         continue  # only zero-weight samples: nothing to learn
-                    out = net._forward(Xb, True, self.rng)
-                    loss = net._loss(Yb, swb)
+                    # the one training path: forward, loss and backward into params.grad
+                    loss, out = net.loss_and_grads(
+                        Xb, Yb, swb, train=True, rng=self.rng, validate=False, return_outputs=True
+                    )
                     if weights:  # L2 penalty, scikit-learn's alpha convention
                         loss += 0.5 * self.l2 * sum(float(np.dot(p.ravel(), p.ravel())) for p, _, _ in weights) / nb
                     if not math.isfinite(loss):
@@ -442,26 +444,24 @@ class Trainer:
                     if lt is not None:
                         bl = lt[s:e] if not self.shuffle else lt[idx[s:e]]
                         correct += int(np.count_nonzero(self._decode(out) == bl))
-                    net._backward(Yb, swb)
                     for p, g, tmp in weights:
                         np.multiply(p, self.l2 / nb, out=tmp)
                         g += tmp
                     if self.max_grad_norm is not None:
-                        self._clip(net.grads)
-                    opt.step(net.params, net.grads)
-                    for L in dale:
-                        L.project()  # Dale's principle: signs never flip
+                        self._clip(params.grads)
+                    opt.step(params)
+                    net.after_update()  # layer constraints, e.g. Dale's principle: signs never flip
                     self.samples_seen += e - s
                     if self.lr_schedule is not None:
                         opt.lr = float(self.lr_schedule(self.samples_seen))
-                if not all(np.isfinite(p).all() for p in net.params):
+                if not np.isfinite(params.data).all():
                     self._diverged(good, epoch, float("nan"))
                 logs = {"loss": total / n, "accuracy": correct / n if lt is not None else None}
                 if val is not None:
                     logs["val_loss"], logs["val_accuracy"] = self._evaluate(*val)
                 diag = None
                 if probe is not None:
-                    diag = layer_diagnostics(net, *probe, start_weights=good, tol=self.saturation_tol)
+                    diag = layer_diagnostics(net, *probe, start_weights=params.split(good), tol=self.saturation_tol)
                 logs["seconds"] = time.perf_counter() - t0
                 self.epoch += 1
                 self.history.append(epoch, logs, diag)
@@ -488,7 +488,7 @@ class Trainer:
                 g *= scale
 
     def _diverged(self, good, epoch, loss):
-        self.network.set_weights(good)
+        np.copyto(self.network.parameters.data, good)
         self.history.diverged = True
         restored = f"the end of epoch {epoch}" if epoch else "their initial values"
         self.history.stop_reason = (

@@ -17,8 +17,8 @@ his protocol where the notes name it:
 
 The engine averages the loss over the batch, so its step size ``lr`` is
 Fahlman's epsilon (for the summed error) times N.  The inner loop is the
-engine's own ``Network._forward`` / ``_backward`` and optimizer ``step``, with
-nothing else per epoch but the "learned" check on the output already computed.
+engine's own training path (``Network.loss_and_grads`` and the optimizer's ``step``),
+with nothing else per epoch but the "learned" check on the output already computed.
 
 References
 ----------
@@ -146,12 +146,13 @@ def run_trial(spec, method, lr, entropy, cfg: Config, max_epochs=None):
     X, _ = encoder(n, dtype=np.float64)  # (N, N) one-hot patterns
     Y = X.copy()  # targets = inputs
     work = np.empty_like(Y)
-    forward, backward, step = net._forward, net._backward, opt.step
-    params, grads = net.params, net.grads
+    X, Y = net.check_input(X), net.check_targets(Y, X.shape[0])  # once: the loop passes validate=False
+    loss_and_grads, step, params = net.loss_and_grads, opt.step, net.parameters
     tol = cfg.tolerance
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(max_epochs + 1):
-            out = forward(X)  # (N, N); the same pass feeds the update below
+            # (N, N) outputs; the same pass's gradients feed the update below
+            _, out = loss_and_grads(X, Y, validate=False, return_outputs=True)
             worst = worst_error(out, Y, work)
             if worst < tol:
                 return epoch, LEARNED
@@ -159,8 +160,7 @@ def run_trial(spec, method, lr, entropy, cfg: Config, max_epochs=None):
                 return None, DIVERGED
             if epoch == max_epochs:
                 break
-            backward(Y)
-            step(params, grads)
+            step(params)
     return None, CAP
 
 

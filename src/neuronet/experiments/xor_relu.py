@@ -15,7 +15,7 @@ Two parts:
 
 The many small runs are trained in lockstep: the weights of all seeds are
 stacked along a leading axis and updated together with the same hand-derived
-backprop and update as the engine (``Network._backward`` with the fused
+backprop and update as the engine (``Network.loss_and_grads`` with the fused
 sigmoid + logistic delta ``z - y``, ``SGD``: ``w -= lr g``, float32).  The
 initial weights are those of ``neuronet.mlp(..., seed=s)``; the tests check the
 lockstep trajectory against ``neuronet.Trainer`` step by step.  The decision

@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ConfigError
+from ..parameters import Parameters
 
 
 def _positive(name, value, allow_zero=False):
@@ -17,53 +18,35 @@ def _positive(name, value, allow_zero=False):
     return value
 
 
-def _flat(arrays):
-    """The 1-D buffer that ``arrays`` exactly tile, in order, or None."""
-    if not arrays:
-        return None
-    base = arrays[0].base
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
-        return None
-    addr = base.__array_interface__["data"][0]
-    for a in arrays:
-        if (
-            a.base is not base
-            or not a.flags.c_contiguous
-            or a.dtype != base.dtype
-            or a.__array_interface__["data"][0] != addr
-        ):
-            return None
-        addr += a.nbytes
-    return base if addr == base.__array_interface__["data"][0] + base.nbytes else None
-
-
-def _views(buf, like):
-    """Views of ``buf`` shaped like each array of ``like``, back to back."""
-    out, off = [], 0
-    for p in like:
-        out.append(buf[off : off + p.size].reshape(p.shape))
-        off += p.size
-    return out
-
-
 class Optimizer:
-    """Base class: ``step(params, grads)`` updates ``params`` in place.
+    """Base class: ``step(parameters)`` updates a network's ``Parameters`` in place.
 
-    State (velocities, moments, previous slopes) lives in lists aligned with
-    ``params`` and is created on the first step.  ``weight_decay`` adds the L2
-    term ``weight_decay * W`` to the gradient of every weight matrix (2-D
-    parameter); biases are not decayed.  ``step`` may overwrite ``grads``: they
-    are recomputed by every backward pass.
+    ``step(net.parameters)`` updates the flat buffer ``parameters.data`` from
+    ``parameters.grad`` with one array operation per step; the optimizer's state
+    (velocities, moments, previous slopes) is a flat buffer of the same layout,
+    created on the first step.  ``step(params, grads)`` with two aligned lists of
+    arrays works too, with state in lists aligned with ``params`` (one operation
+    per array).  Both paths give bit-identical results.
+
+    ``weight_decay`` adds the L2 term ``weight_decay * W`` to the gradient of
+    every weight matrix (2-D parameter); biases are not decayed.  ``step`` may
+    overwrite the gradients: they are recomputed by every backward pass.
     """
 
     name = "optimizer"
     #: names of the per-parameter state lists, for checkpoints
     state_names: tuple[str, ...] = ()
+    #: scratch arrays the update rule needs (name -> dtype, None: the parameters' dtype);
+    #: not state: never saved, contents undefined between steps
+    scratch: ClassVar[dict] = {}
 
     def __init__(self, lr, weight_decay=0.0):
         self.lr = _positive("lr", lr)
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
         self.iterations = 0
+        self._layout = None  # the Parameters (or list of shapes) the state is aligned with
+        self._flat_state = None  # name -> flat state buffer, on the Parameters path
+        self._args = None  # _update's arguments, built once per layout
 
     def _decay(self, params, grads):
         if self.weight_decay:
@@ -71,69 +54,56 @@ class Optimizer:
                 if p.ndim == 2:
                     g += self.weight_decay * p
 
-    def _init_state(self, params):
-        """Zeroed state arrays aligned with ``params``; one contiguous buffer when ``params`` are one."""
-        flat = _flat(params)
-        self._flat_state = {} if flat is not None else None
+    def _scratch(self, like):
+        return {n: [np.empty(a.shape, a.dtype if dt is None else dt) for a in like] for n, dt in self.scratch.items()}
+
+    def _init_flat(self, parameters):
+        """Zeroed flat state for ``parameters``, with per-parameter views as the public state lists."""
+        self._layout = parameters
+        self._flat_state = {n: np.zeros_like(parameters.data) for n in self.state_names}
+        for n, buf in self._flat_state.items():
+            setattr(self, n, parameters.split(buf))
+        state = {n: [buf] for n, buf in self._flat_state.items()}
+        self._args = ([parameters.data], [parameters.grad], {**state, **self._scratch([parameters.data])})
+
+    def _init_lists(self, params):
+        self._layout = tuple((p.shape, p.dtype) for p in params)
+        self._flat_state = None
         for n in self.state_names:
-            if flat is None:
-                setattr(self, n, [np.zeros_like(p) for p in params])
-            else:
-                buf = self._flat_state[n] = np.zeros_like(flat)
-                setattr(self, n, _views(buf, params))
+            setattr(self, n, [np.zeros_like(p) for p in params])
+        self._args = self._scratch(params)
 
-    #: scratch arrays the update rule needs (name -> dtype, None: the parameters' dtype);
-    #: not state: never saved, contents undefined between steps
-    scratch: ClassVar[dict] = {}
+    def step(self, params, grads=None):
+        """Update the parameters in place from their gradients (which ``step`` may overwrite).
 
-    def step(self, params, grads):
-        """Update ``params`` in place from ``grads`` (which ``step`` may overwrite)."""
-        if self.state_names and getattr(self, self.state_names[0], None) is None:
-            self._init_state(params)
-        self._decay(params, grads)
-        flat = self._flat_args(params, grads)
-        if flat is not None:  # one operation per step over every parameter
-            self._update(*flat)
+        ``params`` is a network's ``Parameters`` (``step(net.parameters)``), or a list
+        of arrays with ``grads`` the aligned list of their gradients.
+        """
+        if isinstance(params, Parameters):
+            if grads is not None:
+                raise ConfigError("step(parameters) takes the gradients from parameters.grad; pass no grads")
+            if self._layout is not params:
+                if self._flat_state is not None and params.shapes == self._layout.shapes:
+                    self._adopt(params)  # another network of the same layout: the state carries over
+                else:
+                    self._init_flat(params)
+            self._decay(params.values, params.grads)
+            self._update(*self._args)
         else:
+            params, grads = list(params), list(grads)
+            if self._layout != tuple((p.shape, p.dtype) for p in params):
+                self._init_lists(params)
+            self._decay(params, grads)
             state = {n: getattr(self, n) for n in self.state_names}
-            self._update(params, grads, {**state, **self._scratch_for(params)})
+            self._update(params, grads, {**state, **self._args})
         self.iterations += 1
 
-    def _scratch_for(self, like):
-        """Scratch lists aligned with ``like`` (cached by shape)."""
-        if not self.scratch:
-            return {}
-        key = tuple(a.shape for a in like) + (like[0].dtype,)
-        cache = self.__dict__.setdefault("_scratch", {})
-        if key not in cache:
-            cache.clear()
-            cache[key] = {
-                n: [np.empty(a.shape, a.dtype if dt is None else dt) for a in like] for n, dt in self.scratch.items()
-            }
-        return cache[key]
-
-    def _flat_args(self, params, grads):
-        """``_update``'s arguments over the flat buffers when ``params`` and ``grads`` are views
-        into one buffer each, and the state is too; else None.  Built once, cached on the
-        identity of the arrays, so a step allocates nothing here."""
-        key = tuple(map(id, params)) + tuple(map(id, grads))
-        if getattr(self, "_flat_key", None) != key:
-            fp, fg = _flat(params), _flat(grads)
-            ok = fp is not None and fg is not None and fp.dtype == fg.dtype
-            if ok and self.state_names:
-                st = getattr(self, "_flat_state", None)
-                ok = st is not None and all(
-                    st.get(n) is not None
-                    and st[n].shape == fp.shape
-                    and all(np.shares_memory(a, st[n]) for a in getattr(self, n))
-                    for n in self.state_names
-                )
-            args = None
-            if ok:
-                state = {n: [self._flat_state[n]] for n in self.state_names}
-                args = ([fp], [fg], {**state, **self._scratch_for([fp])})
-            self._flat_key, self._flat_cache = key, args
-        return self._flat_cache
+    def _adopt(self, parameters):
+        """Keep the current state values but align them with another ``Parameters`` of the same layout."""
+        old = {n: buf.copy() for n, buf in self._flat_state.items()}
+        self._init_flat(parameters)
+        for n, buf in self._flat_state.items():
+            np.copyto(buf, old[n])
 
     def _update(self, params, grads, state):
         """Update rule on aligned lists; ``state`` maps each of ``state_names`` to its list."""
@@ -151,25 +121,30 @@ class Optimizer:
         return {"config": self.config(), "iterations": self.iterations, "arrays": arrays}
 
     def load_state_dict(self, state, params):
-        """Restore what ``state_dict`` returned; ``params`` gives the expected shapes."""
+        """Restore what ``state_dict`` returned; ``params`` (a ``Parameters`` or a list of
+        arrays) gives the layout the state is aligned with."""
         self.iterations = int(state["iterations"])
         arrays = state["arrays"]
+        values = params.values if isinstance(params, Parameters) else list(params)
         for n in self.state_names:
-            keys = [f"{n}.{i}" for i in range(len(params))]
+            keys = [f"{n}.{i}" for i in range(len(values))]
             if any(k in arrays for k in keys) and not all(k in arrays for k in keys):
                 raise ConfigError(f"optimizer state {n!r} is incomplete")
-            for k, p in zip(keys, params):
+            for k, p in zip(keys, values):
                 if k in arrays and np.shape(arrays[k]) != p.shape:
                     raise ConfigError(f"optimizer state {k}: expected shape {p.shape}, got {np.shape(arrays[k])}")
-        if all(f"{n}.0" in arrays for n in self.state_names) and self.state_names:
-            self._init_state(params)
+        if self.state_names and all(f"{n}.0" in arrays for n in self.state_names):
+            if isinstance(params, Parameters):
+                self._init_flat(params)
+            else:
+                self._init_lists(values)
             for n in self.state_names:
                 for i, a in enumerate(getattr(self, n)):
                     np.copyto(a, np.asarray(arrays[f"{n}.{i}"]), casting="unsafe")
-        else:
+        else:  # no state saved (a fresh optimizer, or one without state): start from zero
+            self._layout = self._flat_state = self._args = None
             for n in self.state_names:
                 setattr(self, n, None)
-        self._flat_key = None
 
     def config(self) -> dict:
         return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}
