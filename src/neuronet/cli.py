@@ -287,7 +287,7 @@ def predict(
     Example: neuronet predict model.safetensors --input new.csv --output predictions.csv
     """
     from .data.tabular import read_features
-    from .modelfile import atomic_write_bytes
+    from .files import atomic_write_bytes
     from .targets import decode_outputs
 
     net, meta = _load_model_or_fail(model)

@@ -41,18 +41,17 @@ either the old file or the new one at the target path, never a mixture.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import stat
-import tempfile
 
 import numpy as np
 import safetensors
 import safetensors.numpy
 
-from .errors import ModelFileError, NeuronetError
+from .errors import ConfigError, ModelFileError, NeuronetError
+from .files import atomic_write_bytes, numpy_default
 from .layers import Dense
 from .losses import check_pairing, get_loss
 from .network import Network
@@ -115,18 +114,9 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _jsonable(obj):
-    """``json.dumps`` default hook: numpy scalars and arrays become Python values."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
-
-
 def _to_json(path, obj, what) -> str:
     try:
-        return json.dumps(obj, default=_jsonable)
+        return json.dumps(obj, default=numpy_default)
     except (TypeError, ValueError, RecursionError) as e:
         _fail(path, f"cannot save: {what} is not JSON-serialisable ({e})")
 
@@ -160,70 +150,10 @@ def config_hash(config: dict) -> str:
     from .errors import ConfigError
 
     try:
-        text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_jsonable)
+        text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=numpy_default)
     except (TypeError, ValueError, RecursionError) as e:
         raise ConfigError(f"config is not JSON-serialisable: {e}") from None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# -- atomic writes ----------------------------------------------------------------------------
-def _umask() -> int:
-    try:  # thread-safe on Linux
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: read it by setting it back
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` holds either the old or the new content.
-
-    The bytes go to a temporary file in the same folder, are flushed and
-    ``fsync``-ed, and the temporary file is renamed over ``path`` with
-    ``os.replace`` (atomic on POSIX and Windows).  The folder is then
-    ``fsync``-ed (best effort) so that the rename survives a power cut.  On any
-    exception the temporary file is removed and the exception propagates.
-    The new file gets the mode of the file it replaces, or ``0o666 & ~umask``.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt too: never leave the temp file
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(folder, flags)
-    except OSError:
-        return  # e.g. Windows: folders cannot be opened
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write(path, tensors, metadata, limit):
@@ -238,6 +168,8 @@ def _write(path, tensors, metadata, limit):
         )
     try:
         atomic_write_bytes(path, data)
+    except ConfigError as e:  # the target itself is unusable (no folder, a device, a directory)
+        raise ModelFileError(str(e)) from None
     except OSError as e:
         _fail(path, f"cannot write the file: {e.strerror or e}")
 

@@ -43,6 +43,7 @@ import os
 import numpy as np
 
 from .errors import ConfigError, ModelFileError
+from .files import numpy_default
 from .layers import Dense
 from .network import Network
 from .units import UNITS
@@ -277,7 +278,7 @@ def network_to_onnx(
         if not isinstance(k, str):
             raise ConfigError(f"metadata keys must be strings, got {k!r}")
         try:
-            props[k] = v if isinstance(v, str) else json.dumps(v, default=_jsonable)
+            props[k] = v if isinstance(v, str) else json.dumps(v, default=numpy_default)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"metadata[{k!r}] is not JSON-serialisable: {e}") from None
     helper.set_model_props(model, props)
@@ -285,19 +286,11 @@ def network_to_onnx(
     return model
 
 
-def _jsonable(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
-
-
 def save_onnx(network, path, **kw):
     """Export ``network`` (see ``network_to_onnx`` for ``kw``) and write it atomically to ``path``.
 
     The target holds either its old content or the complete new model, never part of
-    one (``neuronet.modelfile.atomic_write_bytes``).  Returns the ``onnx.ModelProto``.
+    one (``neuronet.files.atomic_write_bytes``).  Returns the ``onnx.ModelProto``.
 
     Raises
     ------
@@ -306,7 +299,7 @@ def save_onnx(network, path, **kw):
     ModelFileError
         ``"<path>: cannot write the file: <reason>"``.
     """
-    from .modelfile import atomic_write_bytes
+    from .files import atomic_write_bytes
 
     model = network_to_onnx(network, **kw)
     data = model.SerializeToString()

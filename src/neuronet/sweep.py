@@ -85,6 +85,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .files import to_jsonable, versions, write_json_atomic, write_text_atomic
 
 __all__ = [
     "BACKENDS",
@@ -380,13 +381,12 @@ class _Schema:
             for k in TRAIN_EXCLUDED:
                 d.pop(k)
             return d
-        from .experiments.base import _jsonable
 
         try:
             cfg = self.exp.default_config(quick=self.quick, **values)
         except (TypeError, ValueError) as e:
             fail(f"{where}: {e}")
-        d = _jsonable(dataclasses.asdict(cfg))
+        d = to_jsonable(dataclasses.asdict(cfg))
         d.pop("seeds", None)
         return d
 
@@ -490,15 +490,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def versions() -> dict:
-    from .trainjob import versions as _versions
-
-    out = _versions()
-    if "distributed" in sys.modules:
-        out["distributed"] = sys.modules["distributed"].__version__
-    return out
 
 
 def _number(v):
@@ -652,7 +643,6 @@ def load_records(out_dir, spec: Spec) -> dict:
 
 
 def _save(out_dir, record: dict) -> Path:
-    from .report.files import write_json_atomic
 
     return write_json_atomic(trial_path(out_dir, record["id"]), record)
 
@@ -766,8 +756,6 @@ def run_sweep(
     (out / "trials").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with _Lock(out):
-        from .report.files import write_text_atomic
-
         for stale in (out / "trials").glob(".*.tmp"):  # left by a writer that was killed mid-write
             stale.unlink(missing_ok=True)
         write_text_atomic(out / "spec.toml", spec.text)

@@ -5,38 +5,20 @@ Used by ``neuronet train``; knows nothing of the command line.
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from .config import TrainConfig
 from .data import Dataset, load
 from .data.validate import standardize
 from .errors import ConfigError, DivergenceError
+from .files import to_jsonable, versions
 from .network import Network, mlp
 from .train import Callback, History, Trainer
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
-
-
-def versions() -> dict:
-    """Versions of neuronet, numpy, scikit-learn and Python (without importing scikit-learn)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        sk = version("scikit-learn")
-    except PackageNotFoundError:  # not installed as a distribution: ask the module
-        import sklearn
-
-        sk = sklearn.__version__
-    return {"neuronet": __version__, "numpy": np.__version__, "scikit-learn": sk, "python": platform.python_version()}
-
-
-def _jsonable(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 @dataclass
@@ -171,7 +153,7 @@ def model_metadata(cfg, prepared, history, test) -> dict:
     return {
         "config": cfg.to_dict(),
         "task": ds.task,
-        "classes": [_jsonable(c) for c in ds.classes],
+        "classes": to_jsonable(list(ds.classes)),
         "n_features": ds.n_features,
         "preprocessing": prepared.preprocessing,
         "target_range": list(cfg.targets) if cfg.targets else None,

@@ -11,7 +11,6 @@ data (``Plot``): experiments never import matplotlib; ``neuronet.report`` draws.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 import typing
 from dataclasses import dataclass, field, fields
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..errors import ConfigError
+from ..files import to_jsonable
 
 VERDICTS = ("supported", "not supported", "mixed")
 
@@ -76,27 +76,13 @@ class Result:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
     def to_dict(self) -> dict:
-        return _jsonable(dataclasses.asdict(self))
+        return to_jsonable(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, d):
         d = dict(d)
         d["plots"] = [Plot(**{**p, "series": [Series(**s) for s in p.get("series", [])]}) for p in d.get("plots", [])]
         return cls(**d)
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def spread(values) -> dict:
@@ -138,7 +124,7 @@ class Experiment:
         t0 = time.perf_counter()
         result = self.fn(config)
         result.seconds = time.perf_counter() - t0
-        result.config = _jsonable(dataclasses.asdict(config))
+        result.config = to_jsonable(dataclasses.asdict(config))
         result.seeds = list(getattr(config, "seeds", []))
         return result
 

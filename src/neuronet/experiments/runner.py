@@ -10,33 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import platform
-import tempfile
 from pathlib import Path
 
-from .base import Result, _jsonable, get_experiment, sorted_names
+from ..files import to_jsonable, versions, write_json_atomic
+from .base import Result, get_experiment, sorted_names
 
 
-def versions() -> dict:
-    from ..trainjob import versions as _versions
-
-    return {**_versions(), "platform": platform.platform()}
-
-
-def _write_json(path: Path, obj):
+def _save(path: Path, obj):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_jsonable(obj), f, indent=1, sort_keys=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json_atomic(path, obj, indent=1)
 
 
 def experiment_config(name, *, quick=False, data=None, seed=None, overrides=None):
@@ -58,7 +40,7 @@ def run_one(name, config, out_dir=None, log=print) -> Result:
     exp = get_experiment(name)
     result = exp.run(config)
     if out_dir is not None:
-        _write_json(Path(out_dir) / "results" / f"{name}.json", {"result": result.to_dict(), "versions": versions()})
+        _save(Path(out_dir) / "results" / f"{name}.json", {"result": result.to_dict(), "versions": versions()})
     return result
 
 
@@ -69,7 +51,7 @@ def load_saved(out_dir, name, config):
         return None
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))["result"]
-        if saved["config"] != _jsonable(dataclasses.asdict(config)):
+        if saved["config"] != to_jsonable(dataclasses.asdict(config)):
             return None
         return Result.from_dict(saved)
     except (ValueError, KeyError, TypeError):
@@ -99,5 +81,5 @@ def run_lecture(out_dir, *, names=None, quick=False, data=None, seed=0, log=prin
         "versions": versions(),
         "experiments": {n: r.to_dict() for n, r in results.items()},
     }
-    _write_json(Path(out_dir) / "results.json", summary)
+    _save(Path(out_dir) / "results.json", summary)
     return results

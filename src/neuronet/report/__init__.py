@@ -4,6 +4,7 @@ The only part of neuronet that imports matplotlib (object API with the Agg canva
 never pyplot) and jinja2; the engine never imports this package.
 """
 
+from ..files import to_jsonable, write_json_atomic, write_text_atomic
 from .figures import (
     activation_histograms_figure,
     figure_to_data_uri,
@@ -14,7 +15,6 @@ from .figures import (
     new_figure,
     saturation_figure,
 )
-from .files import to_jsonable, write_json_atomic, write_text_atomic
 from .html import (
     Section,
     config_rows,

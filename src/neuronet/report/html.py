@@ -29,6 +29,7 @@ import numpy as np
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from ..files import to_jsonable, write_json_atomic, write_text_atomic
 from .figures import (
     PNG_SIGNATURE,
     activation_histograms_figure,
@@ -38,7 +39,6 @@ from .figures import (
     loss_accuracy_figure,
     saturation_figure,
 )
-from .files import to_jsonable, write_json_atomic, write_text_atomic
 
 __all__ = [
     "TEMPLATE_NAME",

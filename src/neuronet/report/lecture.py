@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import write_json_atomic, write_text_atomic
 from .figures import new_figure
-from .files import write_json_atomic, write_text_atomic
 from .html import Section, default_meta, render_html
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .files import write_text_atomic
+from ..files import write_text_atomic
 from .html import Section, format_value, render_html
 from .lecture import figure_from_plot
 
