@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from neuronet.cli import main as cli_main
 from neuronet.errors import ConfigError
-from neuronet.sweep import _cores, load_spec, main, parse_spec, read_record, run_sweep, trial_path, write_report
+from neuronet.sweep import load_spec, parse_spec, read_record, run_sweep, trial_path, write_report
+from neuronet.sweep.backends import cores
 
 # 2 activations x 2 learning rates x 2 seeds = 8 trials of a few tens of milliseconds each
 TINY = """
@@ -80,7 +82,7 @@ def serial_tiny(tmp_path_factory):
         ),
         (
             'experiment = "train"\nseeds = [0]\n[grid]\nepochs = [1, "two"]',
-            ["grid.epochs", '"two" is a string', "expected an integer"],
+            ["grid.epochs", "expected an integer, got 'two' (a string)"],
         ),
         ('experiment = "train"\nseeds = [0]\n[grid]\nlr = "0.1"', ["grid.lr", "expected a list"]),
         ('experiment = "train"\nseeds = [0]\n[grid]\nlr = []', ["grid.lr", "empty list"]),
@@ -121,9 +123,11 @@ def test_invalid_spec_fails_before_anything_runs_naming_key_and_valid_values(tmp
     assert not out.exists(), "a bad spec must fail before any output is written"
 
 
-def test_module_entry_point_reports_a_bad_spec_in_one_line_with_exit_2(tmp_path, capsys):
+def test_the_sweep_command_reports_a_bad_spec_in_one_line_with_exit_2(tmp_path, capsys):
     spec = _spec(tmp_path, 'experiment = "train"\n[grid]\nlr = [0.1]')
-    assert main([str(spec), "--out", str(tmp_path / "out")]) == 2, "a bad spec should exit with code 2"
+    with pytest.raises(SystemExit) as info:
+        cli_main(["sweep", str(spec), "--out", str(tmp_path / "out")])
+    assert info.value.code == 2, "a bad spec should exit with code 2"
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "seeds: missing" in err, f"expected one line naming 'seeds', got {err!r}"
 
@@ -242,13 +246,13 @@ def test_dask_local_cluster_runs_each_trial_once_and_equals_serial(tmp_path, ser
             on_result=lambda r: written.append(r["id"]),
         )
     assert outcome.complete and outcome.ran == 8
-    runs = Counter(t["key"] for t in stream.data if str(t["key"]).startswith("neuronet-trial-"))
+    runs = Counter(t["key"] for t in stream.data if str(t["key"]).startswith("neuronet-task-"))
     assert len(runs) == 8 and set(runs.values()) == {1}, f"each trial should run exactly once: {runs}"
     assert sorted(written) == sorted(_metrics(serial_tiny)), "each trial file should be written exactly once"
     assert _metrics(out) == _metrics(serial_tiny), "Dask and serial should give the same numbers for the same seeds"
     recs = [json.loads(p.read_text()) for p in (out / "trials").glob("*.json")]
     assert len({r["pid"] for r in recs}) == 2, "both worker processes should have run trials"
-    share = max(1, _cores() // 2)
+    share = max(1, cores() // 2)
     assert {r["blas_threads"] for r in recs} == {share}, "each worker pins BLAS to its share of the cores"
 
 
@@ -343,7 +347,6 @@ def test_a_failing_trial_is_reported_and_the_others_still_run(tmp_path):
 
 
 def test_cli_sweep_and_sweep_report(tmp_path):
-    from neuronet.cli import main as cli_main
 
     out = tmp_path / "out"
     spec = _spec(tmp_path, TINY)
@@ -360,7 +363,6 @@ def test_cli_sweep_and_sweep_report(tmp_path):
 
 
 def test_cli_sweep_bad_input_is_one_line_exit_2(tmp_path, capsys):
-    from neuronet.cli import main as cli_main
 
     spec = _spec(tmp_path, 'experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1]\n')
     with pytest.raises(SystemExit) as info:

@@ -7,8 +7,10 @@ option and the problem); 3 training diverged (the last good weights are kept).
 from __future__ import annotations
 
 import functools
+import inspect as _inspect
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +23,7 @@ except ImportError:  # older ones depend on click itself
     from click import exceptions as _click_exc
 
 from .errors import ConfigError, DataError, NeuronetError
+from .options import TRAIN_OPTIONS
 
 app = typer.Typer(
     name="neuronet",
@@ -123,83 +126,50 @@ def _load_model_or_fail(path):
     return load_model(path)
 
 
+def _options_from_schema(options):
+    """Give ``f(config=None, **flags)`` one typer option per schema option (declared in ``neuronet.options``)."""
+
+    def deco(f):
+        kinds = {"int": int, "float": float, "bool": bool}
+        params = []
+        for opt in options:
+            decls = (f"{opt.flag}/--no-{opt.flag[2:]}",) if opt.kind == "bool" else ()
+            tp = kinds.get(opt.kind, str)
+            info = typer.Option(*decls, help=opt.help, show_default=False)
+            params.append(
+                _inspect.Parameter(
+                    opt.name, _inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[tp | None, info]
+                )
+            )
+        config = _inspect.signature(f).parameters["config"].replace(kind=_inspect.Parameter.KEYWORD_ONLY)
+        f.__signature__ = _inspect.Signature([*params, config])
+        f.__annotations__ = {p.name: p.annotation for p in f.__signature__.parameters.values()}
+        return f
+
+    return deco
+
+
 @app.command()
 @_errors("train")
+@_options_from_schema(TRAIN_OPTIONS)
 def train(
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, "
-            "FILE.npz, xor, encoder:N-M-N, spirals, circles."
-        ),
-    ] = None,
-    hidden: Annotated[str | None, typer.Option(help="Hidden layer sizes, comma-separated, e.g. 128,64.")] = None,
-    activation: Annotated[
-        str | None,
-        typer.Option(help="Hidden unit: sigmoid, tanh, lecun-tanh, relu, leaky-relu, softplus, identity."),
-    ] = None,
-    output: Annotated[str | None, typer.Option(help="Output unit (default softmax; identity for regression).")] = None,
-    loss: Annotated[
-        str | None,
-        typer.Option(help="squared-error, cross-entropy or logistic (default: the output unit's natural partner)."),
-    ] = None,
-    init: Annotated[
-        str | None, typer.Option(help="fan-in, normal[:std], glorot, glorot-uniform, he, uniform[:r].")
-    ] = None,
-    targets: Annotated[str | None, typer.Option(help="Soft targets low,high, e.g. 0.15,0.85 (remedy 2).")] = None,
-    prime_offset: Annotated[
-        float | None, typer.Option(help="Add this to S' of sigmoid units in backprop (remedy 3), e.g. 0.1.")
-    ] = None,
-    optimizer: Annotated[str | None, typer.Option(help="sgd, momentum, nesterov, adam or quickprop.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
-    momentum: Annotated[float | None, typer.Option(help="Momentum for momentum/nesterov.")] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="L2 weight decay.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs to train (in total, when resuming).")] = None,
-    batch_size: Annotated[str | None, typer.Option(help="Mini-batch size, or 'full' for full-batch.")] = None,
-    validation_split: Annotated[float | None, typer.Option(help="Fraction held out for validation.")] = None,
-    dropout: Annotated[float | None, typer.Option(help="Dropout probability of hidden units.")] = None,
-    max_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this value.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for weights, splits, shuffling and dropout.")] = None,
-    dtype: Annotated[str | None, typer.Option(help="float32 or float64.")] = None,
-    standardize: Annotated[
-        bool | None,
-        typer.Option("--standardize/--no-standardize", help="Standardize features (training statistics)."),
-    ] = None,
-    label_column: Annotated[int | None, typer.Option(help="CSV: index of the label column.")] = None,
-    max_train: Annotated[int | None, typer.Option(help="Use at most this many training samples.")] = None,
-    max_test: Annotated[int | None, typer.Option(help="Use at most this many test samples.")] = None,
-    diagnostics: Annotated[
-        bool | None, typer.Option("--diagnostics/--no-diagnostics", help="Record per-layer diagnostics.")
-    ] = None,
-    out: Annotated[str | None, typer.Option(help="Write the trained model to this .safetensors file.")] = None,
-    checkpoint_dir: Annotated[str | None, typer.Option(help="Save a checkpoint here after every epoch.")] = None,
-    resume: Annotated[
-        bool | None, typer.Option("--resume/--no-resume", help="Continue from the checkpoint in --checkpoint-dir.")
-    ] = None,
-    report: Annotated[str | None, typer.Option(help="Write an HTML training report into this folder.")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file with the same options; flags override it.")] = None,
+    **flags,
 ):
     """Train an MLP and print one line per epoch.
 
     Example: neuronet train --data digits --hidden 64 --activation sigmoid --init normal:1 --epochs 10
     """
     from .config import resolve
-    from .train import Callback
     from .trainjob import prepare_data, run
 
-    flags = {k: v for k, v in locals().items() if k not in ("config", "resolve", "run", "prepare_data", "Callback")}
     cfg = resolve(flags, config)
     typer.echo("config: " + cfg.to_json())
     printer = _EpochPrinter(cfg.epochs, sys.stdout.isatty())
     prepared = prepare_data(cfg)
     sample = prepared.X_train[:500]  # for the report's activation histograms
-    start_acts = []
-
-    class _StartActivations(Callback):
-        def on_train_begin(self, trainer):
-            start_acts[:] = trainer.network.activations(sample)
-
-    callbacks = [printer.callback] + ([_StartActivations()] if cfg.report else [])
+    start = _StartActivations(sample)
+    callbacks = [printer.callback] + ([start] if cfg.report else [])
     result = run(cfg, prepared=prepared, callbacks=callbacks, log=typer.echo)
     test = result.test
     acc = "" if test["accuracy"] is None else f"  test accuracy {test['accuracy']:.4f}"
@@ -207,22 +177,42 @@ def train(
     if cfg.out:
         typer.echo(f"model written to {cfg.out}")
     if cfg.report:
-        from .report import write_training_report
-
-        net = result.network
-        names = [f"layer {i} ({L.unit.name})" for i, L in enumerate(net.layers)]
-        path = write_training_report(
-            cfg.report,
-            result.history.to_dict(),
-            config=cfg.to_dict(),
-            activations_start=start_acts or None,
-            activations_end=net.activations(sample),
-            layer_names=names,
-        )
-        typer.echo(f"report written to {path}")
+        _training_report(cfg, result, start.acts, sample)
     if result.diverged is not None:
         kept = f" The last good weights are in {cfg.out}." if cfg.out else ""
         _fail("train", f"{result.diverged}{kept}", EXIT_DIVERGED)
+
+
+class _StartActivations:
+    """A callback that keeps the activations of a sample at the start of training (for the report)."""
+
+    def __init__(self, sample):
+        self.sample, self.acts = sample, None
+
+    def on_train_begin(self, trainer):
+        self.acts = trainer.network.activations(self.sample)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        pass
+
+    def on_train_end(self, trainer):
+        pass
+
+
+def _training_report(cfg, result, start_acts, sample):
+    from .report import write_training_report
+
+    net = result.network
+    names = [f"layer {i} ({L.unit.name})" for i, L in enumerate(net.layers)]
+    path = write_training_report(
+        cfg.report,
+        result.history.to_dict(),
+        config=cfg.to_dict(),
+        activations_start=start_acts,
+        activations_end=net.activations(sample),
+        layer_names=names,
+    )
+    typer.echo(f"report written to {path}")
 
 
 # -- evaluate, predict, inspect ----------------------------------------------------------------
@@ -485,21 +475,51 @@ def sweep_report(
 
 # -- entry point -------------------------------------------------------------------------------
 def main(argv=None):
-    """Console entry point: usage errors become one line on stderr and exit code 2."""
+    """Console entry point: every failure becomes one line on stderr and a documented exit code.
+
+    2: usage or input errors (and anything unexpected, named as such); 3: diverged training;
+    130: interrupted (Ctrl-C); a closed output pipe (``| head``) ends quietly.
+    """
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="neuronet", standalone_mode=False)
+    except _click_exc.NoArgsIsHelpError:
+        sys.exit(0)  # the help was printed
     except _click_exc.UsageError as e:
         where = e.ctx.command_path if e.ctx is not None else "neuronet"
         typer.echo(f"{where}: error: {' '.join(e.format_message().split())} (see --help)", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except _click_exc.Abort:
-        typer.echo("neuronet: interrupted", err=True)
-        sys.exit(130)
     except _click_exc.ClickException as e:
         typer.echo(f"neuronet: error: {' '.join(e.format_message().split())}", err=True)
         sys.exit(e.exit_code)
+    except SystemExit:
+        raise
+    except BaseException as e:  # the last line of defence: never a traceback
+        _last_resort(e)
+    if code == 130:
+        typer.echo("neuronet: interrupted", err=True)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _last_resort(e: BaseException):
+    """One line for what no command caught (see ``main``); exits."""
+    if isinstance(e, KeyboardInterrupt):
+        typer.echo("neuronet: interrupted", err=True)
+        sys.exit(130)
+    if isinstance(e, BrokenPipeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+        sys.exit(1)
+    if isinstance(e, MemoryError):
+        msg = "out of memory; use a smaller network, dataset or batch (--hidden, --max-train, --batch-size)"
+    elif isinstance(e, RecursionError):
+        msg = "input nested too deeply to process"
+    elif isinstance(e, NeuronetError):
+        msg = str(e)
+    else:
+        msg = f"unexpected {type(e).__name__}: {e} (this is a bug in neuronet; please report it)"
+    typer.echo(f"neuronet: error: {' '.join(msg.split())}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":

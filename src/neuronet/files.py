@@ -193,7 +193,7 @@ def versions() -> dict:
     and dask.distributed when it is loaded: the stamp every results file carries."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from .version import __version__
 
     try:
         sk = version("scikit-learn")

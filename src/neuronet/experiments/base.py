@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -159,46 +159,19 @@ def sorted_names():
 
 
 def parse_overrides(config_cls, pairs) -> dict:
-    """``["lr=0.1", "seeds=0,1,2"]`` -> typed values for the config's fields, or ConfigError."""
-    types = typing.get_type_hints(config_cls)
-    names = {f.name for f in fields(config_cls)}
+    """``["lr=0.1", "seeds=0,1,2"]`` -> typed values for the config's fields, or ConfigError.
+
+    Each value is converted by the field's option (``neuronet.options.options_for``), the same
+    checks a sweep spec gets.
+    """
+    from ..options import options_for, parse_text
+
+    options = options_for(config_cls)
     out = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
         key = key.strip().replace("-", "_")
-        if not sep or key not in names:
-            raise ConfigError(f"--set {pair!r}: expected key=value with key one of {', '.join(sorted(names))}")
-        out[key] = _convert(pair, types[key], raw.strip())
+        if not sep or key not in options:
+            raise ConfigError(f"--set {pair!r}: expected key=value with key one of {', '.join(sorted(options))}")
+        out[key] = parse_text(options[key], raw, f"--set {key}")
     return out
-
-
-def _convert(pair, tp, raw):
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is tuple:  # bare ``tuple``: numbers where they parse, else strings
-        items = [p.strip() for p in raw.split(",") if p.strip()]
-        for kind in (int, float):
-            try:
-                return tuple(kind(p) for p in items)
-            except ValueError:
-                pass
-        return tuple(items)
-    try:
-        if origin is tuple:
-            inner = args[0] if args else str
-            return tuple(_convert(pair, inner, p) for p in raw.split(",") if p.strip())
-        if origin is typing.Union or str(origin) == "types.UnionType":
-            if raw.lower() == "none":
-                return None
-            return _convert(pair, next(a for a in args if a is not type(None)), raw)
-        if tp is bool:
-            if raw.lower() in ("1", "true", "yes", "on"):
-                return True
-            if raw.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if tp in (int, float, str):
-            return tp(raw)
-    except (ValueError, StopIteration):
-        pass
-    raise ConfigError(f"--set {pair!r}: {raw!r} is not a valid {getattr(tp, '__name__', tp)}")

@@ -1,0 +1,204 @@
+"""Run independent tasks serially, in a process pool, or on Dask: the machinery behind sweeps and the lecture.
+
+``run_tasks(fn, tasks, sink, backend=...)`` calls ``fn(task, blas_threads)`` for every task and
+hands each result to ``sink.result(task, value)`` in the coordinating process as soon as it
+arrives (``sink.failure(task, error)`` when ``fn`` raised; ``sink.log(line)`` for news).  ``fn``
+must be a module-level function and every task picklable (with an ``id`` string, unique in
+the batch), because the ``processes`` and ``dask`` backends send them to other processes.
+
+Backends
+--------
+``serial``
+    One task after another in this process.
+``processes``
+    A ``ProcessPoolExecutor`` with N spawned worker processes; a pool whose worker dies is
+    restarted (up to 3 times) for the tasks that had not finished.
+``dask``
+    ``dask.distributed``: a ``LocalCluster`` of N single-threaded worker processes, or the
+    cluster whose scheduler is at ``scheduler="tcp://host:8786"``, or a given ``client``.
+
+Each task pins BLAS (threadpoolctl) to its share of the cores of the machine it runs on, so
+N concurrent tasks do not oversubscribe the cores; a task's result does not depend on the
+backend.  Only the coordinator ever writes results (workers return values), see
+``neuronet.sweep``'s module docstring for why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from ..errors import ConfigError
+
+__all__ = ["BACKENDS", "check_backend", "cores", "run_tasks"]
+
+BACKENDS = ("serial", "processes", "dask")
+
+
+def cores() -> int:
+    """Cores this process may run on (affinity-aware where the OS tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def check_backend(backend, *, workers=None, scheduler=None, client=None, blas_threads=None):
+    """ConfigError naming the option when the backend settings cannot work."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend: unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if (scheduler or client is not None) and backend != "dask":
+        raise ConfigError(f"--scheduler: only with --backend dask (got --backend {backend})")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ConfigError(f"--workers: expected an integer >= 1, got {workers!r}")
+    if blas_threads is not None and (
+        not isinstance(blas_threads, int) or isinstance(blas_threads, bool) or blas_threads < 1
+    ):
+        raise ConfigError(f"--blas-threads: expected an integer >= 1, got {blas_threads!r}")
+    if backend == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ConfigError('--backend dask: needs dask.distributed; pip install "neuronet[cluster]"') from None
+
+
+def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None, client=None, blas_threads=None):
+    """Run ``fn(task, blas_threads)`` for each task on ``backend``; results go to ``sink`` as they arrive."""
+    check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
+    tasks = list(tasks)
+    if not tasks:
+        return
+    if backend == "serial":
+        _run_serial(fn, tasks, sink, blas_threads)
+    elif backend == "processes":
+        _run_processes(fn, tasks, sink, workers or cores(), blas_threads)
+    else:
+        _run_dask(fn, tasks, sink, workers or cores(), scheduler, client, blas_threads)
+
+
+def _run_serial(fn, tasks, sink, blas_threads):
+    for t in tasks:
+        try:
+            value = fn(t, blas_threads)
+        except Exception as e:  # one bad task does not stop the others
+            sink.failure(t, e)
+            continue
+        sink.result(t, value)
+
+
+def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    threads = blas_threads or max(1, cores() // workers)
+    pending = list(tasks)
+    restarts = 0
+    while pending:
+        broken = []
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            futures = {pool.submit(fn, t, threads): t for t in pending}
+            try:
+                while futures:
+                    finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        t = futures.pop(f)
+                        error = f.exception()
+                        if error is None:
+                            sink.result(t, f.result())
+                        elif isinstance(error, BrokenProcessPool):
+                            broken.append(t)  # a worker process died: run it again
+                        else:
+                            sink.failure(t, error)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        lost = {t.id for t in broken}
+        pending = [t for t in pending if t.id in lost]  # in the original order again
+        if pending:
+            restarts += 1
+            if restarts > max_restarts:
+                for t in pending:
+                    sink.failure(t, RuntimeError(f"worker processes died {restarts} times"))
+                return
+            sink.log(f"a worker process died; restarting the pool for {len(pending)} unfinished tasks")
+
+
+def _blas_shares(client) -> dict:
+    """``{worker address: BLAS threads}``: each host's cores divided among its workers' threads."""
+    try:
+        info = client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:  # distributed before 2025: no n_workers
+        info = client.scheduler_info()["workers"]
+    host_cores = client.run(cores)
+    slots = {}
+    for w in info.values():
+        slots[w["host"]] = slots.get(w["host"], 0) + int(w.get("nthreads") or 1)
+    return {addr: max(1, int(host_cores.get(addr, 1)) // max(1, slots[w["host"]])) for addr, w in info.items()}
+
+
+def _on_dask_worker(fn, task, shares: dict, default: int | None):
+    """``fn`` on a Dask worker, with BLAS pinned to this worker's share of its host's cores."""
+    threads = default
+    if threads is None:
+        try:
+            from distributed import get_worker
+
+            threads = shares.get(get_worker().address, 1)
+        except (ImportError, ValueError):
+            threads = 1
+    return fn(task, threads)
+
+
+def _connect(workers, scheduler):
+    """(client, cluster) for a scheduler address, or a new LocalCluster of single-threaded workers."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, ValueError, TypeError) as e:
+            raise ConfigError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(e).split())})") from None
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    return Client(cluster), cluster
+
+
+def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
+    from distributed import as_completed
+
+    cluster = own_client = None
+    try:
+        if client is None:
+            own_client, cluster = _connect(workers, scheduler)
+            client = own_client
+        shares = {} if blas_threads else _blas_shares(client)
+        if not shares and not blas_threads:
+            sink.log("the Dask cluster has no workers yet; the tasks wait for workers to join")
+        session = uuid.uuid4().hex[:8]  # fresh keys: never attach to a dead session's tasks
+        futures = {}
+        for i, t in enumerate(tasks):
+            key = f"neuronet-task-{t.id}-{session}"
+            f = client.submit(_on_dask_worker, fn, t, shares, blas_threads, key=key, pure=False, priority=-i)
+            futures[f.key] = (f, t)
+        for f in as_completed([f for f, _ in futures.values()]):
+            _, t = futures.pop(f.key)
+            if f.status == "finished":
+                sink.result(t, f.result())
+            else:  # the task raised, or killed its workers too often
+                try:
+                    error = f.exception()
+                except BaseException as e:  # cancelled: the scheduler lost it
+                    error = e
+                sink.failure(t, error)
+            f.release()
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,72 @@
+"""The trial store: one JSON file per finished trial under ``OUT/trials/``, and the folder's lock."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..files import write_json_atomic
+from .spec import Spec, Trial
+
+TRIAL_FORMAT = "neuronet-sweep-trial"
+TRIAL_FORMAT_VERSION = 1
+
+
+def trial_path(out_dir, trial_or_id) -> Path:
+    tid = trial_or_id.id if isinstance(trial_or_id, Trial) else str(trial_or_id)
+    return Path(out_dir) / "trials" / f"{tid}.json"
+
+
+def read_record(path, trial: Trial | None = None) -> dict | None:
+    """The record in ``path`` if it is a complete trial file (of ``trial``, when given); else None."""
+    try:
+        rec = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # missing, truncated or not JSON: not done
+    if not isinstance(rec, dict) or rec.get("format") != TRIAL_FORMAT or not isinstance(rec.get("metrics"), dict):
+        return None
+    if trial is not None and (rec.get("id") != trial.id or rec.get("seed") != trial.seed):
+        return None
+    return rec
+
+
+def load_records(out_dir, spec: Spec) -> dict:
+    """``{trial id: record}`` of the spec's trials that are done in ``out_dir``."""
+    out = {}
+    for t in spec.trials():
+        rec = read_record(trial_path(out_dir, t), t)
+        if rec is not None:
+            out[t.id] = rec
+    return out
+
+
+def save_record(out_dir, record: dict) -> Path:
+    return write_json_atomic(trial_path(out_dir, record["id"]), record)
+
+
+class Lock:
+    """An exclusive lock on ``OUT/.sweep.lock`` (POSIX); the OS releases it when the process dies."""
+
+    def __init__(self, out_dir):
+        self.path = Path(out_dir) / ".sweep.lock"
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; trust the user
+            return self
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.fd)
+            self.fd = None
+            raise ConfigError(f"--out {self.path.parent}: another sweep is running in this folder") from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock

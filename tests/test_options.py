@@ -1,0 +1,145 @@
+"""One option schema: every entry point (flags, TOML, sweep specs, --set) converts and checks with the same code."""
+
+import inspect
+
+import pytest
+
+from neuronet.cli import train as train_command
+from neuronet.config import TrainConfig, load_toml, resolve, validate
+from neuronet.errors import ConfigError
+from neuronet.experiments.base import parse_overrides
+from neuronet.options import TRAIN, TRAIN_OPTIONS, Option, convert, options_for, parse_text
+from neuronet.sweep import parse_spec
+
+
+def _toml(tmp_path, text):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+# -- the table drives the command line and the config ------------------------------------------
+def test_every_training_option_is_a_flag_and_a_config_field_with_the_declared_default():
+    flags = set(inspect.signature(train_command).parameters) - {"config"}
+    assert flags == set(TRAIN), f"train's flags differ from the schema: {flags ^ set(TRAIN)}"
+    cfg = TrainConfig()
+    for opt in TRAIN_OPTIONS:
+        assert getattr(cfg, opt.name) == opt.default, opt.name
+    assert TrainConfig.OUTPUT_KEYS == ("epochs", "out", "checkpoint_dir", "resume", "report")
+
+
+# -- strict types (booleans are not numbers, strings are not booleans) ------------------------
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ('standardize = "false"', "standardize: expected true or false, got 'false'"),
+        ('resume = "false"', "resume: expected true or false"),
+        ("epochs = true", "epochs: expected an integer, got true"),
+        ("hidden = [true]", "hidden: expected comma-separated integers"),
+        ("epochs = 2.5", "epochs: expected an integer, got 2.5"),
+        ('lr = "0.1"', "lr: expected a number, got '0.1'"),
+        ("lr = -1", "lr: must be > 0, got -1"),
+        ("dropout = 1.0", "dropout: must be < 1, got 1.0"),
+        ('dtype = "float16"', "dtype: must be one of float32, float64"),
+        ('activation = "sigmoidd"', "activation: unknown"),
+        ("targets = [0.9, 0.1]", "targets: low must be below high"),
+        ("targets = [0.1, 0.5, 0.9]", "targets: expected two numbers"),
+    ],
+)
+def test_toml_values_are_checked_strictly_naming_file_and_key(tmp_path, line, needle):
+    path = _toml(tmp_path, line + "\n")
+    with pytest.raises(ConfigError) as info:
+        resolve({}, path)
+    msg = str(info.value)
+    assert msg.startswith(f"--config {path}: "), msg
+    assert needle in msg, msg
+    assert "\n" not in msg
+
+
+def test_toml_accepts_the_documented_forms_and_normalises_them(tmp_path):
+    path = _toml(tmp_path, 'hidden = "32,16"\nbatch-size = "full"\ntargets = [0.15, 0.85]\nstandardize = true\n')
+    cfg = resolve({"epochs": 3}, path)
+    assert cfg.hidden == (32, 16) and cfg.batch_size is None and cfg.targets == (0.15, 0.85)
+    assert cfg.standardize is True and cfg.epochs == 3  # the flag wins over the defaults
+    assert resolve({}, _toml(tmp_path, "hidden = 64\n")).hidden == (64,)
+
+
+def test_a_folder_given_as_config_is_named_as_a_folder(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder; give a TOML file"):
+        load_toml(tmp_path)
+
+
+# -- the same option gives the same problem from every entry point -----------------------------
+def test_one_problem_one_message_from_flags_toml_sweep_and_set(tmp_path):
+    problem = "must be > 0, got -1"
+    with pytest.raises(ConfigError) as flags:
+        validate(TrainConfig(lr=-1))
+    with pytest.raises(ConfigError) as toml:
+        load_toml(_toml(tmp_path, "lr = -1\n"))
+    with pytest.raises(ConfigError) as spec:
+        parse_spec('experiment = "train"\nseeds = [0]\n[fixed]\nlr = -1\n', source="s.toml")
+    assert str(flags.value) == f"--lr: {problem}"
+    assert str(toml.value).endswith(f"lr: {problem}")
+    assert str(spec.value) == f"s.toml: fixed.lr: {problem}"
+
+
+def test_a_bad_fixed_value_is_blamed_on_itself_not_on_a_grid_key():
+    text = 'experiment = "train"\nseeds = [0]\n[grid]\nlr = [0.1, 0.2]\n[fixed]\nepochs = -5\n'
+    with pytest.raises(ConfigError) as info:
+        parse_spec(text, source="s.toml")
+    assert "fixed.epochs" in str(info.value) and "grid.lr" not in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("pair", "needle"),
+    [
+        ("seeds=a,b", "'a' is not an integer"),
+        ("seeds=-1", "-1 is not an integer >= 0"),
+        ("seeds=", "expected a non-empty list"),
+        ("seeds=1,1", "a value is repeated"),
+        ("epochs=0", "--set epochs: must be >= 1, got 0"),
+        ("epochs=x", "--set epochs: expected an integer, got 'x'"),
+    ],
+)
+def test_experiment_set_values_are_checked(pair, needle):
+    from neuronet.experiments import get_experiment
+
+    cls = get_experiment("dale").config_cls
+    with pytest.raises(ConfigError) as info:
+        parse_overrides(cls, [pair])
+    assert needle in str(info.value), str(info.value)
+
+
+def test_experiment_set_converts_typed_values():
+    from neuronet.experiments import get_experiment
+
+    cls = get_experiment("dale").config_cls
+    got = parse_overrides(cls, ["seeds=3,4", "epochs=7"])
+    assert got == {"seeds": (3, 4), "epochs": 7}
+    assert options_for(cls)["epochs"].low == 1
+
+
+# -- the converter itself -----------------------------------------------------------------------
+def test_integers_refuse_booleans_and_fractions_but_take_integral_floats():
+    opt = Option("n", "int", low=1)
+    assert convert(opt, 3.0) == 3 and isinstance(convert(opt, 3.0), int)
+    for bad in (True, 2.5, "3", None, [3]):
+        with pytest.raises(ConfigError, match="^--n: "):
+            convert(opt, bad)
+
+
+def test_numbers_must_be_finite_and_inside_their_range():
+    opt = TRAIN["momentum"]
+    assert convert(opt, 0) == 0.0
+    for bad, needle in ((1, "must be < 1"), (-0.1, "must be >= 0"), (float("nan"), "finite"), (True, "a boolean")):
+        with pytest.raises(ConfigError, match=needle):
+            convert(opt, bad)
+
+
+def test_text_from_the_command_line_is_parsed_then_checked():
+    assert parse_text(Option("b", "bool"), "off") is False
+    assert parse_text(Option("b", "bool"), "YES") is True
+    assert parse_text(TRAIN["max_grad_norm"], "none") is None
+    assert parse_text(Option("x", "tuple", item="float"), "0.5, 1") == (0.5, 1.0)
+    with pytest.raises(ConfigError, match="expected true or false, got 'maybe'"):
+        parse_text(Option("b", "bool"), "maybe")
