@@ -25,9 +25,13 @@ def test_lecture_quick_writes_offline_report_and_complete_results(tmp_path):
     assert html.count("data:image/png;base64,") >= len(names)
     for name in names:
         assert name in html
-    # a rerun with the same --out reuses every saved result
+    # a rerun with the same --out reuses every saved run and computes nothing
     r2 = CliRunner().invoke(app, ["lecture", "--quick", "--out", str(out)])
-    assert r2.exit_code == 0 and r2.stdout.count("already done") == len(names)
+    assert r2.exit_code == 0, r2.output
+    counts = re.search(r"(\d+) runs; (\d+) already done, 0 to run", r2.stdout)
+    assert counts and counts[1] == counts[2], r2.stdout
+    again = json.loads((out / "results.json").read_text())["experiments"]
+    assert {n: r["metrics"] for n, r in again.items()} == {n: r["metrics"] for n, r in results["experiments"].items()}
 
 
 def test_experiment_run_and_errors(tmp_path):

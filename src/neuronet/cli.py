@@ -398,25 +398,50 @@ def experiment_run(
 @_errors("lecture")
 def lecture(
     data: Annotated[str, typer.Option(help="Dataset spec for the experiments that train on data.")] = "digits",
-    out: Annotated[str, typer.Option(help="Folder for index.html, results.json and results/.")] = "lecture-report",
+    out: Annotated[
+        str, typer.Option(help="Folder for index.html, results.json, results/ and runs/.")
+    ] = "lecture-report",
     quick: Annotated[bool, typer.Option(help="Small, fast version of every experiment (about a minute).")] = False,
-    seed: Annotated[int, typer.Option(help="Base seed; each experiment uses several seeds from here.")] = 0,
-    only: Annotated[list[str] | None, typer.Option(help="Run only these experiments (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(help="Base seed (>= 0); each experiment uses several seeds from here.")] = 0,
+    only: Annotated[list[str] | None, typer.Option(help="Run only this experiment (repeatable).")] = None,
+    backend: Annotated[str, typer.Option(help="Where the runs go: serial, processes or dask.")] = "serial",
+    workers: Annotated[int | None, typer.Option(help="Processes or Dask workers (default: the cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address, e.g. tcp://host:8786.")] = None,
+    force: Annotated[bool, typer.Option(help="Recompute every run, even those cached in --out.")] = False,
 ):
     """Run every lecture experiment and write one report (index.html + results.json).
 
-    Example: neuronet lecture --out report --quick
+    Each run is cached in OUT/runs as it finishes: rerunning the same command after an
+    interruption computes only what is missing.
+
+    Example: neuronet lecture --out report --quick --backend processes --workers 2
     """
     from .experiments import get_experiment
     from .experiments.runner import run_lecture
     from .report.lecture import write_lecture_report
 
+    if seed < 0:
+        raise ConfigError(f"--seed: must be >= 0, got {seed}")
     for name in only or []:
         get_experiment(name)
-    results = run_lecture(out, names=only, quick=quick, data=data, seed=seed, log=typer.echo)
+    outcome = run_lecture(
+        out,
+        names=only,
+        quick=quick,
+        data=data,
+        seed=seed,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        log=typer.echo,
+    )
+    results = outcome.results
     path = write_lecture_report(out, results, meta={"data": data, "quick": str(quick), "seed": str(seed)})
     counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
     typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
+    if outcome.failed:
+        _fail("lecture", f"{len(outcome.failed)} experiments failed: " + "; ".join(outcome.failed.values()), 1)
 
 
 # -- sweeps ------------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ class Result:
     config: dict = field(default_factory=dict)
     seeds: list = field(default_factory=list)
     seconds: float = 0.0
+    checks: list = field(default_factory=list)  # [Check.to_dict()], for experiments built as a Design
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -115,6 +116,7 @@ class Experiment:
     config_cls: type
     fn: typing.Callable
     order: int = 100
+    design: typing.Any = None  # a ``design.Design`` when the experiment is runs + a judgement
 
     def default_config(self, quick=False, **overrides):
         cfg = self.config_cls.quick() if quick else self.config_cls()

@@ -1,19 +1,34 @@
-"""Running experiments and keeping their results: each result is saved as it finishes.
+"""Running the lecture: every run of every experiment on one backend, each run cached as it finishes.
 
-``run_lecture`` runs every registered experiment (or a chosen list) into
-``OUT/results/<name>.json``, skipping those already there with the same
-configuration, so an interrupted lecture rerun with the same ``--out`` picks up
-where it stopped.  ``OUT/results.json`` collects them with versions and seeds.
+``run_lecture`` turns each chosen experiment into tasks and sends them all to
+``neuronet.sweep.backends.run_tasks`` (serial, processes or Dask), the machinery sweeps use:
+
+* an experiment built as a ``Design`` gives one task per run (arm × seed × …);
+* an experiment still written as one function gives one task for the whole experiment.
+
+Each finished task is written at once (atomically, by this process only) to
+``OUT/runs/<experiment>/<task id>.json``; the id hashes the experiment, its full config and the
+run key, so a rerun with the same ``--out`` reuses every finished run and computes only the rest
+(``force=True`` recomputes everything).  When an experiment's runs are all in, it is judged
+(``Design.judge``) and written to ``OUT/results/<name>.json``; ``OUT/results.json`` collects
+them with the versions and seeds.  A task that fails is reported and its experiment left out;
+the others complete.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import to_jsonable, versions, write_json_atomic
 from .base import Result, get_experiment, sorted_names
+from .design import conclude, measure_safely, roundtrip
+
+RUN_FORMAT = "neuronet-lecture-run"
 
 
 def _save(path: Path, obj):
@@ -35,51 +50,180 @@ def experiment_config(name, *, quick=False, data=None, seed=None, overrides=None
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 
-def run_one(name, config, out_dir=None, log=print) -> Result:
-    """Run one experiment, saving ``out_dir/results/<name>.json`` when ``out_dir`` is given."""
+def config_from_json(config_cls, d: dict):
+    """A config dataclass from its JSON form (lists back to tuples)."""
+
+    def tuples(v):
+        return tuple(tuples(x) for x in v) if isinstance(v, list) else v
+
+    return config_cls(**{k: tuples(v) for k, v in d.items()})
+
+
+# -- tasks ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """One unit of lecture work: a run of a design (``key``) or a whole experiment (``key`` None)."""
+
+    id: str
+    experiment: str
+    config: dict
+    key: dict | None
+
+    def label(self) -> str:
+        if self.key is None:
+            return self.experiment
+        return f"{self.experiment} " + ", ".join(f"{k}={v}" for k, v in self.key.items())
+
+
+def _task(name: str, config: dict, key: dict | None) -> Task:
+    blob = json.dumps({"experiment": name, "config": config, "key": key}, sort_keys=True, separators=(",", ":"))
+    return Task(hashlib.sha256(blob.encode()).hexdigest()[:16], name, config, key)
+
+
+def tasks_for(name: str, cfg) -> list[Task]:
+    """The tasks of one experiment with config ``cfg``, in the order ``judge`` sees them."""
     exp = get_experiment(name)
-    result = exp.run(config)
+    config = to_jsonable(dataclasses.asdict(cfg))
+    if exp.design is None:
+        return [_task(name, config, None)]
+    return [_task(name, config, roundtrip(k)) for k in exp.design.runs(cfg)]
+
+
+def run_task(task: Task, blas_threads: int | None = None) -> dict:
+    """Compute one task (on any backend): a JSON-able value; writes nothing."""
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        exp = get_experiment(task.experiment)
+        cfg = config_from_json(exp.config_cls, task.config)
+        if task.key is None:
+            value = {"result": exp.run(cfg).to_dict()}
+        else:
+            value = {"data": measure_safely(exp.design, cfg, task.key)}
+    return {**value, "seconds": time.perf_counter() - t0}
+
+
+def _run_path(out_dir, task: Task) -> Path:
+    return Path(out_dir) / "runs" / task.experiment / f"{task.id}.json"
+
+
+def _load_run(out_dir, task: Task):
+    """The cached value of ``task`` if a complete file of exactly this task is there; else None."""
+    try:
+        rec = json.loads(_run_path(out_dir, task).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or rec.get("format") != RUN_FORMAT or rec.get("id") != task.id:
+        return None
+    return rec.get("value")
+
+
+class _Sink:
+    """Receives finished tasks: writes each to its file at once and logs one line."""
+
+    def __init__(self, out_dir, values: dict, total: int, log):
+        self.out_dir, self.values, self.total, self.log = out_dir, values, total, log
+        self.failed: dict[str, str] = {}
+        self.n_failed = 0
+
+    def result(self, task, value):
+        if self.out_dir is not None:
+            _save(
+                _run_path(self.out_dir, task), {"format": RUN_FORMAT, "id": task.id, "task": task.key, "value": value}
+            )
+        self.values[task.id] = value
+        self.log(f"  [{len(self.values)}/{self.total}] {task.label()} ({value['seconds']:.1f} s)")
+
+    def failure(self, task, error):
+        message = " ".join(f"{type(error).__name__}: {error}".split())
+        self.n_failed += 1
+        self.failed.setdefault(task.experiment, f"{task.label()}: {message}")
+        self.log(f"  [failed] {task.label()}: {message}")
+
+
+def _conclude(name: str, cfg, tasks: list[Task], values: dict) -> Result:
+    exp = get_experiment(name)
+    if exp.design is None:
+        result = Result.from_dict(values[tasks[0].id]["result"])
+    else:
+        measured = [(t.key, values[t.id]["data"]) for t in tasks]
+        result = conclude(exp.design, cfg, measured)
+        result.config = to_jsonable(dataclasses.asdict(cfg))
+        result.seeds = list(getattr(cfg, "seeds", []))
+    result.seconds = float(sum(values[t.id]["seconds"] for t in tasks))
+    return result
+
+
+def run_one(name, config, out_dir=None, log=print) -> Result:
+    """Run one experiment in this process, saving ``out_dir/results/<name>.json`` when given."""
+    result = get_experiment(name).run(config)
     if out_dir is not None:
         _save(Path(out_dir) / "results" / f"{name}.json", {"result": result.to_dict(), "versions": versions()})
     return result
 
 
-def load_saved(out_dir, name, config):
-    """The saved result of ``name`` if it was made with exactly ``config``; else None."""
-    path = Path(out_dir) / "results" / f"{name}.json"
-    if not path.is_file():
-        return None
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))["result"]
-        if saved["config"] != to_jsonable(dataclasses.asdict(config)):
-            return None
-        return Result.from_dict(saved)
-    except (ValueError, KeyError, TypeError):
-        return None  # unreadable or from another version: run it again
+@dataclass
+class LectureOutcome:
+    """What ``run_lecture`` did: the results, the experiments that failed, and task counts."""
+
+    results: dict
+    failed: dict
+    reused: int
+    ran: int
 
 
-def run_lecture(out_dir, *, names=None, quick=False, data=None, seed=0, log=print) -> dict:
-    """Run (or reuse) each experiment; returns ``{name: Result}`` and writes ``results.json``."""
+def run_lecture(
+    out_dir,
+    *,
+    names=None,
+    quick=False,
+    data=None,
+    seed=0,
+    backend="serial",
+    workers=None,
+    scheduler=None,
+    client=None,
+    force=False,
+    log=print,
+) -> LectureOutcome:
+    """Run (or reuse) every task of the chosen experiments on ``backend``; judge each; write results.json."""
+    from ..sweep.backends import check_backend, run_tasks
+
+    check_backend(backend, workers=workers, scheduler=scheduler, client=client)
     names = list(names or sorted_names())
-    results = {}
-    for i, name in enumerate(names, 1):
+    plan = {}
+    for name in names:
         cfg = experiment_config(name, quick=quick, data=data, seed=seed)
-        saved = load_saved(out_dir, name, cfg)
-        if saved is not None:
-            log(f"[{i}/{len(names)}] {name}: already done ({saved.verdict}), reusing {out_dir}/results/{name}.json")
-            results[name] = saved
+        plan[name] = (cfg, tasks_for(name, cfg))
+    values = {}
+    for _, tasks in plan.values():
+        for t in tasks:
+            cached = None if force else _load_run(out_dir, t)
+            if cached is not None:
+                values[t.id] = cached
+    todo = [t for _, tasks in plan.values() for t in tasks if t.id not in values]
+    total = sum(len(tasks) for _, tasks in plan.values())
+    reused = total - len(todo)
+    log(f"lecture: {len(names)} experiments, {total} runs; {reused} already done, {len(todo)} to run on {backend}")
+    sink = _Sink(out_dir, values, total, log)
+    run_tasks(run_task, todo, sink, backend=backend, workers=workers, scheduler=scheduler, client=client)
+    results = {}
+    for name, (cfg, tasks) in plan.items():
+        if name in sink.failed:
             continue
-        seeds = getattr(cfg, "seeds", ())
-        log(f"[{i}/{len(names)}] {name}: running with seeds {list(seeds)} ...")
-        res = run_one(name, cfg, out_dir, log)
-        log(f"[{i}/{len(names)}] {name}: {res.verdict} ({res.seconds:.1f}s) - {res.reason}")
+        res = _conclude(name, cfg, tasks, values)
+        _save(Path(out_dir) / "results" / f"{name}.json", {"result": res.to_dict(), "versions": versions()})
+        log(f"{name}: {res.verdict} - {res.reason}")
         results[name] = res
     summary = {
         "data": data or "digits",
         "quick": quick,
         "seed": seed,
+        "backend": backend,
         "versions": versions(),
+        "failed": sink.failed,
         "experiments": {n: r.to_dict() for n, r in results.items()},
     }
     _save(Path(out_dir) / "results.json", summary)
-    return results
+    return LectureOutcome(results, dict(sink.failed), reused, len(todo) - sink.n_failed)

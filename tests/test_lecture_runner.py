@@ -1,0 +1,126 @@
+"""The lecture runner: runs on any backend give the same numbers, and a killed lecture resumes run by run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from neuronet.experiments.runner import run_lecture
+
+NAMES = ["softmax-derivatives", "xor-relu"]  # a Design (one task per seed) and a one-piece experiment
+
+
+def _quiet(*a, **k):
+    pass
+
+
+def _numbers(outcome):
+    return {n: (r.verdict, r.metrics, r.checks) for n, r in outcome.results.items()}
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    outcome = run_lecture(out, names=NAMES, quick=True, log=_quiet)
+    assert not outcome.failed and set(outcome.results) == set(NAMES)
+    return outcome
+
+
+def test_processes_backend_gives_the_serial_numbers(tmp_path, serial):
+    outcome = run_lecture(tmp_path, names=NAMES, quick=True, backend="processes", workers=2, log=_quiet)
+    assert _numbers(outcome) == _numbers(serial)
+    assert outcome.ran == 4 and outcome.reused == 0  # 3 seeds of softmax-derivatives + 1 xor-relu task
+
+
+def test_dask_backend_gives_the_serial_numbers(tmp_path, serial):
+    pytest.importorskip("distributed")
+    outcome = run_lecture(tmp_path, names=NAMES, quick=True, backend="dask", workers=2, log=_quiet)
+    assert _numbers(outcome) == _numbers(serial)
+
+
+def test_a_rerun_reuses_every_run_and_force_recomputes(tmp_path):
+    first = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, log=_quiet)
+    again = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, log=_quiet)
+    assert (again.ran, again.reused) == (0, 3) and _numbers(again) == _numbers(first)
+    forced = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, force=True, log=_quiet)
+    assert (forced.ran, forced.reused) == (3, 0) and _numbers(forced) == _numbers(first)
+    # a changed config is a different run: nothing is reused
+    other = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, seed=5, log=_quiet)
+    assert other.reused == 0 and other.results["softmax-derivatives"].seeds == [5, 6, 7]
+
+
+def test_a_failing_run_is_reported_and_the_other_experiments_complete(tmp_path, monkeypatch):
+    from neuronet.experiments import get_experiment
+
+    design = get_experiment("softmax-derivatives").design
+
+    def broken(cfg, key):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(design, "measure", broken)
+    outcome = run_lecture(tmp_path, names=NAMES, quick=True, log=_quiet)
+    assert "softmax-derivatives" in outcome.failed and "boom" in outcome.failed["softmax-derivatives"]
+    assert set(outcome.results) == {"xor-relu"}
+
+
+SLOW_DESIGN = textwrap.dedent(
+    """
+    import sys, time
+    from dataclasses import dataclass
+    from neuronet.experiments.design import Design, register_design
+    from neuronet.experiments.runner import run_lecture
+    from neuronet.stats import Check
+
+    @dataclass(frozen=True)
+    class Config:
+        seeds: tuple = tuple(range(12))
+
+        @classmethod
+        def quick(cls):
+            return cls()
+
+    @register_design
+    class Slow(Design):
+        name, claim, config_cls = "slow-test", "runs take time", Config
+
+        def runs(self, cfg):
+            return [{"seed": s} for s in cfg.seeds]
+
+        def measure(self, cfg, key):
+            time.sleep(0.25)
+            return {"x": key["seed"] * 2}
+
+        def judge(self, cfg, measured):
+            total = sum(d["x"] for _, d in measured)
+            return [Check("sum", "the sum", "sum", total, None, "= 132", len(measured), total == 132, "a lost run")]
+
+    out = run_lecture(sys.argv[1], names=["slow-test"], quick=True, log=lambda line: print(line, flush=True))
+    print("RESULT", out.ran, out.reused, out.results["slow-test"].verdict, flush=True)
+    """
+)
+
+
+def test_a_lecture_killed_mid_run_resumes_at_run_granularity(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_DESIGN)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE, text=True)
+    runs = out / "runs" / "slow-test"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < 4:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(runs.glob("*.json")))
+    assert 4 <= done < 12, f"expected the kill to land mid-lecture, {done} runs were done"
+    for f in runs.glob("*.json"):
+        json.loads(f.read_text())  # every file on disk is complete (atomic writes)
+    rerun = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    ran, reused, verdict = rerun.stdout.split("RESULT ")[1].split()
+    assert int(reused) == done and int(ran) == 12 - done and verdict == "supported"
