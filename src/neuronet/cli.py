@@ -32,6 +32,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool):
+    if value:
+        from .version import __version__
+
+        typer.echo(f"neuronet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+):
+    """Neural networks from the neuron up: train, inspect and study MLPs and their variations."""
+
+
 experiment_app = typer.Typer(help="List or run the lecture's experiments one by one.", no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")
 
@@ -161,9 +180,10 @@ def train(
     Example: neuronet train --data digits --hidden 64 --activation sigmoid --init normal:1 --epochs 10
     """
     from .config import resolve
-    from .trainjob import prepare_data, run
+    from .trainjob import check_outputs, prepare_data, run
 
     cfg = resolve(flags, config)
+    check_outputs(cfg)  # before the data is loaded: a bad --out fails at once
     typer.echo("config: " + cfg.to_json())
     printer = _EpochPrinter(cfg.epochs, sys.stdout.isatty())
     prepared = prepare_data(cfg)
@@ -277,9 +297,10 @@ def predict(
     Example: neuronet predict model.safetensors --input new.csv --output predictions.csv
     """
     from .data.tabular import read_features
-    from .files import atomic_write_bytes
+    from .files import atomic_write_bytes, refuse_overwriting_inputs
     from .targets import decode_outputs
 
+    refuse_overwriting_inputs(("--output", output), ("the model", model), ("--input", input))
     net, meta = _load_model_or_fail(model)
     X = _model_inputs(model, net, meta, read_features(input, dtype=net.dtype), f"--input {input}")
     Z = net.predict(X)
@@ -342,8 +363,10 @@ def export_onnx(
 
     Example: neuronet export-onnx model.safetensors model.onnx
     """
+    from .files import refuse_overwriting_inputs
     from .onnx_export import OPSET, export_model_file
 
+    refuse_overwriting_inputs(("OUT", out), ("MODEL", model))
     export_model_file(model, out)
     typer.echo(f"{out} written (ONNX opset {OPSET}); outputs match neuronet's within float32 rounding")
 

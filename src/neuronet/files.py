@@ -34,8 +34,11 @@ from .errors import ConfigError
 
 __all__ = [
     "atomic_write_bytes",
+    "check_parent_folders",
     "check_target",
     "dumps_strict",
+    "refuse_overwriting_inputs",
+    "same_file",
     "to_jsonable",
     "versions",
     "write_json_atomic",
@@ -79,6 +82,34 @@ def check_target(path) -> None:
         raise ConfigError(f"{path}: cannot write: it is a directory")
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"{path}: cannot write: not a regular file (a device, FIFO or socket); choose a file path")
+
+
+def same_file(a, b) -> bool:
+    """Whether paths ``a`` and ``b`` name the same existing file (links and ``..`` resolved)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def refuse_overwriting_inputs(output: tuple[str, object], *inputs: tuple[str, object]) -> None:
+    """ConfigError naming both paths when the output (``(option, path)``) is one of the inputs."""
+    out_name, out_path = output
+    for in_name, in_path in inputs:
+        if in_path is not None and out_path is not None and same_file(out_path, in_path):
+            raise ConfigError(
+                f"{out_name} {out_path}: is the same file as {in_name} {in_path}; writing it would destroy the input"
+            )
+
+
+def check_parent_folders(path) -> None:
+    """ConfigError when an existing ancestor of ``path`` is a file (so its folders cannot be made)."""
+    p = os.path.abspath(os.fspath(path))
+    parent = os.path.dirname(p)
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
+    if parent and not os.path.isdir(parent):
+        raise ConfigError(f"{path}: cannot write: parent {parent} is not a directory")
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

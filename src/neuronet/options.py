@@ -394,6 +394,11 @@ def _optimizer(name):
         raise ConfigError(f"unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS)}")
 
 
+def _path(value):
+    if not value.strip():
+        raise ConfigError("an empty path; give a file or folder name, or leave the option out")
+
+
 _DATA_HELP = "Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, FILE.npz, xor, encoder:N-M-N, spirals, circles."
 
 TRAIN_OPTIONS: tuple[Option, ...] = (
@@ -438,10 +443,41 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("max_train", "int", None, "Use at most this many training samples.", low=1, optional=True),
     Option("max_test", "int", None, "Use at most this many test samples.", low=1, optional=True),
     Option("diagnostics", "bool", True, "Record per-layer diagnostics."),
-    Option("out", "str", None, "Write the trained model to this .safetensors file.", optional=True, output=True),
-    Option("checkpoint_dir", "str", None, "Save a checkpoint here after every epoch.", optional=True, output=True),
+    Option(
+        "out",
+        "str",
+        None,
+        "Write the trained model to this .safetensors file.",
+        optional=True,
+        output=True,
+        check=_path,
+    ),
+    Option(
+        "checkpoint_dir",
+        "str",
+        None,
+        "Save a checkpoint here after every epoch.",
+        optional=True,
+        output=True,
+        check=_path,
+    ),
     Option("resume", "bool", False, "Continue from the checkpoint in --checkpoint-dir.", output=True),
-    Option("report", "str", None, "Write an HTML training report into this folder.", optional=True, output=True),
+    Option(
+        "overwrite",
+        "bool",
+        False,
+        "Start afresh over an existing checkpoint in --checkpoint-dir (replacing it).",
+        output=True,
+    ),
+    Option(
+        "report",
+        "str",
+        None,
+        "Write an HTML training report into this folder.",
+        optional=True,
+        output=True,
+        check=_path,
+    ),
 )
 
 #: name -> Option

@@ -5,6 +5,8 @@ Used by ``neuronet train``; knows nothing of the command line.
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +59,36 @@ def apply_preprocessing(X, preprocessing, dtype):
     return ((X - mean) / std).astype(dtype, copy=False)
 
 
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_size(sizes, dtype, batch_size, n_samples: int = 0) -> None:
+    """ConfigError before allocating when the network would not fit in this machine's memory.
+
+    Counts the weights four times (values, gradients, two optimizer buffers) and one batch of
+    activations and deltas per layer.
+    """
+    params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    batch = batch_size or max(n_samples, 1)
+    need = dtype.itemsize * (4 * params + 2 * batch * sum(sizes))
+    have = _memory_bytes()
+    if have is not None and need > have:
+        shape = "-".join(map(str, sizes))
+        raise ConfigError(
+            f"--hidden: network {shape} is too large: it would need about {need / 2**30:.1f} GB, "
+            f"and this machine has {have / 2**30:.1f} GB"
+        )
+
+
 def build_network(cfg: TrainConfig, n_features: int, task: str, n_classes: int | None) -> Network:
     output = cfg.output or ("softmax" if task == "classification" else "identity")
     n_out = n_classes if task == "classification" else 1  # one output unit per class
     sizes = [n_features, *cfg.hidden, n_out]
+    check_size(sizes, np.dtype(cfg.dtype), cfg.batch_size)
     try:
         return mlp(
             sizes,
@@ -132,9 +160,45 @@ def resume_from(path: Path, cfg: TrainConfig, network: Network, trainer: Trainer
             f"--resume: {path} was made with another configuration "
             f"({_differences(ck.get('config') or {}, cfg.training_dict())})"
         )
+    done = int((ck.get("trainer_state") or {}).get("epoch", 0))
+    if cfg.epochs < done:
+        raise ConfigError(
+            f"--epochs {cfg.epochs}: the checkpoint {path} is already at epoch {done}; "
+            f"--epochs counts all epochs, so ask for more than {done}"
+        )
     network.set_weights(ck["network"].get_weights())
     trainer.load_state_dict(ck["trainer_state"])
     return True
+
+
+def check_outputs(cfg: TrainConfig) -> Path | None:
+    """Refuse outputs that cannot be written or would destroy an input; return the checkpoint path."""
+    from .files import check_parent_folders, check_target, refuse_overwriting_inputs
+
+    ckpt = None
+    if cfg.checkpoint_dir:
+        d = Path(cfg.checkpoint_dir)
+        if d.exists() and not d.is_dir():
+            raise ConfigError(f"--checkpoint-dir {d}: exists and is not a directory")
+        check_parent_folders(d / CHECKPOINT_NAME)
+        ckpt = d / CHECKPOINT_NAME
+        if ckpt.exists() and not (cfg.resume or cfg.overwrite):
+            raise ConfigError(
+                f"--checkpoint-dir {d}: holds a checkpoint of an earlier run; "
+                "pass --resume to continue it or --overwrite to start afresh and replace it"
+            )
+    if cfg.out:
+        out = Path(cfg.out)
+        if out.is_dir():
+            raise ConfigError(f"--out {out}: is a directory; give a file name such as {out / 'model.safetensors'}")
+        check_parent_folders(out)
+        if out.parent.is_dir():
+            check_target(out)
+        data_file = cfg.data if Path(cfg.data).is_file() else None
+        refuse_overwriting_inputs(("--out", out), ("--data", data_file), ("the checkpoint", ckpt))
+        if ckpt is not None and out.resolve() == ckpt.resolve():
+            raise ConfigError(f"--out {out}: is the checkpoint file of --checkpoint-dir {cfg.checkpoint_dir}")
+    return ckpt
 
 
 @dataclass
@@ -174,20 +238,13 @@ def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log
         prepared = prepare_data(cfg)
     ds = prepared.dataset
     net = build_network(cfg, ds.n_features, ds.task, ds.n_classes)
-    if cfg.out:  # fail before training, not after it
-        out = Path(cfg.out)
-        if out.is_dir():
-            raise ConfigError(f"--out {out}: is a directory; give a file name such as {out / 'model.safetensors'}")
-        out.parent.mkdir(parents=True, exist_ok=True)
+    ckpt = check_outputs(cfg)  # fail before training, not after it
     cbs = list(callbacks)
-    ckpt = None
-    if cfg.checkpoint_dir:
-        d = Path(cfg.checkpoint_dir)
-        if d.exists() and not d.is_dir():
-            raise ConfigError(f"--checkpoint-dir {d}: exists and is not a directory")
-        d.mkdir(parents=True, exist_ok=True)
-        ckpt = d / CHECKPOINT_NAME
+    if ckpt is not None:
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
         cbs.insert(0, Checkpointer(ckpt, cfg))
+    if cfg.out:
+        Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
     trainer = build_trainer(cfg, net, cbs)
     if cfg.resume:
         if resume_from(ckpt, cfg, net, trainer):

@@ -72,6 +72,10 @@ def parse_encoder_spec(spec: str) -> tuple[int, int]:
     return n_in, n_hidden
 
 
+#: generated datasets larger than this are refused before anything is allocated
+MAX_SYNTHETIC_BYTES = 2 * 2**30
+
+
 def encoder(n: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Fahlman's encoder/decoder patterns: the N one-hot vectors.
 
@@ -97,6 +101,12 @@ def encoder(n: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """
     if n < 2:
         raise DataError(f"encoder: needs at least 2 patterns, got {n}")
+    need = n * n * np.dtype(dtype).itemsize
+    if need > MAX_SYNTHETIC_BYTES:
+        raise DataError(
+            f"encoder:{n}-…: too large: the {n} x {n} patterns would need {need / 2**30:.1f} GB "
+            f"(the limit for generated data is {MAX_SYNTHETIC_BYTES / 2**30:.0f} GB)"
+        )
     return np.eye(n, dtype=dtype), np.arange(n, dtype=np.int64)
 
 

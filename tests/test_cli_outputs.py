@@ -1,0 +1,160 @@
+"""What a user meets first: one line and exit 2 for every failure, and no output that destroys an input."""
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from neuronet.cli import main
+
+TINY = ["--data", "xor", "--hidden", "4", "--epochs", "2", "--no-diagnostics"]
+
+
+def _run(capsys, *args):
+    """``neuronet ARGS`` through the console entry point: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def _one_line(err, *needles):
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, f"expected one line on stderr, got {err!r}"
+    for n in needles:
+        assert n in lines[0], f"{n!r} not in {lines[0]!r}"
+
+
+# -- every exception becomes one line ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("exc", "code", "needle"),
+    [
+        (MemoryError(), 2, "out of memory"),
+        (ValueError("bad value"), 2, "unexpected ValueError: bad value"),
+        (TypeError("bad type"), 2, "unexpected TypeError: bad type"),
+        (RecursionError("deep"), 2, "nested too deeply"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_any_exception_inside_a_command_is_one_line_with_its_exit_code(capsys, monkeypatch, exc, code, needle):
+    import neuronet.trainjob
+
+    def boom(*a, **k):
+        raise exc
+
+    monkeypatch.setattr(neuronet.trainjob, "prepare_data", boom)
+    got, _, err = _run(capsys, "train", *TINY)
+    assert got == code
+    _one_line(err, needle)
+
+
+def test_no_arguments_prints_the_help_and_no_error(capsys):
+    code, out, err = _run(capsys)
+    assert code == 0 and "Usage: neuronet" in out and "train" in out and "error" not in err
+
+
+def test_version(capsys):
+    from neuronet import __version__
+
+    code, out, _ = _run(capsys, "--version")
+    assert code == 0 and out.strip() == f"neuronet {__version__}"
+
+
+# -- outputs that cannot be written, checked before any work ------------------------------------
+def test_out_must_not_be_empty(capsys):
+    code, out, err = _run(capsys, "train", *TINY, "--out", "")
+    assert code == 2 and "config:" not in out
+    _one_line(err, "--out: an empty path")
+
+
+def test_a_device_is_never_replaced_by_the_model_file(capsys):
+    before = os.stat("/dev/null")
+    code, _, err = _run(capsys, "train", *TINY, "--out", "/dev/null")
+    assert code == 2
+    _one_line(err, "/dev/null", "not a regular file")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_a_file_in_the_path_is_named_as_a_parent_that_is_not_a_directory(capsys, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, _, err = _run(capsys, "train", *TINY, "--out", str(tmp_path / "afile" / "m.safetensors"))
+    assert code == 2
+    _one_line(err, "parent", "afile", "is not a directory")
+
+
+def test_the_model_file_never_overwrites_the_training_data(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.3f},{b:.3f},{int(a > b)}" for a, b in rng.random((40, 2))]
+    data.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    before = data.read_bytes()
+    code, _, err = _run(capsys, "train", "--data", str(data), "--epochs", "1", "--out", str(data))
+    assert code == 2 and data.read_bytes() == before
+    _one_line(err, f"--out {data}", f"--data {data}", "same file")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "m.safetensors"
+    with pytest.raises(SystemExit) as info:
+        main(["train", *TINY, "--out", str(path)])
+    assert info.value.code == 0
+    return path
+
+
+def test_predict_and_export_refuse_to_write_over_the_model(capsys, model, tmp_path):
+    before = model.read_bytes()
+    x = tmp_path / "x.csv"
+    x.write_text("0,1\n1,0\n")
+    code, _, err = _run(capsys, "predict", str(model), "--input", str(x), "--output", str(model))
+    assert code == 2
+    _one_line(err, f"--output {model}", "the model", "same file")
+    code, _, err = _run(capsys, "predict", str(model), "--input", str(x), "--output", str(x))
+    assert code == 2 and x.read_text() == "0,1\n1,0\n"
+    code, _, err = _run(capsys, "export-onnx", str(model), str(model))
+    assert code == 2
+    _one_line(err, "same file")
+    assert model.read_bytes() == before
+
+
+# -- checkpoints are never silently replaced ---------------------------------------------------
+def test_a_fresh_run_over_a_checkpoint_needs_resume_or_overwrite(capsys, tmp_path):
+    ck = tmp_path / "ck"
+    assert _run(capsys, "train", *TINY, "--checkpoint-dir", str(ck))[0] == 0
+    saved = (ck / "checkpoint.safetensors").read_bytes()
+    code, _, err = _run(capsys, "train", *TINY, "--checkpoint-dir", str(ck))
+    assert code == 2 and (ck / "checkpoint.safetensors").read_bytes() == saved
+    _one_line(err, "--checkpoint-dir", "--resume", "--overwrite")
+    assert _run(capsys, "train", *TINY, "--checkpoint-dir", str(ck), "--overwrite", "--seed", "1")[0] == 0
+    assert (ck / "checkpoint.safetensors").read_bytes() != saved
+    code, _, err = _run(
+        capsys, "train", *TINY, "--checkpoint-dir", str(ck), "--out", str(ck / "checkpoint.safetensors")
+    )
+    assert code == 2
+
+
+def test_resume_refuses_fewer_epochs_than_the_checkpoint_holds(capsys, tmp_path):
+    ck = tmp_path / "ck"
+    args = ["train", "--data", "xor", "--hidden", "4", "--no-diagnostics", "--checkpoint-dir", str(ck)]
+    assert _run(capsys, *args, "--epochs", "3")[0] == 0
+    code, _, err = _run(capsys, *args, "--epochs", "2", "--resume")
+    assert code == 2
+    _one_line(err, "--epochs 2", "already at epoch 3")
+    code, out, _ = _run(capsys, *args, "--epochs", "4", "--resume")
+    assert code == 0 and "after epoch 3" in out
+
+
+# -- sizes are checked before anything is allocated ---------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--hidden", "1000000000"], "too large"),
+        (["--data", "encoder:200000-3-200000"], "too large"),
+    ],
+)
+def test_huge_requests_are_refused_with_the_memory_they_would_need(capsys, args, needle):
+    code, _, err = _run(capsys, "train", "--epochs", "1", *args)
+    assert code == 2
+    _one_line(err, needle, "GB")
