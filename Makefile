@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(PY):
 # Reinstall whenever pyproject.toml changes.
 $(STAMP): pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,onnx,cluster]"
+	$(PY) -m pip install --quiet -e ".[test,onnx,cluster,playground]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,8 +22,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/neuronet lecture --data digits --out lecture-report
 
-test: $(STAMP)
-	$(PY) -m pytest -q
+# The house's guards (lint, format, import layers: see ARCHITECTURE.md); `make test` runs them first.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build src/*.egg-info lecture-report demo-report

@@ -25,7 +25,7 @@ def test_every_training_option_is_a_flag_and_a_config_field_with_the_declared_de
     cfg = TrainConfig()
     for opt in TRAIN_OPTIONS:
         assert getattr(cfg, opt.name) == opt.default, opt.name
-    assert TrainConfig.OUTPUT_KEYS == ("epochs", "out", "checkpoint_dir", "resume", "report")
+    assert TrainConfig.OUTPUT_KEYS == ("epochs", "out", "checkpoint_dir", "resume", "overwrite", "report")
 
 
 # -- strict types (booleans are not numbers, strings are not booleans) ------------------------

@@ -15,7 +15,7 @@ from ..files import to_jsonable
 
 SPEC_KEYS = ("experiment", "seeds", "grid", "fixed", "data", "metric", "quick")
 #: TrainConfig keys a sweep may not set: the seed comes from ``seeds``, and trials write no files
-TRAIN_EXCLUDED = ("seed", "out", "checkpoint_dir", "resume", "report")
+TRAIN_EXCLUDED = ("seed", "out", "checkpoint_dir", "resume", "overwrite", "report")
 #: what a ``train`` trial measures (all numbers; ``diverged`` is 0 or 1)
 TRAIN_METRICS = (
     "test_accuracy",

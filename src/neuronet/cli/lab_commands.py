@@ -1,0 +1,180 @@
+"""``neuronet experiment``, ``lecture``, ``sweep``, ``sweep-report`` and ``playground``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ConfigError
+from ._app import _errors, _fail, app, experiment_app
+
+
+# -- experiments and the lecture ---------------------------------------------------------------
+@experiment_app.command("list")
+def experiment_list():
+    """List the registered experiments and the claim each one tests.
+
+    Example: neuronet experiment list
+    """
+    from ..experiments import get_experiment, sorted_names
+
+    for name in sorted_names():
+        typer.echo(f"{name}: {get_experiment(name).claim}")
+
+
+@experiment_app.command("run")
+@_errors("experiment run")
+def experiment_run(
+    name: Annotated[str, typer.Argument(help="Experiment name (see 'neuronet experiment list').")],
+    quick: Annotated[bool, typer.Option(help="Small, fast version.")] = False,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config value: key=value (tuples comma-separated).")
+    ] = None,
+    data: Annotated[str | None, typer.Option(help="Dataset spec, for experiments that take one.")] = None,
+    out: Annotated[str | None, typer.Option(help="Folder for results/<name>.json and index.html.")] = None,
+):
+    """Run one experiment and print its verdict.
+
+    Example: neuronet experiment run saturation --quick --set seeds=0,1
+    """
+    from ..experiments import get_experiment, parse_overrides
+    from ..experiments.runner import experiment_config, run_one
+
+    exp = get_experiment(name)
+    cfg = experiment_config(name, quick=quick, data=data, overrides=parse_overrides(exp.config_cls, set_))
+    typer.echo(f"{name}: {exp.claim}")
+    typer.echo(f"config: {cfg}")
+    result = run_one(name, cfg, out)
+    typer.echo(f"measurement: {result.measurement}")
+    for k, v in result.metrics.items():
+        typer.echo(f"  {k}: {v}")
+    typer.echo(f"verdict: {result.verdict} - {result.reason} ({result.seconds:.1f}s)")
+    if out:
+        from ..report.lecture import write_lecture_report
+
+        typer.echo(f"report written to {write_lecture_report(out, {name: result}, title=f'neuronet: {name}')}")
+
+
+@app.command()
+@_errors("lecture")
+def lecture(
+    data: Annotated[str, typer.Option(help="Dataset spec for the experiments that train on data.")] = "digits",
+    out: Annotated[
+        str, typer.Option(help="Folder for index.html, results.json, results/ and runs/.")
+    ] = "lecture-report",
+    quick: Annotated[bool, typer.Option(help="Small, fast version of every experiment (about a minute).")] = False,
+    seed: Annotated[int, typer.Option(help="Base seed (>= 0); each experiment uses several seeds from here.")] = 0,
+    only: Annotated[list[str] | None, typer.Option(help="Run only this experiment (repeatable).")] = None,
+    backend: Annotated[str, typer.Option(help="Where the runs go: serial, processes or dask.")] = "serial",
+    workers: Annotated[int | None, typer.Option(help="Processes or Dask workers (default: the cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address, e.g. tcp://host:8786.")] = None,
+    force: Annotated[bool, typer.Option(help="Recompute every run, even those cached in --out.")] = False,
+):
+    """Run every lecture experiment and write one report (index.html + results.json).
+
+    Each run is cached in OUT/runs as it finishes: rerunning the same command after an
+    interruption computes only what is missing.
+
+    Example: neuronet lecture --out report --quick --backend processes --workers 2
+    """
+    from ..experiments import get_experiment
+    from ..experiments.runner import run_lecture
+    from ..report.lecture import write_lecture_report
+
+    if seed < 0:
+        raise ConfigError(f"--seed: must be >= 0, got {seed}")
+    for name in only or []:
+        get_experiment(name)
+    outcome = run_lecture(
+        out,
+        names=only,
+        quick=quick,
+        data=data,
+        seed=seed,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        log=typer.echo,
+    )
+    results = outcome.results
+    path = write_lecture_report(out, results, meta={"data": data, "quick": str(quick), "seed": str(seed)})
+    counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
+    typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
+    if outcome.failed:
+        _fail("lecture", f"{len(outcome.failed)} experiments failed: " + "; ".join(outcome.failed.values()), 1)
+
+
+# -- sweeps ------------------------------------------------------------------------------------
+@app.command()
+@_errors("sweep")
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="TOML spec: experiment, grid, seeds, data.")],
+    out: Annotated[str, typer.Option(help="Folder for spec.toml, trials/, summary.csv and summary.html.")],
+    backend: Annotated[str, typer.Option(help="serial, processes or dask.")] = "serial",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786 (dask backend).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes for processes/LocalCluster (default: the number of cores).")
+    ] = None,
+    blas_threads: Annotated[
+        int | None, typer.Option(help="BLAS threads per trial (default: its share of the cores).")
+    ] = None,
+):
+    """Run every trial of a sweep that OUT does not hold yet, then write the summary.
+
+    Rerunning the same command skips finished trials. Exit code 1 when some trials failed
+    (the others are kept; rerun to retry).
+
+    Example: neuronet sweep remedies.toml --out sweep-out --backend dask --workers 2
+    """
+    from ..sweep import run_sweep
+
+    outcome = run_sweep(
+        spec,
+        out,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        blas_threads=blas_threads,
+        log=typer.echo,
+    )
+    if not outcome.complete:
+        raise typer.Exit(1)
+
+
+@app.command("sweep-report")
+@_errors("sweep-report")
+def sweep_report(
+    directory: Annotated[str, typer.Argument(help="A sweep's --out folder.")],
+):
+    """Rebuild DIR/summary.csv and DIR/summary.html from DIR/spec.toml and the trial files alone.
+
+    Example: neuronet sweep-report sweep-out
+    """
+    from ..sweep import write_report
+
+    for path in write_report(directory):
+        typer.echo(f"written: {path}")
+
+
+# -- entry point -------------------------------------------------------------------------------
+@app.command()
+@_errors("playground")
+def playground(
+    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this computer.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser tab.")] = False,
+):
+    """Train networks and watch units saturate, neurons fire and memories recall, live in the browser.
+
+    Needs the playground extra (pip install "neuronet[playground]"). Ctrl-C stops the server.
+
+    Example: neuronet playground --port 8765
+    """
+    from ..playground.server import serve
+
+    serve(host=host, port=port, open_browser=not no_browser)

@@ -1,0 +1,304 @@
+"""``neuronet train``, ``evaluate``, ``predict``, ``inspect`` and ``export-onnx``."""
+
+from __future__ import annotations
+
+import inspect as _inspect
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ConfigError, DataError
+from ..options import TRAIN_OPTIONS
+from ._app import EXIT_DIVERGED, _errors, _fail, app
+
+
+# -- train -----------------------------------------------------------------------------------
+class _EpochPrinter:
+    """One line per epoch when stdout is not a terminal; a rich progress bar when it is."""
+
+    def __init__(self, total, tty):
+        from ..train import Callback, format_epoch
+
+        self.format = format_epoch
+        self.total = total
+        self.tty = tty
+        self.progress = None
+        printer = self
+
+        class _CB(Callback):
+            def on_train_begin(self, trainer):
+                printer.begin(trainer)
+
+            def on_epoch_end(self, trainer, epoch, logs):
+                printer.epoch(trainer, epoch, logs)
+
+            def on_train_end(self, trainer):
+                printer.end()
+
+        self.callback = _CB()
+
+    def begin(self, trainer):
+        if self.tty:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("training"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("", total=self.total, completed=trainer.epoch)
+
+    def epoch(self, trainer, epoch, logs):
+        diag = trainer.history.diagnostics[-1] if trainer.history.diagnostics else None
+        line = self.format(epoch, self.total, logs, diag)
+        if self.progress is not None:
+            short = f"loss {logs['loss']:.4f}"
+            if logs.get("val_accuracy") is not None:
+                short += f"  val_acc {logs['val_accuracy']:.4f}"
+            self.progress.update(self.task, completed=epoch + 1, description=short)
+            self.progress.console.print(line, highlight=False)
+        else:
+            typer.echo(line)
+
+    def end(self):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _load_model_or_fail(path):
+    from ..modelfile import load_model
+
+    return load_model(path)
+
+
+def _options_from_schema(options):
+    """Give ``f(config=None, **flags)`` one typer option per schema option (declared in ``neuronet.options``)."""
+
+    def deco(f):
+        kinds = {"int": int, "float": float, "bool": bool}
+        params = []
+        for opt in options:
+            decls = (f"{opt.flag}/--no-{opt.flag[2:]}",) if opt.kind == "bool" else ()
+            tp = kinds.get(opt.kind, str)
+            info = typer.Option(*decls, help=opt.help, show_default=False)
+            params.append(
+                _inspect.Parameter(
+                    opt.name, _inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[tp | None, info]
+                )
+            )
+        config = _inspect.signature(f).parameters["config"].replace(kind=_inspect.Parameter.KEYWORD_ONLY)
+        f.__signature__ = _inspect.Signature([*params, config])
+        f.__annotations__ = {p.name: p.annotation for p in f.__signature__.parameters.values()}
+        return f
+
+    return deco
+
+
+@app.command()
+@_errors("train")
+@_options_from_schema(TRAIN_OPTIONS)
+def train(
+    config: Annotated[Path | None, typer.Option(help="TOML file with the same options; flags override it.")] = None,
+    **flags,
+):
+    """Train an MLP and print one line per epoch.
+
+    Example: neuronet train --data digits --hidden 64 --activation sigmoid --init normal:1 --epochs 10
+    """
+    from ..config import resolve
+    from ..trainjob import check_outputs, prepare_data, run
+
+    cfg = resolve(flags, config)
+    check_outputs(cfg)  # before the data is loaded: a bad --out fails at once
+    typer.echo("config: " + cfg.to_json())
+    printer = _EpochPrinter(cfg.epochs, sys.stdout.isatty())
+    prepared = prepare_data(cfg)
+    sample = prepared.X_train[:500]  # for the report's activation histograms
+    start = _StartActivations(sample)
+    callbacks = [printer.callback] + ([start] if cfg.report else [])
+    result = run(cfg, prepared=prepared, callbacks=callbacks, log=typer.echo)
+    test = result.test
+    acc = "" if test["accuracy"] is None else f"  test accuracy {test['accuracy']:.4f}"
+    typer.echo(f"test loss {test['loss']:.4f}{acc}")
+    if cfg.out:
+        typer.echo(f"model written to {cfg.out}")
+    if cfg.report:
+        _training_report(cfg, result, start.acts, sample)
+    if result.diverged is not None:
+        kept = f" The last good weights are in {cfg.out}." if cfg.out else ""
+        _fail("train", f"{result.diverged}{kept}", EXIT_DIVERGED)
+
+
+class _StartActivations:
+    """A callback that keeps the activations of a sample at the start of training (for the report)."""
+
+    def __init__(self, sample):
+        self.sample, self.acts = sample, None
+
+    def on_train_begin(self, trainer):
+        self.acts = trainer.network.activations(self.sample)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        pass
+
+    def on_train_end(self, trainer):
+        pass
+
+
+def _training_report(cfg, result, start_acts, sample):
+    from ..report import write_training_report
+
+    net = result.network
+    names = [f"layer {i} ({L.unit.name})" for i, L in enumerate(net.layers)]
+    path = write_training_report(
+        cfg.report,
+        result.history.to_dict(),
+        config=cfg.to_dict(),
+        activations_start=start_acts,
+        activations_end=net.activations(sample),
+        layer_names=names,
+    )
+    typer.echo(f"report written to {path}")
+
+
+# -- evaluate, predict, inspect ----------------------------------------------------------------
+def _model_inputs(model_path, net, meta, X, what):
+    from ..trainjob import apply_preprocessing
+
+    if X.shape[1] != net.n_inputs:
+        raise DataError(f"{what}: has {X.shape[1]} features, but model {model_path} expects {net.n_inputs}")
+    return apply_preprocessing(X, meta.get("preprocessing"), net.dtype)
+
+
+def _target_range(meta):
+    tr = meta.get("target_range")
+    return tuple(tr) if tr else None
+
+
+@app.command()
+@_errors("evaluate")
+def evaluate(
+    model: Annotated[str, typer.Argument(help="A model file written by 'neuronet train --out'.")],
+    data: Annotated[str, typer.Option(help="Dataset spec; its test split is evaluated.")],
+    label_column: Annotated[int | None, typer.Option(help="CSV: index of the label column.")] = None,
+    max_test: Annotated[int | None, typer.Option(help="Evaluate at most this many test samples.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+):
+    """Loss and accuracy of a saved model on a dataset's test split.
+
+    Example: neuronet evaluate model.safetensors --data digits
+    """
+    from ..data import load
+    from ..train import Trainer
+
+    net, meta = _load_model_or_fail(model)
+    cfg = meta.get("config") or {}
+    ds = load(data, label_column=label_column, seed=int(cfg.get("seed", 0)), dtype=net.dtype, max_test=max_test)
+    X = _model_inputs(model, net, meta, ds.X_test, f"--data {data}")
+    if ds.task == "classification" and meta.get("task") == "classification":
+        classes = meta.get("classes") or []
+        if ds.n_classes != net.n_outputs and len(classes) != ds.n_classes:
+            raise DataError(f"--data {data}: has {ds.n_classes} classes, but model {model} has {net.n_outputs} outputs")
+    try:
+        result = Trainer(net, target_range=_target_range(meta), diagnostics=False).evaluate(X, ds.y_test)
+    except ConfigError as e:
+        raise DataError(f"--data {data}: {e}") from None
+    result["n"] = int(X.shape[0])
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        acc = "" if result["accuracy"] is None else f"  accuracy {result['accuracy']:.4f}"
+        typer.echo(f"{data} test split (n={result['n']}): loss {result['loss']:.4f}{acc}")
+
+
+@app.command()
+@_errors("predict")
+def predict(
+    model: Annotated[str, typer.Argument(help="A model file written by 'neuronet train --out'.")],
+    input: Annotated[str, typer.Option("--input", help="Features: .csv (no label column), .npy or .npz (X).")],
+    output: Annotated[str, typer.Option("--output", help="Where to write predictions (.csv).")],
+):
+    """Predict labels (and class probabilities) for new inputs.
+
+    Example: neuronet predict model.safetensors --input new.csv --output predictions.csv
+    """
+    from ..data.tabular import read_features
+    from ..files import atomic_write_bytes, refuse_overwriting_inputs
+    from ..targets import decode_outputs
+
+    refuse_overwriting_inputs(("--output", output), ("the model", model), ("--input", input))
+    net, meta = _load_model_or_fail(model)
+    X = _model_inputs(model, net, meta, read_features(input, dtype=net.dtype), f"--input {input}")
+    Z = net.predict(X)
+    buf = io.StringIO()
+    if meta.get("task") == "classification":
+        classes = meta.get("classes") or list(range(max(2, net.n_outputs)))
+        idx = decode_outputs(Z, _target_range(meta), net.output_unit.name)
+        head = (
+            ["label"] + [f"output_{c}" for c in classes[: net.n_outputs]] if net.n_outputs > 1 else ["label", "output"]
+        )
+        buf.write(",".join(head) + "\n")
+        for k, row in zip(idx, Z):
+            buf.write(",".join([str(classes[k])] + [f"{v:.6g}" for v in row]) + "\n")
+    else:
+        buf.write(
+            ",".join(["prediction"] if net.n_outputs == 1 else [f"prediction_{j}" for j in range(net.n_outputs)]) + "\n"
+        )
+        for row in Z:
+            buf.write(",".join(f"{v:.8g}" for v in row) + "\n")
+    if Path(output).is_dir():
+        raise DataError(f"--output {output}: is a directory")
+    atomic_write_bytes(output, buf.getvalue().encode())
+    typer.echo(f"{X.shape[0]} predictions written to {output}")
+
+
+@app.command()
+@_errors("inspect")
+def inspect(
+    model: Annotated[str, typer.Argument(help="A model file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+):
+    """Show a model file's architecture, training configuration and results.
+
+    Example: neuronet inspect model.safetensors
+    """
+    from ..modelfile import inspect_model
+
+    info = inspect_model(model)
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, default=str))
+        return
+    for k, v in info.items():
+        if k == "layers":
+            typer.echo("layers:")
+            for i, L in enumerate(v):
+                typer.echo(f"  {i}: {L}")
+        elif isinstance(v, dict):
+            typer.echo(f"{k}: {json.dumps(v, default=str)}")
+        else:
+            typer.echo(f"{k}: {v}")
+
+
+@app.command("export-onnx")
+@_errors("export-onnx")
+def export_onnx(
+    model: Annotated[str, typer.Argument(help="A model file.")],
+    out: Annotated[str, typer.Argument(help="Where to write the .onnx file.")],
+):
+    """Export a model to ONNX (Gemm + unit nodes).
+
+    Example: neuronet export-onnx model.safetensors model.onnx
+    """
+    from ..files import refuse_overwriting_inputs
+    from ..onnx_export import OPSET, export_model_file
+
+    refuse_overwriting_inputs(("OUT", out), ("MODEL", model))
+    export_model_file(model, out)
+    typer.echo(f"{out} written (ONNX opset {OPSET}); outputs match neuronet's within float32 rounding")
