@@ -14,7 +14,7 @@ import pytest
 from neuronet.cli import main as cli_main
 from neuronet.errors import ConfigError
 from neuronet.sweep import load_spec, parse_spec, read_record, run_sweep, trial_path, write_report
-from neuronet.sweep.backends import cores
+from neuronet.backends import cores
 
 # 2 activations x 2 learning rates x 2 seeds = 8 trials of a few tens of milliseconds each
 TINY = """

@@ -19,7 +19,7 @@ A ``Design`` splits an experiment into four pure steps:
     ``plots`` for the report.
 
 The lecture runner (``experiments.runner``) sends every run of every experiment to a backend
-(serial, processes or Dask: ``neuronet.sweep.backends``), caches each run as it finishes, and
+(serial, processes or Dask: ``neuronet.backends``), caches each run as it finishes, and
 calls ``judge`` and ``present`` once an experiment's runs are all in.  BLAS pinning, divergence
 capture and caching live there, not in the experiments.  ``neuronet experiment run`` calls
 ``evaluate`` below, which runs everything in this process.

@@ -1,7 +1,7 @@
 """Running the lecture: every run of every experiment on one backend, each run cached as it finishes.
 
 ``run_lecture`` turns each chosen experiment into tasks and sends them all to
-``neuronet.sweep.backends.run_tasks`` (serial, processes or Dask), the machinery sweeps use:
+``neuronet.backends.run_tasks`` (serial, processes or Dask), the machinery sweeps use:
 
 * an experiment built as a ``Design`` gives one task per run (arm × seed × …);
 * an experiment still written as one function gives one task for the whole experiment.
@@ -188,7 +188,7 @@ def run_lecture(
     log=print,
 ) -> LectureOutcome:
     """Run (or reuse) every task of the chosen experiments on ``backend``; judge each; write results.json."""
-    from ..sweep.backends import check_backend, run_tasks
+    from ..backends import check_backend, run_tasks
 
     check_backend(backend, workers=workers, scheduler=scheduler, client=client)
     names = list(names or sorted_names())

@@ -28,7 +28,7 @@ unreadable, so a sweep that was killed loses at most the trials that were runnin
 ``OUT/summary.csv`` and ``OUT/summary.html`` are rebuilt from ``OUT/spec.toml`` and
 the trial files at the end, or at any time by ``write_report(OUT)``.
 
-Backends: ``serial``, ``processes`` and ``dask``, see ``neuronet.sweep.backends`` (the same machinery
+Backends: ``serial``, ``processes`` and ``dask``, see ``neuronet.backends`` (the same machinery
 runs the lecture).  The package: ``spec`` (the TOML spec and its trials), ``trials`` (one trial, a
 pure function), ``store`` (trial files and the lock), ``backends``; this module runs a sweep.
 
@@ -60,9 +60,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..backends import BACKENDS, check_backend, run_tasks
 from ..errors import ConfigError
 from ..files import write_text_atomic
-from .backends import BACKENDS, check_backend, run_tasks
 from .spec import TRAIN_METRICS, Spec, Trial, _count, _point_text, load_spec, parse_spec, trial_id
 from .store import Lock, load_records, read_record, save_record, trial_path
 from .trials import flatten_metrics, run_trial

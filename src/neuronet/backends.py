@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import uuid
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 __all__ = ["BACKENDS", "check_backend", "cores", "run_tasks"]
 
