@@ -457,9 +457,7 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temp_files(tmp_path, monk
         raise KeyboardInterrupt if failing == "write" else OSError(28, "No space left on device")
 
     if failing == "write":  # an interrupt in the middle of writing the bytes
-        import neuronet.modelfile as mf
-
-        real = mf.os.fdopen
+        real = os.fdopen  # the atomic writer (neuronet.files) opens its temporary file with os.fdopen
 
         class Half:
             def __init__(self, f):
@@ -478,7 +476,7 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temp_files(tmp_path, monk
                 self.f.write(data[: len(data) // 2])
                 boom()
 
-        monkeypatch.setattr(mf.os, "fdopen", lambda fd, mode: Half(real(fd, mode)))
+        monkeypatch.setattr(os, "fdopen", lambda fd, mode: Half(real(fd, mode)))
     else:
         monkeypatch.setattr(os, failing, boom)
     with pytest.raises((ModelFileError, KeyboardInterrupt)) as info:

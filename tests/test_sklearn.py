@@ -1,5 +1,7 @@
 """The estimators in scikit-learn's machinery, the variations, save/load and ONNX."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -38,6 +40,58 @@ def test_same_parameters_and_defaults_as_scikit_learn():
         "dtype",
         "callbacks",
     }
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "problem"),
+    [
+        ("hidden_layer_sizes", (10, 0), "layer sizes must be >= 1"),
+        ("learning_rate_init", 0.0, "must be > 0"),
+        ("alpha", -1e-3, "must be >= 0"),
+        ("target_range", (0.9, 0.1), "low must be below high"),
+        ("dtype", "float16", "must be one of float32, float64"),
+        ("solver", "newton", "must be one of sgd, adam, lbfgs"),
+        ("learning_rate", "cosine", "must be one of constant, invscaling, adaptive"),
+        ("momentum", 1.5, "must be <= 1"),
+        ("batch_size", 0, "expected 'auto' or an integer >= 1"),
+        ("validation_fraction", 1.0, "must be < 1"),
+        ("beta_2", 1.0, "must be < 1"),
+        ("max_iter", 2.5, "expected an integer"),
+        ("epsilon", 0.0, "must be > 0"),
+        ("tol", -1.0, "must be >= 0"),
+    ],
+)
+def test_bad_hyperparameters_raise_value_errors_that_name_them(param, value, problem):
+    X, y = np.eye(4), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError) as info:
+        MLPClassifier(**{param: value}).fit(X, y)
+    message = str(info.value)
+    assert message.startswith(f"{param}: ") and problem in message, (
+        f"expected '{param}: ...{problem}...', got {message!r}"
+    )
+
+
+def test_scikit_learns_rules_where_they_differ_from_the_training_options(tmp_path):
+    # momentum may be 1 (a training option's must stay below 1), batch_size may be "auto", numpy
+    # integers and arrays and numpy dtypes are accepted; a numpy dtype also survives save/load
+    X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20) % 2
+    kw = {"solver": "sgd", "momentum": 1.0, "batch_size": "auto", "max_iter": np.int64(2), "dtype": np.float32}
+    est = MLPClassifier(hidden_layer_sizes=np.array([3, 2]), target_range=np.array([0.1, 0.9]), **kw).fit(X, y)
+    assert [c.shape for c in est.coefs_] == [(4, 3), (3, 2), (2, 1)], "layers (3, 2) and one output for 2 classes"
+    assert est.network_.dtype == np.float32 and est.n_iter_ == 2
+    est.save(tmp_path / "m.safetensors")
+    back = neuronet.load(tmp_path / "m.safetensors")
+    assert back.get_params()["dtype"] == "float32" and back.network_.dtype == np.float32
+    np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
+
+
+def test_the_train_file_mapping_names_real_training_options_and_estimator_parameters():
+    from neuronet.estimators.loading import TRAIN_CONFIG_PARAMS
+    from neuronet.options import TRAIN
+
+    unknown = {key for key, _ in TRAIN_CONFIG_PARAMS.values()} - set(TRAIN)
+    assert not unknown, f"not training options: {sorted(unknown)}"
+    assert set(TRAIN_CONFIG_PARAMS) <= set(MLPClassifier().get_params()), "not estimator parameters"
 
 
 def test_accuracy_on_digits_is_at_least_scikit_learns(digits):
@@ -199,6 +253,73 @@ def test_save_and_load_round_trip(tmp_path, digits):
     np.testing.assert_array_equal(neuronet.load(tmp_path / "r.safetensors").predict(Xte), reg.predict(Xte))
 
 
+# -- files written before the estimators owned their metadata -------------------------------------
+_LEGACY = Path(__file__).parent / "data"
+_XQ = np.array(
+    [
+        [0.346, 0.822, 0.33, -1.303],
+        [0.905, 0.446, -0.537, 0.581],
+        [0.365, 0.294, 0.028, 0.547],
+        [-0.736, -0.163, -0.482, 0.599],
+        [0.04, -0.292, -0.782, -0.257],
+    ]
+)
+
+
+def test_estimator_files_from_before_the_estimators_package_still_load():
+    # written by neuronet.sklearn (persist.save_estimator) before the move to neuronet.estimators:
+    # X = default_rng(0).normal(size=(60, 4)); y = ["ant", "bee", "cat"][argmax(X[:, :3] + noise)];
+    # MLPClassifier((5,), max_iter=30, random_state=0, target_range=(0.1, 0.9), learning_rate_init=0.01,
+    # dtype="float32"); MLPRegressor((3,), solver="lbfgs", max_iter=20, random_state=0, alpha=0.01) on two
+    # targets.  The expected outputs were computed by that version.
+    clf = neuronet.load(_LEGACY / "legacy_estimator_classifier.safetensors")
+    assert type(clf) is MLPClassifier, f"expected an MLPClassifier, got {type(clf).__name__}"
+    assert clf.get_params()["target_range"] == (0.1, 0.9) and clf.get_params()["hidden_layer_sizes"] == (5,)
+    assert clf.classes_.tolist() == ["ant", "bee", "cat"] and clf.n_iter_ == 30 and len(clf.loss_curve_) == 30
+    assert clf.predict(_XQ).tolist() == ["bee", "bee", "bee", "ant", "ant"]
+    expected = [
+        [0.30340627, 0.36219713, 0.3343966],
+        [0.3214951, 0.51402175, 0.16448319],
+        [0.36078945, 0.39156264, 0.24764794],
+        [0.44233122, 0.39529777, 0.16237102],
+        [0.45264485, 0.3826934, 0.1646618],
+    ]
+    np.testing.assert_allclose(clf.predict_proba(_XQ), expected, rtol=1e-6)
+    reg = neuronet.load(_LEGACY / "legacy_estimator_regressor.safetensors")
+    assert type(reg) is MLPRegressor and reg.get_params()["solver"] == "lbfgs" and reg.n_iter_ == 20
+    expected = [
+        [-0.5355505031101879, 0.0281632457369268],
+        [0.42620597833886176, 0.10798462218615713],
+        [0.05053451132096964, 0.07680561360293464],
+        [-0.584900807711816, -0.2048679968353837],
+        [0.33644984627165375, -0.30340762029183904],
+    ]
+    np.testing.assert_allclose(reg.predict(_XQ), expected, rtol=1e-12)
+
+
+def test_a_train_file_from_before_the_estimators_package_still_loads_as_a_pipeline():
+    # written by `neuronet train --data circles --hidden 4 --epochs 40 --lr 0.5 --standardize --seed 1 --out ...`
+    # before the move to neuronet.estimators; the expected outputs were computed by that version
+    from sklearn.pipeline import Pipeline
+
+    est = neuronet.load(_LEGACY / "legacy_train_circles.safetensors")
+    assert isinstance(est, Pipeline) and [name for name, _ in est.steps] == ["standardize", "mlp"]
+    mlp = est[-1]
+    assert type(mlp) is MLPClassifier and mlp.n_iter_ == 40 and mlp.classes_.tolist() == [0, 1]
+    assert mlp.get_params()["activation"] == "sigmoid" and mlp.get_params()["hidden_layer_sizes"] == (4,)
+    Xc = np.vstack([_XQ[:, :2], [[1.2, -0.9]]])
+    assert est.predict(Xc).tolist() == [0, 0, 1, 0, 1, 0]
+    expected = [
+        [0.95715624, 0.04284379],
+        [0.97759938, 0.02240068],
+        [0.01861284, 0.98138714],
+        [0.9014532, 0.09854683],
+        [0.00191564, 0.99808443],
+        [0.99078232, 0.0092177],
+    ]
+    np.testing.assert_allclose(est.predict_proba(Xc), expected, rtol=1e-5)
+
+
 def test_load_a_cli_model_as_a_pipeline(tmp_path):
     from sklearn.pipeline import Pipeline
     from typer.testing import CliRunner
@@ -232,3 +353,19 @@ def test_to_onnx_matches(tmp_path, est, digits):
     sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     out = sess.run(None, {"X": Xte.astype(np.float32)})[0]
     np.testing.assert_allclose(out, est.network_.predict(Xte), atol=1e-5)
+
+
+def test_load_refuses_files_it_cannot_turn_into_an_estimator(tmp_path):
+    from neuronet.errors import ModelFileError
+    from neuronet.modelfile import save_model
+
+    net = neuronet.mlp([3, 4, 2], seed=0)
+    for meta, problem in [
+        ({}, "has no estimator or training metadata"),
+        ({"estimator": "MLPRanker"}, "unknown estimator 'MLPRanker'; valid: MLPClassifier, MLPRegressor"),
+        ({"estimator": "MLPRegressor", "params": {"colour": "red"}}, "estimator parameters do not fit MLPRegressor"),
+        ({"estimator": "MLPClassifier", "classes": ["a"]}, "a classifier needs a list of at least 2 classes"),
+    ]:
+        save_model(tmp_path / "m.safetensors", net, metadata=meta)
+        with pytest.raises(ModelFileError, match=problem):
+            neuronet.load(tmp_path / "m.safetensors")

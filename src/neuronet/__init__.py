@@ -14,12 +14,11 @@ from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Quickprop, get_opt
 from .targets import encode_targets
 from .train import Callback, EarlyStopping, History, LambdaCallback, Trainer
 from .units import UNITS, Identity, LeakyReLU, LeCunTanh, ReLU, Sigmoid, Softmax, Softplus, Tanh, get_unit
-
-__version__ = "0.1.0"
+from .version import __version__ as __version__  # re-exported
 
 # The scikit-learn estimators (and ``load``, which may return one) import scikit-learn and
 # SciPy, about a second: they load on first use, so ``import neuronet`` and the CLI start fast.
-_LAZY = {"MLPClassifier": "sklearn", "MLPRegressor": "sklearn", "load": "persist"}
+_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators", "load": "persist"}
 
 
 def __getattr__(name):
