@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neuronet.data import load
-from neuronet.data.tabular import encode_targets, read_csv
+from neuronet.data.tabular import encode_labels, read_csv
 from neuronet.errors import DataError
 
 
@@ -147,9 +147,9 @@ def test_csv_binary_file_is_refused(tmp_path):
         load(str(path))
 
 
-def test_encode_targets_refuses_unknown_task():
+def test_encode_labels_refuses_unknown_task():
     with pytest.raises(DataError, match="task: 'clustering' is not a task; valid: classification, regression"):
-        encode_targets(np.array([0, 1]), 2, task="clustering")
+        encode_labels(np.array([0, 1]), 2, task="clustering")
 
 
 # --- NPZ ------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from neuronet.backends import cores
 from neuronet.cli import main as cli_main
 from neuronet.errors import ConfigError
 from neuronet.sweep import load_spec, parse_spec, read_record, run_sweep, trial_path, write_report
-from neuronet.backends import cores
 
 # 2 activations x 2 learning rates x 2 seeds = 8 trials of a few tens of milliseconds each
 TINY = """
@@ -374,3 +374,32 @@ def test_cli_sweep_bad_input_is_one_line_exit_2(tmp_path, capsys):
         cli_main(["sweep-report", str(tmp_path / "missing")])
     err = capsys.readouterr().err.strip()
     assert info.value.code == 2 and "missing" in err and err.count("\n") == 0, err
+
+
+def test_a_huge_grid_is_counted_and_refused_before_any_config_is_built(tmp_path):
+    lrs = ", ".join(str(0.001 * (i + 1)) for i in range(1000))
+    epochs = ", ".join(map(str, range(1, 1001)))
+    text = f'experiment = "train"\nseeds = [0, 1]\n[grid]\nlr = [{lrs}]\nepochs = [{epochs}]'
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"2,000,000 trials \(1000 x 1000 grid points x 2 seeds\).*--max-trials"):
+        parse_spec(text, source="big.toml")
+    assert time.perf_counter() - t0 < 5, "the count must come before building two million configs"
+    small = 'experiment = "train"\nseeds = [0, 1, 2]\n[grid]\nlr = [0.1, 0.2, 0.3, 0.4]'
+    with pytest.raises(ConfigError, match="12 trials"):
+        parse_spec(small, source="s.toml", max_trials=10)
+    assert len(parse_spec(small, source="s.toml", max_trials=12).trials()) == 12
+
+
+def test_a_folder_holding_another_specs_trials_is_refused(tmp_path):
+    out = tmp_path / "out"
+    run_sweep(
+        _spec(tmp_path, 'experiment = "train"\nseeds = [0]\n[fixed]\nepochs = 1\nhidden = [4]\ndata = "xor"'),
+        out,
+        log=_quiet,
+    )
+    before = (out / "spec.toml").read_text()
+    other = tmp_path / "other.toml"
+    other.write_text('experiment = "train"\nseeds = [1]\n[fixed]\nepochs = 1\nhidden = [4]\ndata = "xor"')
+    with pytest.raises(ConfigError, match="holds the trials of a different spec"):
+        run_sweep(other, out, log=_quiet)
+    assert (out / "spec.toml").read_text() == before

@@ -382,13 +382,7 @@ def mlp(
     >>> net.loss.name
     'cross-entropy'
     """
-    sizes = list(sizes)
-    for s in sizes:
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise ConfigError(f"sizes: every layer size must be an integer >= 1, got {s!r} in {sizes!r}")
-    sizes = [int(s) for s in sizes]
-    if len(sizes) < 2:
-        raise ConfigError(f"sizes needs at least input and output sizes, got {sizes}")
+    sizes = _check_sizes(sizes)
     if prime_offset_on not in ("all", "hidden", "output"):
         raise ConfigError(f"prime_offset_on must be 'all', 'hidden' or 'output', got {prime_offset_on!r}")
     if rng is None:
@@ -397,19 +391,13 @@ def mlp(
     drops = [float(dropout)] * n_hidden if np.ndim(dropout) == 0 else [float(p) for p in dropout]
     if len(drops) != n_hidden:
         raise ConfigError(f"dropout: expected {n_hidden} values (one per hidden layer), got {len(drops)}")
-
-    def unit_for(spec, where):
-        u = get_unit(spec)
-        if u.name == "sigmoid" and prime_offset and prime_offset_on in ("all", where):
-            u = get_unit("sigmoid", prime_offset=prime_offset)
-        return u
-
     if dale is not None and not 0.0 < float(dale) <= 1.0:
         raise ConfigError(f"dale: the excitatory fraction must lie in (0, 1], got {dale}")
     layers = []
     for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         last = i == len(sizes) - 2
-        unit = unit_for(output, "output") if last else unit_for(hidden, "hidden")
+        where = "output" if last else "hidden"
+        unit = _mlp_unit(output if last else hidden, prime_offset if prime_offset_on in ("all", where) else 0.0)
         layer = Dense(n_in, n_out, unit, init, dropout=0.0 if last else drops[i], rng=rng, dtype=dtype)
         if dale is not None and (i > 0 or dale_inputs):
             signs = np.where(rng.permutation(n_in) < round(float(dale) * n_in), 1, -1)
@@ -418,3 +406,23 @@ def mlp(
     if loss is None:
         loss = {"softmax": "cross-entropy", "sigmoid": "logistic"}.get(layers[-1].unit.name, "squared-error")
     return Network(layers, loss)
+
+
+def _check_sizes(sizes) -> list[int]:
+    """``mlp``'s layer sizes as a list of ints, at least two, each >= 1."""
+    sizes = list(sizes)
+    for s in sizes:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise ConfigError(f"sizes: every layer size must be an integer >= 1, got {s!r} in {sizes!r}")
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2:
+        raise ConfigError(f"sizes needs at least input and output sizes, got {sizes}")
+    return sizes
+
+
+def _mlp_unit(spec, prime_offset):
+    """The unit ``spec`` names; a sigmoid gets ``prime_offset`` added to its derivative (when nonzero)."""
+    u = get_unit(spec)
+    if u.name == "sigmoid" and prime_offset:
+        u = get_unit("sigmoid", prime_offset=prime_offset)
+    return u

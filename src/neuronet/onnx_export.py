@@ -215,46 +215,10 @@ def network_to_onnx(
     """
     onnx = _import_onnx()
     _check_network(network)
-    if (
-        isinstance(opset, bool)
-        or not isinstance(opset, (int, np.integer))
-        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
-    ):
-        raise ConfigError(
-            f"opset must be an integer from {MIN_OPSET} to {onnx.defs.onnx_opset_version()} "
-            f"(the newest this onnx package knows), got {opset!r}"
-        )
-    opset = int(opset)
-    for what, name in (("input_name", input_name), ("output_name", output_name)):
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"{what} must be a non-empty string, got {name!r}")
-        if name.startswith("layers."):
-            raise ConfigError(f"{what} {name!r} would clash with the graph's own tensors (named 'layers.*')")
-    if input_name == output_name:
-        raise ConfigError(f"input_name and output_name must differ, both are {input_name!r}")
-    if not isinstance(doc_string, str):
-        raise ConfigError(f"doc_string must be a string, got {type(doc_string).__name__}")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise ConfigError(f"metadata must be a dict, got {type(metadata).__name__}")
-
+    opset = _check_options(onnx, opset, input_name, output_name, doc_string, metadata)
     helper = onnx.helper
     g = _Graph(onnx, network.dtype)
-    h = input_name
-    for i, layer in enumerate(network.layers):
-        p = f"layers.{i}"
-        W = g.constant(f"{p}.W", layer.W)  # (n_in, n_out)
-        b = g.constant(f"{p}.b", layer.b)  # (n_out,), broadcast over the batch
-        a = g.node("Gemm", [h, W, b], f"{p}.a")  # (N, n_out) = h @ W + b
-        z = _unit_nodes(g, layer.unit, a, p)
-        if layer.unit_mask is not None:
-            mask = g.constant(f"{p}.unit_mask", layer.unit_mask)
-            z = g.node("Mul", [z, mask], f"{p}.z_lesioned")  # silenced units output exactly 0
-        h = z
-    if g.nodes[-1].output[0] != h:  # cannot happen: every layer ends in a node
-        raise AssertionError("the last node does not produce the network output")
-    g.nodes[-1].output[0] = output_name  # nothing else reads the last tensor
-    g.nodes[-1].name = output_name
-
+    _layer_nodes(g, network, input_name, output_name)
     elem = _ELEM_TYPES[network.dtype.name]
     graph = helper.make_graph(
         g.nodes,
@@ -273,6 +237,57 @@ def network_to_onnx(
         doc_string=doc_string,
     )
     model.ir_version = _ir_version_for(onnx, opset)
+    helper.set_model_props(model, _metadata_props(network, metadata))
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def _check_options(onnx, opset, input_name, output_name, doc_string, metadata) -> int:
+    """Refuse invalid options of ``network_to_onnx`` with a ``ConfigError``; return ``opset`` as an int."""
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, (int, np.integer))
+        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
+    ):
+        raise ConfigError(
+            f"opset must be an integer from {MIN_OPSET} to {onnx.defs.onnx_opset_version()} "
+            f"(the newest this onnx package knows), got {opset!r}"
+        )
+    for what, name in (("input_name", input_name), ("output_name", output_name)):
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{what} must be a non-empty string, got {name!r}")
+        if name.startswith("layers."):
+            raise ConfigError(f"{what} {name!r} would clash with the graph's own tensors (named 'layers.*')")
+    if input_name == output_name:
+        raise ConfigError(f"input_name and output_name must differ, both are {input_name!r}")
+    if not isinstance(doc_string, str):
+        raise ConfigError(f"doc_string must be a string, got {type(doc_string).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ConfigError(f"metadata must be a dict, got {type(metadata).__name__}")
+    return int(opset)
+
+
+def _layer_nodes(g: _Graph, network, input_name: str, output_name: str) -> None:
+    """Append each layer's nodes (``Gemm``, the unit, the lesion mask) from ``input_name`` to ``output_name``."""
+    h = input_name
+    for i, layer in enumerate(network.layers):
+        p = f"layers.{i}"
+        W = g.constant(f"{p}.W", layer.W)  # (n_in, n_out)
+        b = g.constant(f"{p}.b", layer.b)  # (n_out,), broadcast over the batch
+        a = g.node("Gemm", [h, W, b], f"{p}.a")  # (N, n_out) = h @ W + b
+        z = _unit_nodes(g, layer.unit, a, p)
+        if layer.unit_mask is not None:
+            mask = g.constant(f"{p}.unit_mask", layer.unit_mask)
+            z = g.node("Mul", [z, mask], f"{p}.z_lesioned")  # silenced units output exactly 0
+        h = z
+    if g.nodes[-1].output[0] != h:  # cannot happen: every layer ends in a node
+        raise AssertionError("the last node does not produce the network output")
+    g.nodes[-1].output[0] = output_name  # nothing else reads the last tensor
+    g.nodes[-1].name = output_name
+
+
+def _metadata_props(network, metadata: dict | None) -> dict:
+    """The model's ``metadata_props``: ``neuronet.network`` (the architecture as JSON) and ``metadata``."""
     props = {"neuronet.network": json.dumps(network.config())}
     for k, v in (metadata or {}).items():
         if not isinstance(k, str):
@@ -281,9 +296,7 @@ def network_to_onnx(
             props[k] = v if isinstance(v, str) else json.dumps(v, default=numpy_default)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"metadata[{k!r}] is not JSON-serialisable: {e}") from None
-    helper.set_model_props(model, props)
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return props
 
 
 def save_onnx(network, path, **kw):

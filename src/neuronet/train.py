@@ -161,6 +161,23 @@ class LambdaCallback(Callback):
 
 
 # -- trainer ---------------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """What one ``Trainer.fit`` works on: the training split, validation data, probe and buffers."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    labels: np.ndarray | None
+    sample_weight: np.ndarray | None
+    val: tuple | None
+    batch: int
+    probe: tuple | None
+    xbuf: np.ndarray
+    ybuf: np.ndarray
+    weights: list
+    good: np.ndarray
+
+
 class Trainer:
     """Trains a ``Network`` with an optimizer on mini-batches.
 
@@ -382,7 +399,33 @@ class Trainer:
         ``sum_i w_i L_i / sum_i w_i``.  Raises ``DivergenceError`` (weights restored
         to the end of the last good epoch) if a loss becomes NaN or infinite.
         """
-        net, opt = self.network, self.optimizer
+        run = self._start(X, y, sample_weight, validation_data)
+        self.stop_training = False
+        self.history.stop_reason = ""
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        # overflow on the way to a NaN loss is what the divergence guard reports; no warnings
+        errstate = np.errstate(over="ignore", invalid="ignore")
+        errstate.__enter__()
+        try:
+            while self.epoch < self.epochs and not self.stop_training:
+                epoch, t0 = self.epoch, time.perf_counter()
+                np.copyto(run.good, self.network.parameters.data)
+                total, correct = self._run_epoch(run, epoch)
+                self._end_epoch(run, epoch, total, correct, t0)
+            if not self.history.stop_reason:
+                self.history.stop_reason = (
+                    "stopped by a callback" if self.stop_training else f"completed {self.epoch} epochs"
+                )
+        finally:
+            errstate.__exit__(None, None, None)
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        return self.history
+
+    def _start(self, X, y, sample_weight, validation_data) -> _Run:
+        """Checked data, the validation split, the diagnostics probe and the reusable buffers of a fit."""
+        net = self.network
         X, Y, labels = self.prepare(X, y)
         sw = self._check_weights(sample_weight, X.shape[0])
         if validation_data is not None:
@@ -397,87 +440,83 @@ class Trainer:
             k = min(self.probe_size, n)
             pidx = np.sort(np.random.default_rng(self._probe_seq).permutation(n)[:k])
             probe = (np.ascontiguousarray(Xt[pidx]), np.ascontiguousarray(Yt[pidx]))
-        xbuf = np.empty((B, Xt.shape[1]), net.dtype)
-        ybuf = np.empty((B, Yt.shape[1]), net.dtype)
         params = net.parameters
         weights = [(p, g, np.empty_like(p)) for p, g, w in zip(params, params.grads, params.is_weight) if w]
-        weights = weights if self.l2 else []
-        good = params.data.copy()  # last good weights, for the divergence guard
-        idx = np.arange(n)
-        self.stop_training = False
-        self.history.stop_reason = ""
+        return _Run(
+            Xt,
+            Yt,
+            lt,
+            swt,
+            val,
+            B,
+            probe,
+            xbuf=np.empty((B, Xt.shape[1]), net.dtype),
+            ybuf=np.empty((B, Yt.shape[1]), net.dtype),
+            weights=weights if self.l2 else [],
+            good=params.data.copy(),  # last good weights, for the divergence guard
+        )
+
+    def _run_epoch(self, run: _Run, epoch: int) -> tuple[float, int]:
+        """One pass over the training data, one optimizer step per mini-batch: (summed loss, correct)."""
+        net, opt, params = self.network, self.optimizer, self.network.parameters
+        Xt, Yt, lt, swt, B = run.X, run.Y, run.labels, run.sample_weight, run.batch
+        n = Xt.shape[0]
+        idx = self.rng.permutation(n) if self.shuffle else None  # from the RNG state alone, so resumable
+        total, correct = 0.0, 0
+        for s in range(0, n, B):
+            e = min(s + B, n)
+            if idx is None:
+                Xb, Yb = Xt[s:e], Yt[s:e]
+            elif e - s == B:
+                Xb = np.take(Xt, idx[s:e], axis=0, out=run.xbuf, mode="clip")  # idx is a permutation: in range
+                Yb = np.take(Yt, idx[s:e], axis=0, out=run.ybuf, mode="clip")
+            else:
+                Xb, Yb = Xt[idx[s:e]], Yt[idx[s:e]]
+            swb = None if swt is None else (swt[s:e] if idx is None else swt[idx[s:e]])
+            nb = (e - s) if swb is None else float(swb.sum())
+            if nb == 0:
+                continue  # only zero-weight samples: nothing to learn
+            # the one training path: forward, loss and backward into params.grad
+            loss, out = net.loss_and_grads(Xb, Yb, swb, train=True, rng=self.rng, validate=False, return_outputs=True)
+            if run.weights:  # L2 penalty, scikit-learn's alpha convention
+                loss += 0.5 * self.l2 * sum(float(np.dot(p.ravel(), p.ravel())) for p, _, _ in run.weights) / nb
+            if not math.isfinite(loss):
+                self._diverged(run.good, epoch, loss)
+            total += loss * (e - s)
+            if lt is not None:
+                bl = lt[s:e] if idx is None else lt[idx[s:e]]
+                correct += int(np.count_nonzero(self._decode(out) == bl))
+            for p, g, tmp in run.weights:
+                np.multiply(p, self.l2 / nb, out=tmp)
+                g += tmp
+            if self.max_grad_norm is not None:
+                self._clip(params.grads)
+            opt.step(params)
+            net.after_update()  # layer constraints, e.g. Dale's principle: signs never flip
+            self.samples_seen += e - s
+            if self.lr_schedule is not None:
+                opt.lr = float(self.lr_schedule(self.samples_seen))
+        return total, correct
+
+    def _end_epoch(self, run: _Run, epoch: int, total: float, correct: int, t0: float):
+        """Divergence check, the epoch's logs and diagnostics, history and callbacks."""
+        net, params = self.network, self.network.parameters
+        n = run.X.shape[0]
+        if not np.isfinite(params.data).all():
+            self._diverged(run.good, epoch, float("nan"))
+        logs = {"loss": total / n, "accuracy": correct / n if run.labels is not None else None}
+        if run.val is not None:
+            logs["val_loss"], logs["val_accuracy"] = self._evaluate(*run.val)
+        diag = None
+        if run.probe is not None:
+            diag = layer_diagnostics(net, *run.probe, start_weights=params.split(run.good), tol=self.saturation_tol)
+        logs["seconds"] = time.perf_counter() - t0
+        self.epoch += 1
+        self.history.append(epoch, logs, diag)
+        if self.verbose:
+            self.log(format_epoch(epoch, self.epochs, logs, diag))
         for cb in self.callbacks:
-            cb.on_train_begin(self)
-        # overflow on the way to a NaN loss is what the divergence guard reports; no warnings
-        errstate = np.errstate(over="ignore", invalid="ignore")
-        errstate.__enter__()
-        try:
-            while self.epoch < self.epochs and not self.stop_training:
-                epoch = self.epoch
-                t0 = time.perf_counter()
-                np.copyto(good, params.data)
-                if self.shuffle:
-                    idx = self.rng.permutation(n)  # from the RNG state alone, so resumable
-                total, correct = 0.0, 0
-                for s in range(0, n, B):
-                    e = min(s + B, n)
-                    if not self.shuffle:
-                        Xb, Yb = Xt[s:e], Yt[s:e]
-                    elif e - s == B:
-                        Xb = np.take(Xt, idx[s:e], axis=0, out=xbuf, mode="clip")  # idx is a permutation: in range
-                        Yb = np.take(Yt, idx[s:e], axis=0, out=ybuf, mode="clip")
-                    else:
-                        Xb, Yb = Xt[idx[s:e]], Yt[idx[s:e]]
-                    swb = None if swt is None else (swt[s:e] if not self.shuffle else swt[idx[s:e]])
-                    nb = (e - s) if swb is None else float(swb.sum())
-                    if nb == 0:
-                        continue  # only zero-weight samples: nothing to learn
-                    # the one training path: forward, loss and backward into params.grad
-                    loss, out = net.loss_and_grads(
-                        Xb, Yb, swb, train=True, rng=self.rng, validate=False, return_outputs=True
-                    )
-                    if weights:  # L2 penalty, scikit-learn's alpha convention
-                        loss += 0.5 * self.l2 * sum(float(np.dot(p.ravel(), p.ravel())) for p, _, _ in weights) / nb
-                    if not math.isfinite(loss):
-                        self._diverged(good, epoch, loss)
-                    total += loss * (e - s)
-                    if lt is not None:
-                        bl = lt[s:e] if not self.shuffle else lt[idx[s:e]]
-                        correct += int(np.count_nonzero(self._decode(out) == bl))
-                    for p, g, tmp in weights:
-                        np.multiply(p, self.l2 / nb, out=tmp)
-                        g += tmp
-                    if self.max_grad_norm is not None:
-                        self._clip(params.grads)
-                    opt.step(params)
-                    net.after_update()  # layer constraints, e.g. Dale's principle: signs never flip
-                    self.samples_seen += e - s
-                    if self.lr_schedule is not None:
-                        opt.lr = float(self.lr_schedule(self.samples_seen))
-                if not np.isfinite(params.data).all():
-                    self._diverged(good, epoch, float("nan"))
-                logs = {"loss": total / n, "accuracy": correct / n if lt is not None else None}
-                if val is not None:
-                    logs["val_loss"], logs["val_accuracy"] = self._evaluate(*val)
-                diag = None
-                if probe is not None:
-                    diag = layer_diagnostics(net, *probe, start_weights=params.split(good), tol=self.saturation_tol)
-                logs["seconds"] = time.perf_counter() - t0
-                self.epoch += 1
-                self.history.append(epoch, logs, diag)
-                if self.verbose:
-                    self.log(format_epoch(epoch, self.epochs, logs, diag))
-                for cb in self.callbacks:
-                    cb.on_epoch_end(self, epoch, logs)
-            if not self.history.stop_reason:
-                self.history.stop_reason = (
-                    "stopped by a callback" if self.stop_training else f"completed {self.epoch} epochs"
-                )
-        finally:
-            errstate.__exit__(None, None, None)
-            for cb in self.callbacks:
-                cb.on_train_end(self)
-        return self.history
+            cb.on_epoch_end(self, epoch, logs)
 
     def _clip(self, grads):
         sq = sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)

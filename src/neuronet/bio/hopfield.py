@@ -329,23 +329,14 @@ def relax_async(couplings, owner, states, rng, max_sweeps=100, window=32):
     ids = np.arange(K)
     perm = np.zeros((K, n), np.int64)
     ptr = np.full(K, n)  # position in the sweep; n = sweep over
-    offsets = np.arange(window)
+    offsets, positions = np.arange(window), np.arange(n)
     while ids.size:
         # states at the end of a sweep: done if nothing is unstable, else a fresh order
         ended = np.flatnonzero(ptr >= n)
         if ended.size:
-            unstable_any = ((H[ended] >= 0) != (S[ended] > 0)).any(axis=1)
-            keep = np.ones(ids.size, bool)
-            for r, still in zip(ended, unstable_any):
-                if still and sweeps[ids[r]] < max_sweeps:
-                    perm[r] = rng.permutation(n)
-                    ptr[r] = 0
-                    sweeps[ids[r]] += 1
-                else:
-                    keep[r] = False
+            keep = _start_sweeps(ended, ids, S, H, perm, ptr, sweeps, rng, max_sweeps)
             if not keep.all():
-                gone = ~keep
-                final[ids[gone]] = S[gone]
+                final[ids[~keep]] = S[~keep]
                 ids, S, H, perm, ptr, owner = ids[keep], S[keep], H[keep], perm[keep], ptr[keep], owner[keep]
                 if not ids.size:
                     break
@@ -361,15 +352,9 @@ def relax_async(couplings, owner, states, rng, max_sweeps=100, window=32):
         found = unstable[rows, first]
         pos_next = ptr + first  # position of the next flip
         i = neur[rows, first]
-        # nothing unstable in the window: search the rest of the sweep
         far = rows[~found]
-        if far.size:
-            rest = np.take_along_axis((H[far] >= 0) != (S[far] > 0), perm[far], axis=1)
-            rest &= np.arange(n)[None, :] >= (ptr[far] + window)[:, None]
-            first_far = np.argmax(rest, axis=1)
-            found[far] = rest[np.arange(far.size), first_far]
-            pos_next[far] = first_far
-            i[far] = perm[far, first_far]
+        if far.size:  # nothing unstable in the window: search the rest of the sweep
+            _search_rest(far, S, H, perm, ptr[far] + window, positions, found, pos_next, i)
         r = rows[found]
         if r.size:
             i = i[r]
@@ -379,3 +364,39 @@ def relax_async(couplings, owner, states, rng, max_sweeps=100, window=32):
             ptr[r] = pos_next[r] + 1
         ptr[~found] = n  # no unstable neuron left in this sweep
     return final, sweeps
+
+
+def _start_sweeps(ended, ids, S, H, perm, ptr, sweeps, rng, max_sweeps):
+    """Start a new sweep for each state in ``ended`` (rows at the end of their sweep) that can still move.
+
+    A state gets a fresh order ``rng.permutation(N)`` (drawn in row order, so in index order)
+    when some neuron is unstable and it has started fewer than ``max_sweeps`` sweeps; ``perm``,
+    ``ptr`` and ``sweeps`` are updated in place.  Returns ``keep`` (k,) bool, False for the rows
+    that are done: a fixed point, or out of sweeps.
+    """
+    n = S.shape[1]
+    unstable_any = ((H[ended] >= 0) != (S[ended] > 0)).any(axis=1)
+    keep = np.ones(ids.size, bool)
+    for r, still in zip(ended, unstable_any):
+        if still and sweeps[ids[r]] < max_sweeps:
+            perm[r] = rng.permutation(n)
+            ptr[r] = 0
+            sweeps[ids[r]] += 1
+        else:
+            keep[r] = False
+    return keep
+
+
+def _search_rest(far, S, H, perm, start, positions, found, pos_next, i):
+    """For the rows ``far``, find the first unstable neuron at positions ``>= start`` (m,) of their order.
+
+    ``positions`` is ``arange(N)``.  Fills ``found``, ``pos_next`` (the position in the order)
+    and ``i`` (the neuron) in place; ``found`` stays False for a row with no unstable neuron
+    left in its sweep.
+    """
+    rest = np.take_along_axis((H[far] >= 0) != (S[far] > 0), perm[far], axis=1)
+    rest &= positions[None, :] >= start[:, None]
+    first_far = np.argmax(rest, axis=1)
+    found[far] = rest[np.arange(far.size), first_far]
+    pos_next[far] = first_far
+    i[far] = perm[far, first_far]

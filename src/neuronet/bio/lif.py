@@ -60,16 +60,21 @@ The step loop works in place on preallocated arrays.  Refractory neurons are *no
 every step: their internal voltage runs free and is overwritten with ``v_reset`` when the
 refractory period ends (a scheduled, usually small, set), and their threshold crossings are
 ignored.  Everything the caller sees (``v_mv``, recorded traces) shows ``v_reset`` for them.
+
+This module holds the population; the input events and the record (``SpikeInput``,
+``LIFRecord``) live in ``bio.spikes``, the rate–current closed forms and the logistic fit in
+``bio.lif_rate``.  All of them can be imported from here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConfigError
+from .lif_rate import LogisticFit, analytic_rate_hz, fit_logistic, threshold_current_na
+from .spikes import LIFRecord, SpikeInput
 
 __all__ = [
     "SPIKE_TIMINGS",
@@ -83,181 +88,6 @@ __all__ = [
 ]
 
 SPIKE_TIMINGS = ("exact", "linear", "none")
-
-
-# -- closed forms ------------------------------------------------------------------------------
-def threshold_current_na(*, r_mohm=10.0, v_rest_mv=-70.0, v_thresh_mv=-50.0) -> float:
-    """The rheobase: the smallest constant current that ever reaches threshold, ``(v_thresh - v_rest) / R``."""
-    return (v_thresh_mv - v_rest_mv) / r_mohm
-
-
-def analytic_rate_hz(
-    i_na, *, tau_m_ms=10.0, r_mohm=10.0, v_rest_mv=-70.0, v_reset_mv=None, v_thresh_mv=-50.0, t_ref_ms=1.0
-):
-    """Firing rate of a LIF neuron driven by a constant current.
-
-    From ``v_reset`` the membrane climbs towards ``v_inf = v_rest + R I`` and reaches the
-    threshold after ``T = tau_m ln((v_inf - v_reset) / (v_inf - v_thresh))``; each spike costs
-    ``t_ref`` more, so::
-
-        r = 1 / (t_ref + tau_m ln((v_inf - v_reset) / (v_inf - v_thresh)))   if v_inf > v_thresh
-        r = 0                                                                otherwise
-
-    With ``v_reset = v_rest`` (the default) this is the textbook
-    ``1 / (t_ref + tau_m ln(R I / (R I - (v_thresh - v_rest))))``.  The rate never reaches
-    ``1 / t_ref`` but approaches it as ``I -> inf``.
-
-    Parameters
-    ----------
-    i_na : float or array
-        Constant input current(s) in nA.
-
-    Returns
-    -------
-    float64 array (or float) of rates in spikes per second.
-    """
-    v_reset_mv = v_rest_mv if v_reset_mv is None else v_reset_mv
-    i = np.asarray(i_na, dtype=np.float64)
-    v_inf = v_rest_mv + r_mohm * i
-    fires = v_inf > v_thresh_mv
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_to_thresh_ms = tau_m_ms * np.log((v_inf - v_reset_mv) / (v_inf - v_thresh_mv))
-        rate = np.where(fires, 1000.0 / (t_ref_ms + t_to_thresh_ms), 0.0)
-    return float(rate) if rate.ndim == 0 else rate
-
-
-# -- input spike trains ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SpikeInput:
-    """Presynaptic spikes as a list of events, each a voltage jump ``w_mv`` onto one neuron.
-
-    Parameters
-    ----------
-    times_ms : array (n_events,)
-        Arrival times on the population's clock (absolute simulated time).
-    targets : int array (n_events,)
-        Index of the postsynaptic neuron of each event.
-    w_mv : float or array (n_events,)
-        Jump of the membrane voltage per event, in mV (negative for inhibitory input).
-    """
-
-    times_ms: np.ndarray
-    targets: np.ndarray
-    w_mv: np.ndarray
-
-    def __post_init__(self):
-        t = np.asarray(self.times_ms, dtype=np.float64).ravel()
-        tg = np.asarray(self.targets).ravel()
-        if tg.size and not np.issubdtype(tg.dtype, np.integer):
-            raise ConfigError(f"SpikeInput targets must be integers, got dtype {tg.dtype}")
-        tg = tg.astype(np.int64)
-        w = (
-            np.broadcast_to(np.asarray(self.w_mv, dtype=np.float64), t.shape).copy()
-            if t.size
-            else np.zeros(0, np.float64)
-        )
-        if tg.shape != t.shape:
-            raise ConfigError(f"SpikeInput: {t.size} times but {tg.size} targets")
-        if not (np.isfinite(t).all() and np.isfinite(w).all()):
-            raise ConfigError("SpikeInput: times_ms and w_mv must be finite")
-        if tg.size and tg.min() < 0:
-            raise ConfigError(f"SpikeInput: negative target index {int(tg.min())}")
-        object.__setattr__(self, "times_ms", t)
-        object.__setattr__(self, "targets", tg)
-        object.__setattr__(self, "w_mv", w)
-
-    @classmethod
-    def from_trains(cls, trains_ms, w_mv):
-        """One spike train per postsynaptic neuron: ``trains_ms[i]`` arrives at neuron ``i``.
-
-        ``w_mv`` is one jump for all, or one per neuron.
-        """
-        trains = [np.asarray(t, dtype=np.float64).ravel() for t in trains_ms]
-        w_post = np.broadcast_to(np.asarray(w_mv, dtype=np.float64), (len(trains),))
-        sizes = np.array([t.size for t in trains], dtype=np.int64)
-        targets = np.repeat(np.arange(len(trains)), sizes)
-        times = np.concatenate(trains) if trains else np.zeros(0)
-        return cls(times, targets, w_post[targets])
-
-    @classmethod
-    def from_weights(cls, trains_ms, w_mv):
-        """Presynaptic trains through a weight matrix ``w_mv`` of shape (n_pre, n_post), in mV.
-
-        A spike of presynaptic neuron ``j`` makes every neuron ``i`` with ``w_mv[j, i] != 0`` jump.
-        """
-        w = np.asarray(w_mv, dtype=np.float64)
-        if w.ndim != 2 or w.shape[0] != len(trains_ms):
-            raise ConfigError(f"w_mv must have shape (n_pre={len(trains_ms)}, n_post), got {w.shape}")
-        times, targets, weights = [], [], []
-        for j, train in enumerate(trains_ms):
-            train = np.asarray(train, dtype=np.float64).ravel()
-            post = np.flatnonzero(w[j])
-            times.append(np.repeat(train, post.size))
-            targets.append(np.tile(post, train.size))
-            weights.append(np.tile(w[j, post], train.size))
-
-        def cat(xs, dt):
-            return np.concatenate(xs) if xs else np.zeros(0, dt)
-
-        return cls(cat(times, np.float64), cat(targets, np.int64), cat(weights, np.float64))
-
-
-# -- what a run returns ------------------------------------------------------------------------
-@dataclass
-class LIFRecord:
-    """Spikes (and optionally voltages) of one ``LIFPopulation.run``.
-
-    Attributes
-    ----------
-    spike_neuron : int64 array (n_spikes,)
-        Which neuron fired, in order of spike time.
-    spike_time_ms : float64 array (n_spikes,)
-        When (absolute simulated time).
-    spike_counts : int64 array (n,)
-        Spikes per neuron during this run.
-    t_start_ms, duration_ms, dt_ms : float
-    spike_timing : str
-        The mode the spikes were timed with (see the module docstring).
-    v_trace_mv : float64 array (n_steps + 1, n_recorded) or None
-        Voltage of the recorded neurons at every step boundary, ``v_reset`` while refractory.
-        The sample at ``t`` is the voltage just before the input spikes that arrive at ``t``.
-    v_trace_t_ms : float64 array (n_steps + 1,) or None
-    recorded : int64 array (n_recorded,) or None
-    """
-
-    spike_neuron: np.ndarray
-    spike_time_ms: np.ndarray
-    spike_counts: np.ndarray
-    t_start_ms: float
-    duration_ms: float
-    dt_ms: float
-    spike_timing: str
-    v_trace_mv: np.ndarray | None = None
-    v_trace_t_ms: np.ndarray | None = None
-    recorded: np.ndarray | None = None
-
-    @property
-    def rates_hz(self) -> np.ndarray:
-        """Spike count / duration, per neuron (spikes per second)."""
-        return self.spike_counts / (self.duration_ms / 1000.0)
-
-    def spike_trains(self) -> list:
-        """Spike times (ms) of each neuron, a list of length n."""
-        order = np.argsort(self.spike_neuron, kind="stable")
-        bounds = np.cumsum(self.spike_counts)[:-1]
-        return np.split(self.spike_time_ms[order], bounds)
-
-    def isi_rates_hz(self) -> np.ndarray:
-        """``1 / mean interspike interval`` per neuron; 0 where a neuron fired fewer than twice.
-
-        For a regularly firing neuron this is the rate without the ±1 spike quantisation of
-        ``count / duration`` (first spike minus last spike spans exactly ``count - 1`` intervals).
-        """
-        out = np.zeros(self.spike_counts.size)
-        for i, t in enumerate(self.spike_trains()):
-            if t.size >= 2:
-                out[i] = 1000.0 * (t.size - 1) / (t[-1] - t[0])
-        return out
 
 
 # -- the population ----------------------------------------------------------------------------
@@ -450,14 +280,53 @@ class LIFPopulation:
         if rec_idx is not None and rec_idx.size and (rec_idx.min() < 0 or rec_idx.max() >= self.n):
             raise ConfigError(f"record_v indices must lie in [0, {self.n}), got {rec_idx.min()}..{rec_idx.max()}")
 
+        k0, v, release = self._step, self._v, self._release
+        grid = self.spike_timing == "none"
+        t_ref_steps = float(self.refractory_steps) if grid else self.t_ref_ms / self.dt_ms
+        log = _SpikeLog(v, release, self.v_reset_mv, t_ref_steps)
+        pending = np.flatnonzero(release >= k0)  # not yet back at v_reset (k0 itself included)
+        if pending.size:
+            log.schedule(pending, release[pending])
+        # a neuron that starts at or above threshold fires at once
+        start_above = np.flatnonzero((v >= self.v_thresh_mv) & (release < k0))
+        if start_above.size and n_steps:
+            log.fire(start_above, float(k0))
+        trace = None
+        if rec_idx is not None:
+            trace = np.empty((n_steps + 1, rec_idx.size))
+            trace[0] = np.where(release[rec_idx] >= k0, self.v_reset_mv, v[rec_idx])
+
+        self._integrate(log, n_steps, constant_i, current_at, jumps, trace, rec_idx)
+        self._step = k0 + n_steps
+
+        dt = self.dt_ms
+        neuron, t_steps = log.spikes()
+        return LIFRecord(
+            spike_neuron=neuron,
+            spike_time_ms=t_steps * dt,
+            spike_counts=np.bincount(neuron, minlength=self.n).astype(np.int64),
+            t_start_ms=k0 * dt,
+            duration_ms=n_steps * dt,
+            dt_ms=dt,
+            spike_timing=self.spike_timing,
+            v_trace_mv=trace,
+            recorded=rec_idx,
+            v_trace_t_ms=None if trace is None else (k0 + np.arange(n_steps + 1)) * dt,
+        )
+
+    def _integrate(self, log, n_steps, constant_i, current_at, jumps, trace, rec_idx):
+        """The step loop of ``run``: ``n_steps`` steps from ``self._step``, in place on ``self._v``.
+
+        Every step: end refractory periods, apply input jumps, integrate exactly, fire.  The
+        loop stays one piece, with its arrays and numpy functions bound to locals, because it is
+        the hot path (per-step Python overhead is the whole cost for small populations).
+        """
         dt, tau = self.dt_ms, self.tau_m_ms
         v_reset, v_thresh = self.v_reset_mv, self.v_thresh_mv
         decay = math.exp(-dt / tau)  # exp(-dt / tau_m), one step of relaxation
         grid = self.spike_timing == "none"
         exact = self.spike_timing == "exact"
-        t_ref_steps = float(self.refractory_steps) if grid else self.t_ref_ms / dt
         k0 = self._step
-
         v = self._v  # (n,) internal voltage; free-running while refractory
         release = self._release  # (n,) end of refractoriness, in steps
         v_inf = np.empty(self.n)  # (n,) v_rest + R I for the current step
@@ -472,63 +341,14 @@ class LIFPopulation:
 
         if constant_i is not None:
             set_current(constant_i)
-
-        # {step: [(idx, fraction of that step still refractory)]}: where refractory periods end
-        releases: dict = {}
-
-        def schedule(idx, t_release):
-            """Remember that neurons ``idx`` leave refractoriness at step-time ``t_release`` (scalar or array)."""
-            if isinstance(t_release, float):  # one time for all: the common case
-                slot = math.floor(t_release)
-                releases.setdefault(slot, []).append((idx, t_release - slot))
-                return
-            slot = np.floor(t_release)
-            frac = t_release - slot
-            slot = slot.astype(np.int64)
-            lo, hi = int(slot.min()), int(slot.max())
-            if lo == hi:
-                releases.setdefault(lo, []).append((idx, frac))
-                return
-            if hi == lo + 1:  # spikes of one step: at most two slots
-                m = slot == lo
-                releases.setdefault(lo, []).append((idx[m], frac[m]))
-                releases.setdefault(hi, []).append((idx[~m], frac[~m]))
-                return
-            for s in np.unique(slot):
-                m = slot == s
-                releases.setdefault(int(s), []).append((idx[m], frac[m]))
-
-        pending = np.flatnonzero(release >= k0)  # not yet back at v_reset (k0 itself included)
-        if pending.size:
-            schedule(pending, release[pending])
-
-        fired = []  # [(idx, spike step-time: one float for all, or one per neuron)], in time order
-
-        def fire(idx, t_spike):
-            """Spike at step-time ``t_spike``; reset, start the refractory clock, record."""
-            v[idx] = v_reset
-            t_release = t_spike + t_ref_steps
-            release[idx] = t_release
-            schedule(idx, t_release)
-            fired.append((idx, t_spike))
-
-        # a neuron that starts at or above threshold fires at once
-        start_above = np.flatnonzero((v >= v_thresh) & (release < k0))
-        if start_above.size and n_steps:
-            fire(start_above, float(k0))
-
-        trace = None
-        if rec_idx is not None:
-            trace = np.empty((n_steps + 1, rec_idx.size))
-            trace[0] = np.where(release[rec_idx] >= k0, v_reset, v[rec_idx])
-
+        ends, fire = log.ends, log.fire
         mul, add, ge = np.multiply, np.add, np.greater_equal
         for j in range(n_steps):
             k = k0 + j
             if current_at is not None:
                 set_current(current_at(j))
             # 1. refractory periods ending in this step: back to v_reset
-            ended = releases.pop(k, None)
+            ended = ends.pop(k, None)
             partial = None
             if ended is not None:
                 if len(ended) == 1:
@@ -574,27 +394,6 @@ class LIFPopulation:
                     fire(crossed, t_spike)
             if trace is not None:
                 trace[j + 1] = np.where(release[rec_idx] >= k + 1, v_reset, v[rec_idx])
-        self._step = k0 + n_steps
-
-        neuron = np.concatenate([i for i, _ in fired] + [np.zeros(0, np.int64)])
-        if all(isinstance(t, float) for _, t in fired):
-            t_steps = np.repeat(np.array([t for _, t in fired]), np.array([i.size for i, _ in fired], dtype=np.int64))
-        else:
-            t_steps = np.concatenate([np.full(i.size, t) if isinstance(t, float) else t for i, t in fired])
-        t_ms = t_steps * dt
-        counts = np.bincount(neuron, minlength=self.n).astype(np.int64)
-        return LIFRecord(
-            spike_neuron=neuron.astype(np.int64),
-            spike_time_ms=t_ms,
-            spike_counts=counts,
-            t_start_ms=k0 * dt,
-            duration_ms=n_steps * dt,
-            dt_ms=dt,
-            spike_timing=self.spike_timing,
-            v_trace_mv=trace,
-            recorded=rec_idx,
-            v_trace_t_ms=None if trace is None else (k0 + np.arange(n_steps + 1)) * dt,
-        )
 
     def _crossing_time(self, k, idx, v, v_inf, v_start, release, exact):
         """Step-time in ``[start, k + 1]`` at which ``v`` of neurons ``idx`` reached threshold in step ``k``.
@@ -618,87 +417,61 @@ class LIFPopulation:
         return np.clip(t, start, k + 1.0)
 
 
-# -- the sigmoid in the rate curve -------------------------------------------------------------
-@dataclass(frozen=True)
-class LogisticFit:
-    """``y = a + b / (1 + exp(-(x - c) / d))`` fitted by least squares.
+class _SpikeLog:
+    """The spikes of one ``LIFPopulation.run`` and the refractory periods they start.
 
-    ``x`` is the current in nA, or ``log10`` of it when ``log_x`` (then ``c`` is in log10 nA and
-    ``midpoint_na = 10**c``).  ``r2`` is the coefficient of determination on the fitted points,
-    ``max_abs_residual`` the largest miss in the units of ``y``.
+    ``fire`` resets the spiking neurons to ``v_reset``, sets their refractory clocks
+    (``release``, in steps, shared with the population) and schedules the end of each period
+    in ``ends``: ``{step: [(idx, fraction of that step still refractory)]}``.  ``fired`` keeps
+    ``(idx, spike step-time)`` in time order, the time one float for all of ``idx`` (the
+    common case) or one per neuron.
     """
 
-    a: float
-    b: float
-    c: float
-    d: float
-    log_x: bool
-    r2: float
-    rmse: float
-    max_abs_residual: float
+    def __init__(self, v, release, v_reset, t_ref_steps):
+        self.v = v  # (n,) the population's voltages, modified in place
+        self.release = release  # (n,) the population's refractory clocks, modified in place
+        self.v_reset = v_reset
+        self.t_ref_steps = t_ref_steps
+        self.ends = {}
+        self.fired = []
 
-    @property
-    def midpoint_na(self) -> float:
-        return 10.0**self.c if self.log_x else self.c
+    def schedule(self, idx, t_release):
+        """Remember that neurons ``idx`` leave refractoriness at step-time ``t_release`` (scalar or array)."""
+        ends = self.ends
+        if isinstance(t_release, float):  # one time for all: the common case
+            slot = math.floor(t_release)
+            ends.setdefault(slot, []).append((idx, t_release - slot))
+            return
+        slot = np.floor(t_release)
+        frac = t_release - slot
+        slot = slot.astype(np.int64)
+        lo, hi = int(slot.min()), int(slot.max())
+        if lo == hi:
+            ends.setdefault(lo, []).append((idx, frac))
+            return
+        if hi == lo + 1:  # spikes of one step: at most two slots
+            m = slot == lo
+            ends.setdefault(lo, []).append((idx[m], frac[m]))
+            ends.setdefault(hi, []).append((idx[~m], frac[~m]))
+            return
+        for s in np.unique(slot):
+            m = slot == s
+            ends.setdefault(int(s), []).append((idx[m], frac[m]))
 
-    def __call__(self, i_na):
-        x = np.asarray(i_na, dtype=np.float64)
-        if self.log_x:
-            x = np.log10(x)
-        return self.a + self.b / (1.0 + np.exp(-(x - self.c) / self.d))
+    def fire(self, idx, t_spike):
+        """Spike at step-time ``t_spike``; reset, start the refractory clock, record."""
+        self.v[idx] = self.v_reset
+        t_release = t_spike + self.t_ref_steps
+        self.release[idx] = t_release
+        self.schedule(idx, t_release)
+        self.fired.append((idx, t_spike))
 
-
-def fit_logistic(i_na, rate_hz, *, log_x=True, offset=True) -> LogisticFit:
-    """Fit a logistic curve to a rate–current curve with ``scipy.optimize.curve_fit``.
-
-    Parameters
-    ----------
-    i_na, rate_hz : arrays (m,)
-        The curve; with ``log_x`` every current must be > 0.
-    log_x : bool
-        Fit against ``log10(i_na)``.  The LIF curve rises abruptly at the rheobase and then
-        approaches ``1/t_ref`` like ``1/I``, which is a logistic tail in ``log I``; against
-        linear ``I`` the fit drifts to degenerate parameters.
-    offset : bool
-        Fit the baseline ``a`` too (4 parameters); otherwise ``a = 0``.
-    """
-    from scipy.optimize import curve_fit  # scipy comes with scikit-learn; imported only here
-
-    x = np.asarray(i_na, dtype=np.float64)
-    y = np.asarray(rate_hz, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 1 or x.size < 5:
-        raise ConfigError(f"fit_logistic needs two equal 1-D arrays of >= 5 points, got {x.shape} and {y.shape}")
-    if log_x:
-        if (x <= 0).any():
-            raise ConfigError("fit_logistic(log_x=True) needs currents > 0")
-        x = np.log10(x)
-    span = float(x.max() - x.min()) or 1.0
-    mid = float(x[np.argmin(np.abs(y - 0.5 * (y.min() + y.max())))])
-    if offset:
-
-        def f(x, a, b, c, d):
-            return a + b / (1.0 + np.exp(-(x - c) / d))
-
-        p0 = [float(y.min()), float(y.max() - y.min()), mid, span / 10]
-    else:
-
-        def f(x, b, c, d):
-            return b / (1.0 + np.exp(-(x - c) / d))
-
-        p0 = [float(y.max()), mid, span / 10]
-    with np.errstate(over="ignore"):
-        p, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
-        resid = y - f(x, *p)
-    a, b, c, d = p if offset else (0.0, *p)
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else float("nan")
-    return LogisticFit(
-        a=float(a),
-        b=float(b),
-        c=float(c),
-        d=float(d),
-        log_x=log_x,
-        r2=r2,
-        rmse=float(np.sqrt(np.mean(resid**2))),
-        max_abs_residual=float(np.abs(resid).max()),
-    )
+    def spikes(self):
+        """``(neuron, step-time)`` of every spike, int64 and float64 arrays (n_spikes,), in time order."""
+        fired = self.fired
+        neuron = np.concatenate([i for i, _ in fired] + [np.zeros(0, np.int64)])
+        if all(isinstance(t, float) for _, t in fired):
+            t_steps = np.repeat(np.array([t for _, t in fired]), np.array([i.size for i, _ in fired], dtype=np.int64))
+        else:
+            t_steps = np.concatenate([np.full(i.size, t) if isinstance(t, float) else t for i, t in fired])
+        return neuron.astype(np.int64), t_steps

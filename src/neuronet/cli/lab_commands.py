@@ -123,6 +123,7 @@ def sweep(
     blas_threads: Annotated[
         int | None, typer.Option(help="BLAS threads per trial (default: its share of the cores).")
     ] = None,
+    max_trials: Annotated[int, typer.Option(help="Refuse specs with more trials than this.")] = 10_000,
 ):
     """Run every trial of a sweep that OUT does not hold yet, then write the summary.
 
@@ -140,6 +141,7 @@ def sweep(
         workers=workers,
         scheduler=scheduler,
         blas_threads=blas_threads,
+        max_trials=max_trials,
         log=typer.echo,
     )
     if not outcome.complete:

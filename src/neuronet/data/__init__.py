@@ -36,7 +36,7 @@ from ..errors import DataError
 from . import synthetic
 from .dataset import Dataset
 from .idx import IDX_FILES, find_idx_file, idx_to_float, load_idx_pair, read_idx, write_idx
-from .tabular import encode_targets, read_csv, read_npz
+from .tabular import encode_labels, read_csv, read_npz
 from .validate import (
     check_dtype,
     check_features,
@@ -174,13 +174,7 @@ def load(
     >>> ds.y_train.tolist()
     [0, 1, 1, 0]
     """
-    if not isinstance(spec, str) or not spec:
-        raise DataError(f"--data {spec!r}: expected a dataset spec; valid: {', '.join(SPEC_FORMS)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise DataError(f"seed: must be a non-negative integer, got {seed!r}")
-    for option, value in (("max_train", max_train), ("max_test", max_test)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise DataError(f"{option}: must be a positive integer or None, got {value!r}")
+    _check_load_options(spec, seed, max_train, max_test)
     request = _Request(
         spec=spec,
         label_column=label_column,
@@ -194,13 +188,27 @@ def load(
         raise DataError(f"label_column: applies to CSV files only, not to --data {spec!r}")
     if task is not None and not is_tabular:
         raise DataError(f"task: applies to CSV and NPZ files only, not to --data {spec!r}")
-    parts = loader(request)
+    return _dataset(request, loader(request), max_train, max_test)
 
-    X_train, y_train = _subsample(parts.X_train, parts.y_train, max_train, request.rng)
-    X_test, y_test = _subsample(parts.X_test, parts.y_test, max_test, request.rng)
-    to_float = parts.to_float or (lambda X, part: check_features(X, name=f"{spec} {part}", dtype=request.dtype))
+
+def _check_load_options(spec, seed, max_train, max_test) -> None:
+    """Refuse a spec that is not a non-empty string, a bad seed or a bad ``max_train`` / ``max_test``."""
+    if not isinstance(spec, str) or not spec:
+        raise DataError(f"--data {spec!r}: expected a dataset spec; valid: {', '.join(SPEC_FORMS)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"seed: must be a non-negative integer, got {seed!r}")
+    for option, value in (("max_train", max_train), ("max_test", max_test)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise DataError(f"{option}: must be a positive integer or None, got {value!r}")
+
+
+def _dataset(req: _Request, parts: _Parts, max_train, max_test) -> Dataset:
+    """The ``Dataset`` of a loader's parts: subsampled (train first), features checked and converted."""
+    X_train, y_train = _subsample(parts.X_train, parts.y_train, max_train, req.rng)
+    X_test, y_test = _subsample(parts.X_test, parts.y_test, max_test, req.rng)
+    to_float = parts.to_float or (lambda X, part: check_features(X, name=f"{req.spec} {part}", dtype=req.dtype))
     return Dataset(
-        name=spec,
+        name=req.spec,
         X_train=to_float(X_train, "train"),
         y_train=y_train,
         X_test=to_float(X_test, "test"),
@@ -238,7 +246,7 @@ def _subsample(X, y, limit, rng):
 
 
 def _split(req: _Request, X, y, classes, task, source) -> _Parts:
-    """Hold out ``req.test_fraction`` of ``X, y`` (stratified for classification)."""
+    """Hold out ``req.test_fraction`` of ``X, y`` with ``split_indices`` (stratified for classification)."""
     train, test = split_indices(y, req.test_fraction, req.rng, stratify=task == "classification")
     return _Parts(X[train], y[train], X[test], y[test], classes, task, source)
 
@@ -299,7 +307,7 @@ def _load_circles(req: _Request) -> _Parts:
 
 def _load_csv(req: _Request) -> _Parts:
     X, labels = read_csv(req.spec, label_column=req.label_column, dtype=req.dtype)
-    y, classes, task = encode_targets(
+    y, classes, task = encode_labels(
         labels, X.shape[0], task=req.task, name=f"{req.spec}: label column", dtype=req.dtype
     )
     return _split(req, X, y, classes, task, os.path.abspath(req.spec))
@@ -308,7 +316,7 @@ def _load_csv(req: _Request) -> _Parts:
 def _load_npz(req: _Request) -> _Parts:
     path = req.spec
     X, y, X_test, y_test = read_npz(path, dtype=req.dtype)
-    y_train, classes, task = encode_targets(y, X.shape[0], task=req.task, name=f"{path}[y]", dtype=req.dtype)
+    y_train, classes, task = encode_labels(y, X.shape[0], task=req.task, name=f"{path}[y]", dtype=req.dtype)
     source = os.path.abspath(path)
     if X_test is None:
         return _split(req, X, y_train, classes, task, source)
@@ -316,7 +324,7 @@ def _load_npz(req: _Request) -> _Parts:
     if y_test.ndim != 1 or y_test.shape[0] != X_test.shape[0]:
         raise DataError(f"{path}[y_test]: expected {X_test.shape[0]} labels in a 1-D array, got shape {y_test.shape}")
     # Encode train and test together so that both use one class numbering.
-    both, classes, task = encode_targets(
+    both, classes, task = encode_labels(
         np.concatenate([np.asarray(y), y_test]),
         X.shape[0] + X_test.shape[0],
         task=task,

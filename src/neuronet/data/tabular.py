@@ -1,6 +1,6 @@
 """Tabular files: CSV text and numpy ``.npz`` archives.
 
-Both readers return raw arrays; :func:`encode_targets` then turns the label
+Both readers return raw arrays; :func:`encode_labels` then turns the label
 column into class indices ``0 .. k-1`` (classification) or float targets
 (regression).  Nothing is unpickled: ``.npz`` archives are opened with
 ``allow_pickle=False``.
@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import DataError
 from .validate import check_dtype, check_features, check_labels
 
-__all__ = ["encode_targets", "read_csv", "read_features", "read_npz"]
+__all__ = ["encode_labels", "read_csv", "read_features", "read_npz"]
 
 TASKS = ("classification", "regression")
 
@@ -110,34 +110,8 @@ def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tupl
     rows = _read_rows(name)
     if not rows:
         raise DataError(f"{name}: empty file (no rows)")
-    first_line, first = rows[0]
-    n_cols = len(first)
-    if n_cols < 2:
-        raise DataError(
-            f"{name}: line {first_line} has {n_cols} column; need at least one feature column and a label column"
-        )
-    col = -1 if label_column is None else int(label_column)
-    if not -n_cols <= col < n_cols:
-        raise DataError(
-            f"label_column: {label_column} is out of range for the {n_cols} columns of {name} "
-            f"(valid: {-n_cols}..{n_cols - 1})"
-        )
-    col %= n_cols
-    features = [c for c in range(n_cols) if c != col]
-
-    for line, cells in rows:
-        if len(cells) != n_cols:
-            raise DataError(f"{name}: line {line} has {len(cells)} fields, expected {n_cols} (as on line {first_line})")
-
-    header = None
-    first_is_header = any(not _is_number(first[c]) for c in features)
-    if not first_is_header and not _is_number(first[col]) and len(rows) > 1:
-        first_is_header = all(_is_number(cells[col]) for _, cells in rows[1:])
-    if first_is_header:
-        header, rows = first, rows[1:]
-        if not rows:
-            raise DataError(f"{name}: has a header but no data rows")
-
+    col, features = _label_and_features(name, rows, label_column)
+    header, rows = _split_header(name, rows, col, features)
     lines = [line for line, _ in rows]
     for line, cells in rows:
         if not cells[col]:
@@ -159,6 +133,40 @@ def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tupl
         i, j = np.argwhere(~np.isfinite(X_out))[0]
         raise DataError(f"{name}: line {lines[i]}, {_column(features[j], header)}: {table[i][j]!r} overflows {dtype}")
     return X_out, labels
+
+
+def _label_and_features(name: str, rows, label_column) -> tuple[int, list[int]]:
+    """The label column (0-based) and the feature columns, after checking that every row has as many fields."""
+    first_line, first = rows[0]
+    n_cols = len(first)
+    if n_cols < 2:
+        raise DataError(
+            f"{name}: line {first_line} has {n_cols} column; need at least one feature column and a label column"
+        )
+    col = -1 if label_column is None else int(label_column)
+    if not -n_cols <= col < n_cols:
+        raise DataError(
+            f"label_column: {label_column} is out of range for the {n_cols} columns of {name} "
+            f"(valid: {-n_cols}..{n_cols - 1})"
+        )
+    col %= n_cols
+    for line, cells in rows:
+        if len(cells) != n_cols:
+            raise DataError(f"{name}: line {line} has {len(cells)} fields, expected {n_cols} (as on line {first_line})")
+    return col, [c for c in range(n_cols) if c != col]
+
+
+def _split_header(name: str, rows, col: int, features: list[int]):
+    """``(header or None, data rows)``: the first row is a header by the rule ``read_csv`` documents."""
+    first = rows[0][1]
+    first_is_header = any(not _is_number(first[c]) for c in features)
+    if not first_is_header and not _is_number(first[col]) and len(rows) > 1:
+        first_is_header = all(_is_number(cells[col]) for _, cells in rows[1:])
+    if not first_is_header:
+        return None, rows
+    if len(rows) == 1:
+        raise DataError(f"{name}: has a header but no data rows")
+    return first, rows[1:]
 
 
 def _column(index: int, header: list[str] | None) -> str:
@@ -260,7 +268,7 @@ def _member(archive, key: str, name: str) -> np.ndarray:
         raise DataError(f"{name}: array {key!r} is unreadable ({_one_line(exc)})") from None
 
 
-def encode_targets(y, n_samples: int, *, task: str | None = None, name: str = "y", dtype=np.float32):
+def encode_labels(y, n_samples: int, *, task: str | None = None, name: str = "y", dtype=np.float32):
     """Turn raw labels into the targets a :class:`~neuronet.data.Dataset` holds.
 
     Parameters

@@ -344,81 +344,69 @@ def training_sections(
     configuration.  A figure with nothing to show is replaced by a note saying why.
     """
     h = _as_dict(history)
-    sections = []
-
     warning = None
     if h.get("diverged"):
         warning = "Training diverged. " + (h.get("stop_reason") or "The loss became NaN or infinite.")
-    sections.append(
+    no_diag = "No per-layer diagnostics were recorded (Trainer(diagnostics=False))."
+    sections = [
         Section(
             "Summary",
             table=summary_rows(h),
             warning=warning,
             text="Training loss and accuracy are running means over each epoch's "
             "mini-batches; validation metrics are measured after the epoch.",
-        )
-    )
-
-    fig = loss_accuracy_figure(h)
-    sections.append(
-        Section(
+        ),
+        _figure_section(
             "Learning curves",
-            text="Loss (log scale when it spans more than a decade) and accuracy, per epoch.",
-            figures=[("Training and validation loss and accuracy by epoch.", fig)] if fig else [],
-            note=None if fig else "No epochs were recorded.",
-        )
-    )
-
-    no_diag = "No per-layer diagnostics were recorded (Trainer(diagnostics=False))."
-    fig = saturation_figure(h)
-    sections.append(
-        Section(
+            "Loss (log scale when it spans more than a decade) and accuracy, per epoch.",
+            "Training and validation loss and accuracy by epoch.",
+            loss_accuracy_figure(h),
+            "No epochs were recorded.",
+        ),
+        _figure_section(
             "Saturation",
-            text="A unit is saturated when its output lies within the tolerance of one of its bounds "
+            "A unit is saturated when its output lies within the tolerance of one of its bounds "
             "(a sigmoid below 0.05 or above 0.95): its derivative is then near zero and it learns "
             "slowly. A ReLU unit is dead when it outputs 0 on every probe sample.",
+            "Fraction of saturated outputs, mean derivative f'(a) and dead units, per layer and epoch.",
+            saturation_figure(h),
+            no_diag,
             table=diagnostics_rows(h) or None,
             table_caption="Per-layer diagnostics after the last epoch.",
-            figures=[("Fraction of saturated outputs, mean derivative f'(a) and dead units, per layer and epoch.", fig)]
-            if fig
-            else [],
-            note=None if fig else no_diag,
-        )
-    )
-
-    fig = gradient_figure(h)
-    sections.append(
-        Section(
+        ),
+        _figure_section(
             "Gradient flow",
-            text="The gradient norm of each layer's weights on the probe batch, and how far each epoch "
+            "The gradient norm of each layer's weights on the probe batch, and how far each epoch "
             "moved the weights relative to their size. Gradients that shrink layer by layer "
             "towards the input are the vanishing-gradient problem.",
-            figures=[("Gradient norm ||dL/dW|| and update ratio ||ΔW||/||W|| per layer and epoch (log scale).", fig)]
-            if fig
-            else [],
-            note=None if fig else no_diag,
-        )
-    )
-
+            "Gradient norm ||dL/dW|| and update ratio ||ΔW||/||W|| per layer and epoch (log scale).",
+            gradient_figure(h),
+            no_diag,
+        ),
+    ]
     if activations_start is not None or activations_end is not None:
         n = len(activations_start if activations_start is not None else activations_end)
         names = list(layer_names) if layer_names is not None else _default_layer_names(h, n)
-        fig = activation_histograms_figure(activations_start, activations_end, names)
         sections.append(
-            Section(
+            _figure_section(
                 "Activations",
-                text="Histograms of each layer's outputs on the same inputs before and after training.",
-                figures=[("Layer outputs at the start and at the end of training.", fig)] if fig else [],
-                note=None if fig else "The activation lists are empty.",
+                "Histograms of each layer's outputs on the same inputs before and after training.",
+                "Layer outputs at the start and at the end of training.",
+                activation_histograms_figure(activations_start, activations_end, names),
+                "The activation lists are empty.",
             )
         )
-
     sections.append(
         Section(
             "Configuration", table=config_rows(config) or None, note=None if config else "No configuration was given."
         )
     )
     return sections
+
+
+def _figure_section(title: str, text: str, caption: str, fig, missing: str, **kw) -> Section:
+    """A section showing ``fig`` under ``caption``, or the note ``missing`` when there is no figure."""
+    return Section(title, text=text, figures=[(caption, fig)] if fig else [], note=None if fig else missing, **kw)
 
 
 def default_meta() -> dict:

@@ -63,7 +63,7 @@ from pathlib import Path
 from ..backends import BACKENDS, check_backend, run_tasks
 from ..errors import ConfigError
 from ..files import write_text_atomic
-from .spec import TRAIN_METRICS, Spec, Trial, _count, _point_text, load_spec, parse_spec, trial_id
+from .spec import MAX_TRIALS, TRAIN_METRICS, Spec, Trial, _count, _point_text, load_spec, parse_spec, trial_id
 from .store import Lock, load_records, read_record, save_record, trial_path
 from .trials import flatten_metrics, run_trial
 
@@ -115,6 +115,7 @@ def run_sweep(
     blas_threads: int | None = None,
     log=print,
     on_result=None,
+    max_trials: int = MAX_TRIALS,
 ) -> SweepOutcome:
     """Run every trial of ``spec`` that ``out_dir`` does not hold yet; write the summary.
 
@@ -148,7 +149,7 @@ def run_sweep(
         the sweep retries them.
     """
     if not isinstance(spec, Spec):
-        spec = load_spec(spec)
+        spec = load_spec(spec, max_trials=max_trials)
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -158,7 +159,13 @@ def run_sweep(
     with Lock(out):
         for stale in (out / "trials").glob(".*.tmp"):  # left by a writer that was killed mid-write
             stale.unlink(missing_ok=True)
-        write_text_atomic(out / "spec.toml", spec.text)
+        old = out / "spec.toml"
+        if old.is_file() and old.read_text(encoding="utf-8", errors="replace") != spec.text:
+            raise ConfigError(
+                f"--out {out}: holds the trials of a different spec ({old}); "
+                "give a new --out, or rerun with the same spec to continue it"
+            )
+        write_text_atomic(old, spec.text)
         trials = spec.trials()
         done = load_records(out, spec)
         todo = [t for t in trials if t.id not in done]

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..files import to_jsonable
 
+#: the most trials a spec may define unless the caller raises the limit (``--max-trials``)
+MAX_TRIALS = 10_000
 SPEC_KEYS = ("experiment", "seeds", "grid", "fixed", "data", "metric", "quick")
 #: TrainConfig keys a sweep may not set: the seed comes from ``seeds``, and trials write no files
 TRAIN_EXCLUDED = ("seed", "out", "checkpoint_dir", "resume", "overwrite", "report")
@@ -93,7 +96,7 @@ def trial_id(experiment: str, config: dict, seed: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def load_spec(path) -> Spec:
+def load_spec(path, *, max_trials: int = MAX_TRIALS) -> Spec:
     """Read and validate a spec file; ConfigError names the file, the key and what is valid."""
     p = Path(path)
     if not p.is_file():
@@ -102,10 +105,10 @@ def load_spec(path) -> Spec:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
-    return parse_spec(text, source=str(path))
+    return parse_spec(text, source=str(path), max_trials=max_trials)
 
 
-def parse_spec(text: str, source: str = "spec") -> Spec:
+def parse_spec(text: str, source: str = "spec", *, max_trials: int = MAX_TRIALS) -> Spec:
     """Validate a spec given as TOML text: every grid point's config is built and checked here."""
     try:
         raw = tomllib.loads(text)
@@ -134,6 +137,53 @@ def parse_spec(text: str, source: str = "spec") -> Spec:
     schema = _Schema(experiment, quick)
 
     seeds = _seeds(raw, fail)
+    grid, fixed = _grid_and_fixed(raw, schema, fail)
+    data = raw.get("data")
+    if data is not None:
+        if not isinstance(data, str):
+            fail(f'data: expected a dataset spec string such as "digits", got {data!r}')
+        if "data" not in schema.fields:
+            fail(f"data: experiment {experiment!r} takes no data; valid config keys: {schema.valid_keys()}")
+        if "data" in grid or "data" in fixed:
+            fail("data: also given in [grid] or [fixed]; set it in one place only")
+        fixed["data"] = data
+    metric = raw.get("metric", "test_accuracy" if experiment == "train" else "supported")
+    if not isinstance(metric, str):
+        fail(f"metric: expected a metric name, got {metric!r}")
+    if experiment == "train" and metric not in TRAIN_METRICS:
+        fail(f"metric: unknown metric {metric!r} for train; valid: {', '.join(TRAIN_METRICS)}")
+
+    for where, value in [("data", fixed.get("data"))] + [(f"grid.data = {_toml(v)}", v) for v in grid.get("data", ())]:
+        if value is not None:
+            _check_data(value, where, fail)
+    # Build and check each value on its own first (so an error names its key), then every point.
+    n_trials = math.prod(len(v) for v in grid.values()) * len(seeds)  # counted before any config is built
+    if n_trials > max_trials:
+        fail(
+            f"{n_trials:,} trials ({' x '.join(str(len(v)) for v in grid.values()) or '1'} grid points x "
+            f"{len(seeds)} seeds) is above the limit of {max_trials:,}; shrink the grid or raise --max-trials"
+        )
+    for key, values in grid.items():
+        for v in values:
+            schema.config({**fixed, key: v}, fail, f"grid.{key} = {_toml(v)}")
+    points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
+    configs = tuple(schema.config({**fixed, **p}, fail, "grid point " + _point_text(p)) for p in points)
+    return Spec(
+        experiment=experiment,
+        seeds=seeds,
+        grid=grid,
+        fixed=fixed,
+        data=data,
+        metric=metric,
+        quick=quick,
+        text=text,
+        source=source,
+        configs=configs,
+    )
+
+
+def _grid_and_fixed(raw, schema, fail) -> tuple[dict, dict]:
+    """The ``[grid]`` and ``[fixed]`` tables, every value checked under its own name."""
     grid_raw = raw.get("grid", {})
     fixed_raw = raw.get("fixed", {})
     for name, table in (("grid", grid_raw), ("fixed", fixed_raw)):
@@ -154,42 +204,7 @@ def parse_spec(text: str, source: str = "spec") -> Spec:
         if key in grid:
             fail(f"fixed.{k}: also in [grid]; set a key in one place only")
         fixed[key] = schema.value(key, v, f"fixed.{k}", fail)
-    data = raw.get("data")
-    if data is not None:
-        if not isinstance(data, str):
-            fail(f'data: expected a dataset spec string such as "digits", got {data!r}')
-        if "data" not in schema.fields:
-            fail(f"data: experiment {experiment!r} takes no data; valid config keys: {schema.valid_keys()}")
-        if "data" in grid or "data" in fixed:
-            fail("data: also given in [grid] or [fixed]; set it in one place only")
-        fixed["data"] = data
-    metric = raw.get("metric", "test_accuracy" if experiment == "train" else "supported")
-    if not isinstance(metric, str):
-        fail(f"metric: expected a metric name, got {metric!r}")
-    if experiment == "train" and metric not in TRAIN_METRICS:
-        fail(f"metric: unknown metric {metric!r} for train; valid: {', '.join(TRAIN_METRICS)}")
-
-    for where, value in [("data", fixed.get("data"))] + [(f"grid.data = {_toml(v)}", v) for v in grid.get("data", ())]:
-        if value is not None:
-            _check_data(value, where, fail)
-    # Build and check each value on its own first (so an error names its key), then every point.
-    for key, values in grid.items():
-        for v in values:
-            schema.config({**fixed, key: v}, fail, f"grid.{key} = {_toml(v)}")
-    points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
-    configs = tuple(schema.config({**fixed, **p}, fail, "grid point " + _point_text(p)) for p in points)
-    return Spec(
-        experiment=experiment,
-        seeds=seeds,
-        grid=grid,
-        fixed=fixed,
-        data=data,
-        metric=metric,
-        quick=quick,
-        text=text,
-        source=source,
-        configs=configs,
-    )
+    return grid, fixed
 
 
 def _seeds(raw, fail) -> tuple:
