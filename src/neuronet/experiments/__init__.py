@@ -33,7 +33,7 @@ def _load_all():
     if _LOADED:
         return
     for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_") and mod.name not in ("base", "runner", "common", "design"):
+        if not mod.name.startswith("_") and mod.name not in ("base", "runner", "common", "design", "coverage"):
             importlib.import_module(f"{__name__}.{mod.name}")
     _LOADED.add("all")  # only once every module imported: a failed import is retried and re-raised
 
