@@ -1,530 +1,300 @@
-"""Claim 3: the five remedies for saturated units, each at its own best learning rate.
+"""The notes' remedies for saturated units, as a factorial design over seeds.
 
-The notes list five remedies for units stuck at the flat ends of the sigmoid:
+The notes (lecture, lines 106–177) list remedies for sigmoid units stuck where ``S′ = S(1 − S) ≈ 0``,
+a problem that grows with the number of layers (the vanishing gradient):
 
-① fan-in initialization (weights ~ N(0, 1/fan_in) instead of N(0, 1)),
-② soft targets 0.15/0.85 instead of 0/1,
-③ a sigmoid-prime offset: backpropagate through ``S' + 0.1``,
-④ cross-entropy with a softmax output instead of squared error,
-⑤ ReLU hidden units,
+① fan-in initialisation N(0, 1/n); ② targets 0.15/0.85 instead of 0/1; ③ backpropagate through
+``S′ + 0.1``; ④ cross-entropy instead of squared error ("helps avoid stuck output units, can't
+help stuck hidden units"); ⑤ ReLU hidden units.  And: "option ⑤ makes ② ③ ④ useless".
 
-and say that each helps, and that "option 5 makes ② ③ ④ useless".
+Design (the arms are in ``remedies_runs``).  A deep MLP (4 hidden layers by default) with sigmoid
+outputs, squared error, 0/1 targets and plain SGD, in two rows: sigmoid hidden units with fan-in
+init, and ReLU hidden units with He init (sane initialisation in every arm).  Each remedy
+②③④ is switched on alone in each row: a 2 × 2 design per remedy.  ① is switched off (N(0, 1))
+in the sigmoid row only.  Every arm trains at its own learning rate, chosen on the validation
+splits of selection seeds disjoint from the test seeds; then every test seed (its own data split,
+initial weights and shuffling, shared by all arms: a paired design) trains once per arm.
 
-Design.  A 1-hidden-layer MLP (inputs-64-classes) trained with plain
-mini-batch SGD for a fixed number of epochs.  The baseline has sigmoid hidden
-and sigmoid output units, N(0, 1) weights, squared error and 0/1 targets.
-Each remedy is applied alone, then ①–④ together, then ReLU with ②, ③ and ④
-added one at a time.  ReLU with fan-in initialization is run as context (it is
-no part of the claim).
-
-Every configuration runs at its *own* best learning rate: at one shared rate
-the comparison mostly measures the rate.  The rate is chosen on the validation
-split from a log-spaced grid, using the first ``select_seeds`` seeds: highest
-mean validation accuracy after the epoch budget; rates within ``tie_tol`` of
-the best count as tied and the one reaching ``threshold`` soonest wins.  A run
-that diverges scores 0.  When the chosen rate sits at an end of the grid the
-grid is extended by one step (up to ``max_widen`` times); if it is still at an
-end, the row is flagged "edge".  All seeds are then trained at the chosen rate.
+Checks (``stats``): "k helps with sigmoid units": the 95% t CI of the mean paired difference in
+test accuracy excludes 0 upwards.  "⑤ makes k useless": the difference of differences
+``(sigmoid + k − sigmoid) − (ReLU + k − ReLU)`` has a CI above 0 (interaction), and ReLU + k is
+equivalent to ReLU within ``useless_margin`` by TOST, judged only when both ReLU arms train.
+Separately, that ③ and ④ un-stick output units, which ⑤ (a change of the hidden units) does not
+touch: after training, one output unit of a copy of each network is forced to the wrong bound
+(``z ≤ 0.01`` on every image) and trained one more epoch.  With ReLU hidden units, fewer of its
+class's images leave it stuck with ③ or ④ than without (paired CI below 0); without them it stays
+as stuck with ReLU as with the sigmoid units that train (N(0, 1)) (TOST within ``unstick_margin``).
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import ConfigError
-from .base import Plot, Result, Series, experiment, pm, spread
-from .common import epochs_to_reach, load_data, train
+from ..stats import Check, helps, interaction, tost
+from .design import Design, register_design
+from .remedies_runs import CE_FORMS, CIRCLED, REMEDIES, arm_from_key, arms, measure_run
 
 CLAIM = (
-    "The five remedies for saturated units — ① fan-in initialization, ② soft targets 0.15/0.85, "
-    "③ sigmoid-prime offset S'+0.1, ④ cross-entropy (with softmax output), ⑤ ReLU hidden units — each "
-    "helps; and option ⑤ makes ② ③ ④ useless."
+    "Remedies for saturated sigmoid units — ① fan-in initialization, ② soft targets 0.15/0.85, ③ S′ + 0.1 in "
+    "backpropagation, ④ cross-entropy, ⑤ ReLU hidden units — each helps; ③ and ④ act on stuck output units, "
+    "which ⑤ does not touch; and option ⑤ makes ② ③ ④ useless."
 )
+
+REMEDY_TEXT = {"1": "fan-in init", "2": "soft targets", "3": "S′ + 0.1", "4": "cross-entropy", "5": "ReLU hidden"}
 
 
 @dataclass(frozen=True)
 class Config:
     data: str = "digits"
-    seeds: tuple = (0, 1, 2, 3, 4)
-    hidden_units: int = 64
-    epochs: int = 30
+    seeds: tuple = tuple(range(20))  # test seeds: data split, initial weights, shuffling
+    n_init_seeds: int = 10  # the first this-many test seeds also run the N(0, 1) arm (① off)
+    select_seeds: tuple = (1000, 1001)  # validation seeds that choose each arm's rate (disjoint from seeds)
+    hidden_layers: int = 4
+    hidden_units: int = 32
+    epochs: int = 10
     batch_size: int = 32
-    lr_min: float = 0.01
-    lr_max: float = 30.0
-    lr_per_decade: int = 3  # grid points per factor of 10
-    max_widen: int = 2  # grid extensions when the best rate is at an end
-    select_seeds: int = 2  # the first this-many seeds choose the rate
-    threshold: float = 0.9  # validation accuracy for "epochs to threshold"
-    tie_tol: float = 0.005  # validation accuracies this close count as tied
-    acc_margin: float = 0.005  # smallest test-accuracy difference that counts
-    epoch_margin: float = 1.0  # smallest epochs-to-threshold difference that counts
+    sigmoid_lrs: tuple = (1.0, 3.0, 10.0)  # starting grid of the sigmoid row
+    relu_lrs: tuple = (0.1, 0.3, 1.0)  # starting grid of the ReLU row
+    lr_widen: float = 3.0  # a rate chosen at an end of the rates tried: try one this factor beyond
+    max_widen: int = 2  # at most this many such extensions per arm
+    tie_tol: float = 0.02  # validation accuracies this close tie; the smaller rate wins
+    sigmoid_init: str = "fan-in"  # ① on: N(0, 1/n)
+    relu_init: str = "he"  # N(0, 2/n)
+    no_fan_in_init: str = "normal:1"  # ① off
     soft_targets: tuple = (0.15, 0.85)
     prime_offset: float = 0.1
-    max_train: int | None = None
-    context: bool = True  # also run ReLU + fan-in (not part of any verdict)
+    ce_form: str = "logistic"  # ④: "logistic" (same sigmoid outputs) or "softmax" (softmax + cross-entropy)
+    useless_margin: float = 0.02  # TOST margin in test accuracy for "useless", stated in advance
+    train_threshold: float = 0.5  # an arm trains when its mean test accuracy exceeds this
+    stuck_tol: float = 0.05  # a unit within this of a bound is saturated
+    stuck_start: float = 0.01  # a forced-stuck output unit starts at z <= this on every training image
+    unstick_epochs: int = 1  # epochs it gets to recover
+    unstick_margin: float = 0.1  # TOST margin on the still-stuck fraction for "⑤ does not touch it"
+    probe_size: int = 1000  # training images on which output and hidden saturation are measured
+    max_train: int | None = 2000  # caps for large data sets (digits has fewer)
+    max_test: int | None = 2000
 
     @classmethod
     def quick(cls):
-        return cls(seeds=(0, 1, 2), epochs=12, lr_per_decade=2, select_seeds=1, max_widen=1, context=False)
-
-
-@dataclass(frozen=True)
-class _Variant:
-    key: str
-    label: str
-    kwargs: dict
-    note: str = ""
-
-
-def _variants(cfg):
-    base = {
-        "hidden": "sigmoid",
-        "output": "sigmoid",
-        "loss": "squared-error",
-        "init": "normal:1",
-        "target_range": None,
-        "prime_offset": 0.0,
-    }
-    soft = tuple(float(t) for t in cfg.soft_targets)
-    off = float(cfg.prime_offset)
-    ce = {"output": "softmax", "loss": "cross-entropy"}
-    relu = {"hidden": "relu"}
-    out = [
-        _Variant("baseline", "baseline", base, "sigmoid/sigmoid, N(0,1), squared error, 0/1 targets"),
-        _Variant("1", "① fan-in", {**base, "init": "fan-in"}),
-        _Variant("2", "② soft targets", {**base, "target_range": soft}),
-        _Variant("3", f"③ S'+{off:g}", {**base, "prime_offset": off}, "offset on hidden and output sigmoids"),
-        _Variant("4", "④ softmax+CE", {**base, **ce}),
-        _Variant("5", "⑤ ReLU", {**base, **relu}),
-        _Variant(
-            "1-4",
-            "①–④",
-            {**base, **ce, "init": "fan-in", "target_range": soft, "prime_offset": off},
-            "offset on the sigmoid hidden layer only; softmax targets: 0.85 true class, 0.15 shared by the rest",
-        ),
-        _Variant("5+2", "⑤+②", {**base, **relu, "target_range": soft}),
-        _Variant(
-            "5+3",
-            "⑤+③",
-            {**base, **relu, "prime_offset": off},
-            "ReLU hidden units have no S': the offset acts on the sigmoid output layer only",
-        ),
-        _Variant("5+4", "⑤+④", {**base, **relu, **ce}),
-    ]
-    if cfg.context:
-        out.append(
-            _Variant(
-                "5+1",
-                "⑤+① (context)",
-                {**base, **relu, "init": "fan-in"},
-                "not part of the claim: shows what N(0,1) weights do to a ReLU net",
-            )
+        return cls(
+            seeds=(0, 1, 2),
+            n_init_seeds=2,
+            select_seeds=(1000,),
+            epochs=6,
+            sigmoid_lrs=(3.0, 10.0),
+            relu_lrs=(0.1, 0.3),
+            max_widen=0,
         )
+
+
+def _check_config(cfg):
+    if set(cfg.seeds) & set(cfg.select_seeds):
+        raise ConfigError(f"remedies: select_seeds {cfg.select_seeds} must be disjoint from seeds {cfg.seeds}")
+    if len(cfg.seeds) < 2 or not 2 <= cfg.n_init_seeds <= len(cfg.seeds):
+        raise ConfigError(f"remedies: need >= 2 seeds and 2 <= n_init_seeds <= {len(cfg.seeds)}")
+    if cfg.ce_form not in CE_FORMS:
+        raise ConfigError(f"remedies: ce_form {cfg.ce_form!r}; valid: {', '.join(CE_FORMS)}")
+    if not cfg.sigmoid_lrs or not cfg.relu_lrs or min(*cfg.sigmoid_lrs, *cfg.relu_lrs) <= 0 or cfg.lr_widen <= 1:
+        raise ConfigError("remedies: the rate grids must be non-empty and positive, and lr_widen > 1")
+    if len(cfg.soft_targets) != 2 or not 0 <= cfg.soft_targets[0] < cfg.soft_targets[1] <= 1:
+        raise ConfigError(f"remedies: soft_targets must be (low, high) in [0, 1], got {cfg.soft_targets}")
+    if cfg.hidden_layers < 1 or cfg.hidden_units < 1 or cfg.batch_size < 1 or cfg.probe_size < 1:
+        raise ConfigError("remedies: hidden_layers, hidden_units, batch_size and probe_size must be >= 1")
+
+
+# -- the data as the judgement needs it ---------------------------------------------------------------
+def _field(measured, name) -> dict:
+    """``{arm key: {seed: value}}``; a run that failed outright (``{"diverged": "why"}``) has None."""
+    out = {}
+    for key, data in measured:
+        failed = isinstance(data.get("diverged"), str)
+        out.setdefault(key["arm"], {})[key["seed"]] = None if failed else data.get(name)
     return out
 
 
-def _check(cfg):
-    if not cfg.seeds:
-        raise ConfigError("remedies: seeds must not be empty")
-    if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.hidden_units < 1:
-        raise ConfigError("remedies: epochs, batch_size and hidden_units must be >= 1")
-    if not 0 < cfg.lr_min < cfg.lr_max or cfg.lr_per_decade < 1:
-        raise ConfigError(
-            f"remedies: need 0 < lr_min < lr_max and lr_per_decade >= 1, got "
-            f"{cfg.lr_min}, {cfg.lr_max}, {cfg.lr_per_decade}"
-        )
-    if not 0 < cfg.threshold <= 1:
-        raise ConfigError(f"remedies: threshold must be in (0, 1], got {cfg.threshold}")
-    if len(cfg.soft_targets) != 2:
-        raise ConfigError(f"remedies: soft_targets must be two numbers (low, high), got {cfg.soft_targets}")
+def _first(measured, arm_key) -> dict:
+    """A successful run of ``arm_key`` (every run of an arm shares its rate choice), or {}."""
+    return next((d for k, d in measured if k["arm"] == arm_key and not isinstance(d.get("diverged"), str)), {})
 
 
-def _grid(cfg):
-    n = max(2, round(math.log10(cfg.lr_max / cfg.lr_min) * cfg.lr_per_decade) + 1)
-    return [float(v) for v in np.geomspace(cfg.lr_min, cfg.lr_max, n)]
+def _aligned(values, arm_keys, seeds):
+    """Arrays (one per arm) over the seeds where every arm has a value, and those seeds."""
+    keep = [s for s in seeds if all(values.get(a, {}).get(s) is not None for a in arm_keys)]
+    return [np.array([values[a][s] for s in keep], dtype=float) for a in arm_keys], keep
 
 
-# -- one training run ------------------------------------------------------------------------
-def _fit(data, variant, lr, seed, cfg, diagnostics):
-    """Train one network; return a dict of what the comparison needs."""
-    Xtr, ytr, Xv, yv, Xte, yte, k = data
-    _, tr, h = train(
-        Xtr,
-        ytr,
-        [Xtr.shape[1], cfg.hidden_units, k],
-        lr=lr,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        seed=seed,
-        validation=(Xv, yv),
-        diagnostics=diagnostics,
-        **variant.kwargs,
-    )
-    # a diverged run's weights are back at its last good epoch; its curve stops there
-    val_curve = [float(v) for v in h.history.get("val_accuracy", [])]
-    final_val = tr.evaluate(Xv, yv)["accuracy"]
-    run = {
-        "lr": lr,
-        "seed": seed,
-        "diverged": bool(h.diverged),
-        "val_curve": val_curve,
-        "final_val": 0.0 if h.diverged else float(final_val),
-        "epochs_to": epochs_to_reach(val_curve, cfg.threshold),
-    }
-    if diagnostics:
-        run["test"] = float(tr.evaluate(Xte, yte)["accuracy"])
-        run["stuck"], run["stuck_measure"] = _stuck(h)
-        first = next((d for d in h.diagnostics if d), None)
-        out = first[-1] if first else None
-        # S' of sigmoid output units after the first epoch: near 0 means the outputs are stuck
-        run["out_prime"] = out["mean_derivative"] if out is not None and out["unit"] == "sigmoid" else None
-    return run
+def _not_judged(name, claim, statistic, n, why, could_fail) -> Check:
+    return Check(name, claim, statistic, float("nan"), None, "", n, False, could_fail, note=f"not judged: {why}")
 
 
-def _stuck(history):
-    """Stuck fraction of the hidden layers at the last epoch: saturated (bounded units) or dead (ReLU)."""
-    last = next((d for d in reversed(history.diagnostics) if d), None)
-    if last is None:
-        return None, ""
-    vals, measures = [], set()
-    for layer in last[:-1]:  # hidden layers only
-        if layer["saturated"] is not None:
-            vals.append(layer["saturated"])
-            measures.add("saturated outputs")
-        elif layer["dead"] is not None:
-            vals.append(layer["dead"])
-            measures.add("dead units")
-    return (float(np.mean(vals)) if vals else None), " + ".join(sorted(measures))
+class _Judge:
+    """Builds the checks from the measured runs (one object per judgement)."""
 
+    def __init__(self, cfg, measured):
+        self.cfg = cfg
+        self.acc = _field(measured, "test_accuracy")
+        self.still = _field(measured, "still_stuck")
+        self.edge = {a.key: _first(measured, a.key).get("edge", "") for a in arms()}
 
-def _censored(e, cfg):
-    """Epochs to threshold with 'never' counted as one epoch past the budget."""
-    return cfg.epochs + 1 if e is None else e
+    def _notes(self, check, arm_keys) -> Check:
+        """``check`` with a note for every arm whose rate choice was at an edge, or flat."""
+        edges = []
+        for a in arm_keys:
+            label, edge = arm_from_key(a).label, self.edge[a]
+            if edge == "flat":
+                edges.append(f"{label}: every rate tied within {self.cfg.tie_tol:g} (flat), the smallest taken")
+            elif edge:
+                edges.append(f"{label}: chosen rate still at the {edge} end of the rates tried")
+        if not edges:
+            return check
+        return dataclasses.replace(check, note="; ".join(filter(None, [check.note, *edges])))
 
+    def helps(self, values, on, off, seeds, *, direction="greater", **label) -> Check:
+        (a, b), keep = _aligned(values, [on, off], seeds)
+        if len(keep) < 2:
+            return _not_judged(**label, n=len(keep), why="fewer than 2 pairs")
+        return self._notes(helps(a, b, direction=direction, method="t", **label), [on, off])
 
-# -- learning-rate selection -------------------------------------------------------------------
-def _score(runs, cfg):
-    return {
-        "val": float(np.mean([r["final_val"] for r in runs])),
-        "epochs": float(np.mean([_censored(r["epochs_to"], cfg) for r in runs])),
-    }
-
-
-def _pick(scores, cfg):
-    """Best mean validation accuracy; ties (within tie_tol) go to fewer epochs to threshold."""
-    best = max(s["val"] for s in scores.values())
-    tied = [lr for lr, s in scores.items() if s["val"] >= best - cfg.tie_tol]
-    return min(tied, key=lambda lr: (scores[lr]["epochs"], -scores[lr]["val"], lr))
-
-
-def _select(data, variant, cfg):
-    """Choose ``variant``'s learning rate; returns (lr, edge flag, {lr: score})."""
-    sel = cfg.seeds[: max(1, cfg.select_seeds)]
-    step = 10.0 ** (1.0 / cfg.lr_per_decade)
-    scores = {}
-
-    def try_rate(lr):
-        scores[lr] = _score([_fit(data, variant, lr, s, cfg, diagnostics=False) for s in sel], cfg)
-
-    for lr in _grid(cfg):
-        try_rate(lr)
-    widened = 0
-    while True:
-        lr = _pick(scores, cfg)
-        rates = sorted(scores)
-        side = "low" if lr == rates[0] else "high" if lr == rates[-1] else ""
-        if not side:
-            return lr, "", scores
-        if widened >= cfg.max_widen:
-            return lr, side, scores
-        try_rate(rates[0] / step if side == "low" else rates[-1] * step)
-        widened += 1
-
-
-# -- comparisons -------------------------------------------------------------------------------
-def _compare(a, b, key, margin):
-    """Difference of means ``a - b`` and the spread it must exceed: max(std_a, std_b, margin)."""
-    d = a[key]["mean"] - b[key]["mean"]
-    return d, max(a[key]["std"], b[key]["std"], margin)
-
-
-def _helps(row, base, cfg):
-    da, sa = _compare(row, base, "test", cfg.acc_margin)
-    de, se = _compare(row, base, "epochs", cfg.epoch_margin)
-    if da > sa:
-        ok, why = True, "higher test accuracy beyond the seed spread"
-    elif da < -sa:
-        ok, why = False, "lower test accuracy beyond the seed spread"
-    elif de < -se:
-        ok, why = True, "test accuracy within spread, reaches the threshold sooner beyond the spread"
-    else:
-        ok, why = False, "test accuracy within spread and no faster to the threshold beyond the spread"
-    return ok, da, sa, de, se, why
-
-
-def _useless(row, relu, cfg):
-    da, sa = _compare(row, relu, "test", cfg.acc_margin)
-    de, se = _compare(row, relu, "epochs", cfg.epoch_margin)
-    ok = abs(da) <= sa and abs(de) <= se
-    if ok:
-        why = "no change beyond the seed spread"
-        if row["censored"] == row["epochs"]["n"] and relu["censored"] == relu["epochs"]["n"]:
-            why += " — but neither reaches the threshold: 'useless' here only means neither configuration works"
-    else:
-        parts = []
-        if abs(da) > sa:
-            parts.append(f"test accuracy {'up' if da > 0 else 'down'} {abs(da):.3f}")
-        if abs(de) > se:
-            parts.append(f"epochs to threshold {'down' if de < 0 else 'up'} {abs(de):.1f}")
-        why = "adding it changes the result: " + ", ".join(parts)
-    return ok, da, sa, de, se, why
-
-
-def _summary(runs, cfg):
-    eps = [r["epochs_to"] for r in runs]
-    return {
-        "test": spread([r["test"] for r in runs]),
-        "epochs": spread([_censored(e, cfg) for e in eps]),
-        "censored": sum(e is None for e in eps),
-        "stuck": spread([r["stuck"] for r in runs]),
-        "out_prime": spread([r["out_prime"] for r in runs]),
-        "stuck_measure": next((r["stuck_measure"] for r in runs if r["stuck_measure"]), ""),
-        "diverged": sum(r["diverged"] for r in runs),
-    }
-
-
-def _epochs_text(s, cfg):
-    if s["censored"] == s["epochs"]["n"]:
-        return f"never (> {cfg.epochs})"
-    text = pm(s["epochs"], 1)
-    return text + (f" ({s['censored']} censored at {cfg.epochs + 1})" if s["censored"] else "")
-
-
-def _padded_mean(curves, n):
-    """Mean per epoch; a curve that stopped early (divergence) holds its last value."""
-    rows = []
-    for c in curves:
-        c = list(c) or [0.0]
-        rows.append(c + [c[-1]] * (n - len(c)))
-    return np.asarray(rows, dtype=float).mean(axis=0).tolist()
-
-
-# -- the experiment ----------------------------------------------------------------------------
-@experiment("remedies", CLAIM, Config, order=30)
-def run(cfg: Config) -> Result:
-    _check(cfg)
-    data = load_data(cfg.data, seed=cfg.seeds[0], max_train=cfg.max_train)
-    variants = _variants(cfg)
-    chosen, runs = {}, {}
-    with threadpool_limits(limits=1, user_api="blas"):  # tiny GEMMs: one thread is fastest
-        for v in variants:
-            chosen[v.key] = _select(data, v, cfg)
-            runs[v.key] = [_fit(data, v, chosen[v.key][0], s, cfg, diagnostics=True) for s in cfg.seeds]
-    summ = {v.key: _summary(runs[v.key], cfg) for v in variants}
-
-    # table 1: each configuration at its own best rate
-    rows = []
-    for v in variants:
-        lr, edge, scores = chosen[v.key]
-        s = summ[v.key]
-        rows.append(
-            {
-                "configuration": v.label,
-                "chosen lr": lr,
-                "lr tried": f"{min(scores):.3g} … {max(scores):.3g} ({len(scores)})",
-                "lr lowest tried": min(scores),
-                "lr highest tried": max(scores),
-                "edge": edge or "no",
-                "val accuracy (selection)": scores[lr]["val"],
-                "test accuracy": pm(s["test"]),
-                f"epochs to val {cfg.threshold:g}": _epochs_text(s, cfg),
-                "stuck hidden": pm(s["stuck"]),
-                "stuck measure": s["stuck_measure"],
-                "output S' after epoch 1": pm(s["out_prime"], 4) if s["out_prime"]["n"] else "n/a (softmax)",
-                "diverged": f"{s['diverged']}/{len(cfg.seeds)}",
-                "note": v.note,
-            }
-        )
-
-    # table 2: one verdict per statement
-    label = {v.key: v.label for v in variants}
-    statements = []
-    for k in ("1", "2", "3", "4", "5"):
-        ok, da, sa, de, se, why = _helps(summ[k], summ["baseline"], cfg)
-        statements.append(
-            {
-                "statement": f"{label[k]} helps",
-                "compared": f"{label[k]} vs baseline",
-                "Δ test accuracy": da,
-                "± spread (acc)": sa,
-                "Δ epochs to threshold": de,
-                "± spread (epochs)": se,
-                "verdict": "supported" if ok else "not supported",
-                "because": why,
-            }
-        )
-    for k in ("5+2", "5+3", "5+4"):
-        ok, da, sa, de, se, why = _useless(summ[k], summ["5"], cfg)
-        name = label[k].replace("⑤+", "")
-        statements.append(
-            {
-                "statement": f"⑤ makes {name} useless",
-                "compared": f"{label[k]} vs ⑤ ReLU",
-                "Δ test accuracy": da,
-                "± spread (acc)": sa,
-                "Δ epochs to threshold": de,
-                "± spread (epochs)": se,
-                "verdict": "supported" if ok else "not supported",
-                "because": why,
-            }
-        )
-    n_ok = sum(st["verdict"] == "supported" for st in statements)
-    verdict = "supported" if n_ok == len(statements) else "not supported" if n_ok == 0 else "mixed"
-    held = [st["statement"] for st in statements if st["verdict"] == "supported"]
-    failed = [st["statement"] for st in statements if st["verdict"] != "supported"]
-    reason = (
-        f"{n_ok} of {len(statements)} statements hold at each configuration's own best learning rate"
-        + (f"; holds: {'; '.join(held)}" if held else "")
-        + (f"; does not hold: {'; '.join(failed)}" if failed else "")
-    )
-    edges = [r["configuration"] for r in rows if r["edge"] != "no"]
-    if edges:
-        reason += f". Best rate at the grid's edge for: {', '.join(edges)}"
-
-    # plots: single remedies and ReLU combinations drawn separately, so that each stays legible
-    n_sel = len(cfg.seeds[: max(1, cfg.select_seeds)])
-    groups = [
-        ("single remedies", [v for v in variants if not v.key.startswith("5+")]),
-        ("ReLU combinations", [variants[0]] + [v for v in variants if v.key.startswith("5")]),
-    ]
-    plots = []
-    for title, group in groups:
-        curves = []
-        for v in group:
-            mean = _padded_mean([r["val_curve"] for r in runs[v.key]], cfg.epochs)
-            curves.append(
-                Series(label=f"{v.label} (lr {chosen[v.key][0]:.3g})", x=list(range(1, cfg.epochs + 1)), y=mean)
-            )
-        plots.append(
-            Plot(
-                title=f"Validation accuracy during training: {title}, each at its own best rate",
-                xlabel="epoch",
-                ylabel="validation accuracy",
-                series=curves,
-                hlines=[(cfg.threshold, "threshold")],
-                caption=(
-                    f"Mean over {len(cfg.seeds)} seeds (spreads in the table; a seed stuck at chance "
-                    f"pulls a mean down). {title.capitalize()}."
-                ),
-            )
-        )
-    for title, group in groups:
-        lr_series = []
-        for v in group:
-            sc = chosen[v.key][2]
-            xs = sorted(sc)
-            lr_series.append(
-                Series(label=f"{v.label} (chosen {chosen[v.key][0]:.3g})", x=xs, y=[sc[x]["val"] for x in xs])
-            )
-        lr_series.append(
-            Series(
-                label="chosen rate",
-                x=[chosen[v.key][0] for v in group],
-                y=[chosen[v.key][2][chosen[v.key][0]]["val"] for v in group],
-                style="points",
-            )
-        )
-        plots.append(
-            Plot(
-                title=f"Validation accuracy after {cfg.epochs} epochs vs learning rate: {title}",
-                xlabel="learning rate",
-                logx=True,
-                ylabel=f"validation accuracy (mean of {n_sel} seed{'s' if n_sel > 1 else ''})",
-                series=lr_series,
-                caption="The points mark each configuration's chosen rate; a diverged run counts as 0.",
-            )
-        )
-    labels = [v.label for v in variants]
-    plots.insert(
-        2,
-        Plot(
-            title="Test accuracy, each configuration at its own best rate",
-            kind="bar",
-            ylabel="test accuracy",
-            series=[
-                Series(
-                    label=f"mean ± std over {len(cfg.seeds)} seeds",
-                    x=labels,
-                    y=[summ[v.key]["test"]["mean"] for v in variants],
-                    yerr=[summ[v.key]["test"]["std"] for v in variants],
-                    style="bar",
-                )
-            ],
-        ),
-    )
-    plots.append(
-        Plot(
-            title="Stuck hidden units at the end of training",
-            kind="bar",
-            ylabel="fraction",
-            series=[
-                Series(
-                    label="sigmoid: saturated outputs; ReLU: dead units",
-                    x=labels,
-                    y=[summ[v.key]["stuck"]["mean"] for v in variants],
-                    yerr=[summ[v.key]["stuck"]["std"] for v in variants],
-                    style="bar",
-                )
-            ],
-        )
-    )
-
-    metrics = {}
-    for v in variants:  # one line per configuration, machine-readable
-        s = summ[v.key]
-        metrics[v.label] = {
-            "chosen lr": chosen[v.key][0],
-            "edge": chosen[v.key][1] or None,
-            "test accuracy": s["test"]["mean"],
-            "test accuracy std": s["test"]["std"],
-            "epochs to threshold": s["epochs"]["mean"],
-            "censored": s["censored"],
-            "stuck hidden": s["stuck"]["mean"],
+    def interaction(self, k) -> Check:
+        keys = ["sigmoid/base", f"sigmoid/{k}", "relu/base", f"relu/{k}"]
+        (s_off, s_on, r_off, r_on), keep = _aligned(self.acc, keys, self.cfg.seeds)
+        c = CIRCLED[k]
+        label = {
+            "name": f"⑤ makes {c} useless: interaction",
+            "claim": f"{c} ({REMEDY_TEXT[k]}) raises test accuracy more with sigmoid hidden units than with ReLU",
+            "statistic": f"mean over seeds of (sigmoid+{c} − sigmoid) − (ReLU+{c} − ReLU) in test accuracy",
+            "could_fail": f"the 95% CI reaching 0 or below: {c} helping ReLU as much as sigmoid, or neither",
         }
-    metrics["statements supported"] = f"{n_ok}/{len(statements)}"
+        if len(keep) < 2:
+            return _not_judged(**{**label, "n": len(keep), "why": "fewer than 2 complete seeds"})
+        return self._notes(interaction(s_off, s_on, r_off, r_on, direction="greater", method="t", **label), keys)
 
-    measurement = (
-        f"{cfg.data}: MLP in-{cfg.hidden_units}-classes, plain SGD, batch {cfg.batch_size}, {cfg.epochs} epochs, "
-        f"float32. Baseline: sigmoid hidden and output, N(0,1) weights, squared error, 0/1 targets; each remedy "
-        f"changes only its own ingredient (④ replaces the sigmoid output by softmax). Each configuration's rate "
-        f"is chosen on the validation split (20% of the training part; data split of seed {cfg.seeds[0]}) from "
-        f"a log grid {cfg.lr_min:g} … {cfg.lr_max:g} with {cfg.lr_per_decade} points per decade, extended by up "
-        f"to {cfg.max_widen} step(s) when the best rate is at an end, using seed(s) "
-        f"{', '.join(map(str, cfg.seeds[:n_sel]))}: best mean validation accuracy after the budget (ties within "
-        f"{cfg.tie_tol:g}: fewer epochs to {cfg.threshold:g}). Then every seed ({', '.join(map(str, cfg.seeds))}) "
-        f"is trained at that rate. Reported: test accuracy, epochs until validation accuracy reaches "
-        f"{cfg.threshold:g} (never = {cfg.epochs + 1}), stuck hidden units at the end (sigmoid: fraction of "
-        f"outputs within 0.05 of 0 or 1 on a probe batch; ReLU: fraction of units silent on the whole probe), and "
-        f"the mean S' = z(1 − z) of sigmoid output units after epoch 1 (near 0: stuck outputs). "
-        f"'Helps' = higher test accuracy than the baseline by more than max(std, {cfg.acc_margin:g}), or equal "
-        f"accuracy within that spread and fewer epochs to threshold by more than max(std, "
-        f"{cfg.epoch_margin:g}). '⑤ makes k useless' = adding k to ReLU changes neither test accuracy nor "
-        f"epochs to threshold by more than that spread (in either direction)."
-    )
-    return Result(
-        name="remedies",
-        claim=CLAIM,
-        measurement=measurement,
-        verdict=verdict,
-        reason=reason,
-        metrics=metrics,
-        tables=[
-            {"title": "Each configuration at its own best learning rate", "rows": rows},
-            {"title": "Verdict per statement", "rows": statements},
-        ],
-        plots=plots,
-    )
+    def useless(self, k) -> Check:
+        on, off = f"relu/{k}", "relu/base"
+        (a, b), keep = _aligned(self.acc, [on, off], self.cfg.seeds)
+        c, m = CIRCLED[k], self.cfg.useless_margin
+        label = {
+            "name": f"⑤ makes {c} useless: equivalence",
+            "claim": f"with ReLU hidden units, adding {c} ({REMEDY_TEXT[k]}) changes test accuracy by less than ±{m:g}",
+            "statistic": f"mean paired difference ReLU+{c} − ReLU in test accuracy",
+            "could_fail": f"the 90% CI of the difference reaching beyond ±{m:g}, or a ReLU arm not training "
+            f"(mean test accuracy ≤ {self.cfg.train_threshold:g})",
+        }
+        if len(keep) < 2:
+            return _not_judged(**{**label, "n": len(keep), "why": "fewer than 2 pairs"})
+        check = tost(a, b, m, train_threshold=self.cfg.train_threshold, names=(f"ReLU+{c}", "ReLU"), **label)
+        return self._notes(check, [on, off])
+
+    def untouched(self) -> Check:
+        """⑤ changes the hidden units only: a stuck output stays as stuck with ReLU as with sigmoid units.
+
+        The sigmoid network compared is the one that trains (N(0, 1) init): in the fan-in sigmoid
+        network the last hidden layer is nearly constant, so its output layer learns slowly anyway.
+        """
+        arms_ = ["relu/base", "sigmoid/no-1"]
+        (a, b), keep = _aligned(self.still, arms_, self.cfg.seeds[: self.cfg.n_init_seeds])
+        m = self.cfg.unstick_margin
+        label = {
+            "name": "⑤ leaves a stuck output stuck",
+            "claim": "without ③ or ④, an output unit forced to the wrong bound stays as stuck with ReLU hidden units "
+            f"as with (trained, N(0,1)) sigmoid hidden units, within ±{m:g}",
+            "statistic": "mean paired difference ReLU − sigmoid N(0,1) in the fraction of the unit's class images "
+            "still stuck",
+            "could_fail": f"the 90% CI reaching beyond ±{m:g}: ReLU hidden units letting the output recover (or not)",
+        }
+        if len(keep) < 2:
+            return _not_judged(**{**label, "n": len(keep), "why": "fewer than 2 pairs"})
+        return self._notes(tost(a, b, m, names=("ReLU", "sigmoid N(0,1)"), **label), arms_)
+
+    def checks(self) -> list[Check]:
+        cfg = self.cfg
+        out = [
+            self.helps(
+                self.acc,
+                "sigmoid/base",
+                "sigmoid/no-1",
+                cfg.seeds[: cfg.n_init_seeds],
+                name="① helps (sigmoid)",
+                claim="fan-in init N(0, 1/n) gives higher test accuracy than N(0, 1) in the deep sigmoid network",
+                statistic="mean paired difference fan-in − N(0,1) in test accuracy",
+                could_fail="the 95% CI reaching 0 or below: N(0, 1) training as well or better",
+            )
+        ]
+        for k in REMEDIES:
+            c = CIRCLED[k]
+            out.append(
+                self.helps(
+                    self.acc,
+                    f"sigmoid/{k}",
+                    "sigmoid/base",
+                    cfg.seeds,
+                    name=f"{c} helps (sigmoid)",
+                    claim=f"{c} ({REMEDY_TEXT[k]}) gives higher test accuracy in the deep sigmoid network",
+                    statistic=f"mean paired difference sigmoid+{c} − sigmoid in test accuracy",
+                    could_fail="the 95% CI reaching 0 or below",
+                )
+            )
+        out.append(
+            self.helps(
+                self.acc,
+                "relu/base",
+                "sigmoid/base",
+                cfg.seeds,
+                name="⑤ helps",
+                claim="ReLU hidden units (He init) give higher test accuracy than sigmoid units (fan-in init)",
+                statistic="mean paired difference ReLU − sigmoid in test accuracy",
+                could_fail="the 95% CI reaching 0 or below",
+            )
+        )
+        for k in REMEDIES:
+            out += [self.interaction(k), self.useless(k)]
+        for k in ("3", "4"):
+            c = CIRCLED[k]
+            out.append(
+                self.helps(
+                    self.still,
+                    f"relu/{k}",
+                    "relu/base",
+                    cfg.seeds,
+                    direction="less",
+                    name=f"{c} un-sticks a stuck output (ReLU)",
+                    claim=f"with ReLU hidden units, an output unit forced to the wrong bound recovers with {c} "
+                    f"({REMEDY_TEXT[k]}) more than without it, within {cfg.unstick_epochs} epoch(s)",
+                    statistic=f"mean paired difference ReLU+{c} − ReLU in the fraction of the unit's own class "
+                    f"images on which it is still below {cfg.stuck_tol:g}",
+                    could_fail=f"the 95% CI reaching 0 or above: as much recovery without {c}, or none with it",
+                )
+            )
+        out.append(self.untouched())
+        return out
+
+
+@register_design
+class Remedies(Design):
+    name = "remedies"
+    claim = CLAIM
+    config_cls = Config
+    order = 30
+
+    def runs(self, cfg):
+        _check_config(cfg)
+        init_seeds = set(cfg.seeds[: cfg.n_init_seeds])
+        # seed-major: the first runs cover every arm, so parallel workers choose the arms' rates side by side
+        return [
+            {"arm": a.key, "seed": int(s)} for s in cfg.seeds for a in arms() if a.remedy != "no-1" or s in init_seeds
+        ]
+
+    def measure(self, cfg, key):
+        return measure_run(cfg, key)
+
+    def judge(self, cfg, measured):
+        return _Judge(cfg, measured).checks()
+
+    def present(self, cfg, measured, checks):
+        from .remedies_present import present
+
+        return present(cfg, measured, checks)
