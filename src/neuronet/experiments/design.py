@@ -116,9 +116,15 @@ def conclude(design: Design, cfg, measured: list) -> Result:
 
 
 def evaluate(design: Design, cfg) -> Result:
-    """Every run in this process, then the judgement (what ``neuronet experiment run`` does)."""
+    """Every run in this process (one BLAS thread: the runs are small), then the judgement.
+
+    This is what ``neuronet experiment run`` does; ``neuronet lecture`` spreads the runs over a backend.
+    """
+    from threadpoolctl import threadpool_limits
+
     keys = _check_keys(design, [roundtrip(k) for k in design.runs(cfg)])
-    measured = [(k, measure_safely(design, cfg, k)) for k in keys]
+    with threadpool_limits(limits=1, user_api="blas"):
+        measured = [(k, measure_safely(design, cfg, k)) for k in keys]
     return conclude(design, cfg, measured)
 
 

@@ -207,7 +207,11 @@ def run_lecture(
     reused = total - len(todo)
     log(f"lecture: {len(names)} experiments, {total} runs; {reused} already done, {len(todo)} to run on {backend}")
     sink = _Sink(out_dir, values, total, log)
-    run_tasks(run_task, todo, sink, backend=backend, workers=workers, scheduler=scheduler, client=client)
+    # serial: one BLAS thread, as each run's matrices are small (processes and Dask pin each worker to its share)
+    threads = 1 if backend == "serial" else None
+    run_tasks(
+        run_task, todo, sink, backend=backend, workers=workers, scheduler=scheduler, client=client, blas_threads=threads
+    )
     results = {}
     for name, (cfg, tasks) in plan.items():
         if name in sink.failed:

@@ -1,424 +1,468 @@
-"""Claim 1: a sigmoid unit whose output is near 0 or 1 has ``S' = S(1 - S) ≈ 0`` and is stuck.
+"""Sigmoid saturation: "output close to 0 or 1 for most training points → S' = S(1 − S) ≈ 0 → slow
+gradient descent, unit is stuck → converge to bad local minima"; "the bigger the fan-in, the easier it
+is to saturate" (lecture, lines 106–121).
 
-Two sigmoid networks that differ only in their initial weights are trained side
-by side with the same plain SGD and learning rate:
+Every network has a softmax output trained on cross-entropy, whose delta ``z − y`` does not pass
+through a sigmoid derivative, so the output units cannot saturate in the notes' sense and only the
+hidden units' saturation differs between arms.  Three designs:
 
-* ``normal:1``, the notes' baseline: ``w ~ N(0, 1)``, so a unit with ``n``
-  inputs of size ~0.5 gets a weighted sum with standard deviation ~ ``sqrt(n)/2``,
-  far out in the sigmoid's flat tails;
-* ``fan-in``, remedy (1) (LeCun et al. 1998): ``w ~ N(0, 1/n)``, so the weighted
-  sum stays near the sigmoid's linear middle.
+* **Init-scale sweep.**  Hidden weights start as ``W ~ N(0, c²/n)`` (``n`` the fan-in), for each ``c``
+  in ``scales``; every ``c`` trains with plain SGD at its own best rate, chosen on the validation
+  split of ``selection_seeds`` (disjoint from the test ``seeds``; the data split varies with the
+  seed).  Over the test runs, Spearman's ρ relates the hidden saturated fraction at initialisation
+  to the epochs needed to bring the training loss to a threshold ("slow gradient descent"; by default
+  the highest final loss of these runs, a level every arm reaches on any dataset)
+  and to the training loss at the end of the budget ("bad local minima"; the table shows how much
+  the loss still fell over the last quarter of the epochs, i.e. how far from converged it is).
+* **Within one network.**  The incoming weights of a random half of the hidden units are multiplied
+  by ``boost``, so that half saturates while the other half does not, in the same network, with the
+  same data, output-weight draws and learning rate.  How far a unit's incoming weights move
+  (``‖ΔW_j‖``) tests "slow gradient descent" for the unit itself.  The relative change
+  ``‖ΔW_j‖ / ‖W_j(0)‖`` is shown but not judged: scaling by ``boost`` makes it ``1/boost`` as large
+  with no change in the gradient at all, so a check on it would hold by construction.
+* **Fan-in sweep.**  A layer with fan-in ``n`` and ``W ~ N(0, 1)``: its saturated fraction at
+  initialisation rises with ``n`` (line 120), and with remedy ① (``σ = 1/√n``, line 118) it does not.
 
-Measured per hidden layer and epoch (from ``History.diagnostics``): the fraction of
-(sample, unit) outputs within 0.05 of 0 or 1 and the mean ``S'``; per unit, whether
-its output is saturated for most training points at the start and still at the end,
-and how far its incoming weights moved; the training loss after ``compare_epoch``
-epochs and at the end, at the main learning rate and at the check rates.
-
-Second part (Glorot & Bengio 2010, section 4.2): a 4-hidden-layer sigmoid network
-with their "standard" initialization ``W ~ U[-1/sqrt(n), 1/sqrt(n)]`` and a softmax
-output, trained with mini-batches of 10; the mean activation of each hidden layer
-is recorded after every epoch.  They saw the top hidden layer driven toward 0
-early in training while the lower layers stayed near 0.5.
+That a saturated unit has a small ``S'`` is true by definition (``S' < 0.0475`` within 0.05 of a
+bound); the tables show it as a statement, not a check.  The earlier version's Glorot & Bengio
+(2010) top-layer observation is not in the lecture and is gone.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from ..diagnostics import layer_diagnostics
-from ..errors import DivergenceError
-from ..init import Uniform
-from ..network import mlp
-from ..train import LambdaCallback, Trainer
-from .base import Plot, Result, Series, experiment, pm, spread
-from .common import load_data
+from ..stats import Check, helps, spearman, tost
+from .base import Plot, Series
+from .design import Design, register_design
+from .saturation_runs import (
+    TOL,
+    by_part,
+    chosen_points,
+    epochs_to_threshold,
+    fan_in_run,
+    final_for_ranks,
+    select_rates,
+    sweep_run,
+    within_pairs,
+    within_run,
+)
 
-CLAIM = "Output close to 0 or 1 for most training points → S' = S(1−S) ≈ 0 → slow gradient descent, unit is stuck."
-
-TOL = 0.05  # a sigmoid output within TOL of 0 or 1 counts as saturated (the Trainer's default)
-
-
-class StandardUniform(Uniform):
-    """Glorot & Bengio's (2010) "standard" initialization: ``U[-1/sqrt(fan_in), 1/sqrt(fan_in)]``."""
-
-    name = "standard-uniform"
-
-    def __init__(self):
-        pass
-
-    def limit(self, fan_in, fan_out):
-        return 1.0 / math.sqrt(fan_in)
-
-    def config(self):
-        return {"name": self.name}
+CLAIM = (
+    "Sigmoid output close to 0 or 1 for most training points → S' = S(1−S) ≈ 0 → slow gradient descent, "
+    "unit is stuck → bad local minima; the bigger the fan-in, the easier it is to saturate."
+)
 
 
 @dataclass(frozen=True)
 class Config:
     data: str = "digits"
-    hidden: tuple = (100, 100)
-    output: str = "sigmoid"  # the notes' network: sigmoid everywhere ...
-    loss: str = "squared-error"  # ... trained on squared error
-    inits: tuple = ("normal:1", "fan-in")
-    lr: float = 1.0
-    check_lrs: tuple = (0.25, 4.0)  # the loss comparison repeated at these rates
-    batch_size: int = 32
-    epochs: int = 20
-    compare_epoch: int = 10  # "learns slower": training loss after this many epochs
-    seeds: tuple = (0, 1, 2, 3, 4)
-    glorot_hidden: tuple = (100, 100, 100, 100)
-    glorot_lr: float = 0.1
-    glorot_batch_size: int = 10
-    glorot_epochs: int = 20
-    glorot_seeds: tuple = (0, 1, 2)
+    max_train: int | None = 2000  # training images kept before the validation split (Fashion-MNIST: 60000)
+    max_test: int | None = 2000
+    hidden: tuple[int, ...] = (64,)  # sigmoid hidden layers; the output is softmax + cross-entropy
+    scales: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # c in W ~ N(0, c²/n) for the hidden layers
+    lrs: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)  # plain SGD; each c picks its own on the selection seeds
+    batch_size: int = field(default=128, metadata={"low": 1})
+    epochs: int = 16
+    # "epochs to threshold": first epoch whose training loss is ≤ this (nats); None: the highest final
+    # training loss of the chosen-rate test runs, a level every run reaches whatever the dataset
+    loss_threshold: float | None = None
+    seeds: tuple = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)  # test seeds (data split, initial weights, batches)
+    selection_seeds: tuple = (1000, 1001)  # learning rates are chosen on these seeds' validation split
+    within_scale: float = field(
+        default=1.0, metadata={"low": 0}
+    )  # the within-network test starts every unit at this c ...
+    boost: float = field(
+        default=16.0, metadata={"low": 0}
+    )  # ... and multiplies a random half's incoming weights by this
+    within_lr: float = 2.0  # one rate for both halves of one network, fixed in advance
+    fan_ins: tuple[int, ...] = (16, 64, 256, 1024)  # fan-in n of the probe layer
+    n_probe_units: int = 64
+    flat_margin: float = field(
+        default=0.02, metadata={"low": 0}
+    )  # remedy ①: saturated fraction at the largest n within this of the smallest n
 
     @classmethod
     def quick(cls):
-        return cls(epochs=6, compare_epoch=4, check_lrs=(4.0,), seeds=(0, 1), glorot_epochs=5, glorot_seeds=(0,))
+        return cls(
+            scales=(1.0, 4.0, 16.0),
+            lrs=(2.0, 4.0, 8.0),
+            epochs=10,
+            seeds=(0, 1, 2),
+            selection_seeds=(1000, 1001),
+            fan_ins=(16, 128, 1024),
+        )
 
 
-def _unit_saturation(net, X):
-    """Per hidden layer: for each unit, the fraction of samples whose output is within TOL of 0 or 1."""
-    acts = net.activations(X)[:-1]
-    return [np.mean((z <= TOL) | (z >= 1 - TOL), axis=0) for z in acts]  # each (n_units,)
-
-
-def _fit(tr, X, y, validation):
-    try:
-        return tr.fit(X, y, validation_data=validation)
-    except DivergenceError as e:
-        return e.history
-
-
-def _main_run(cfg, data, init, seed, lr, diagnostics=True):
-    Xtr, ytr, Xv, yv, _, _, k = data
-    net = mlp([Xtr.shape[1], *cfg.hidden, k], hidden="sigmoid", output=cfg.output, loss=cfg.loss, init=init, seed=seed)
-    # the probe is the whole training set, so epoch 0 (computed here) and later epochs agree
-    tr = Trainer(
-        net,
-        "sgd",
-        lr=lr,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        seed=seed,
-        diagnostics=diagnostics,
-        probe_size=Xtr.shape[0],
-        saturation_tol=TOL,
+# -- the checks -----------------------------------------------------------------------------------------
+def _sweep_checks(cfg, points, threshold, chosen) -> list[Check]:
+    if len(points) < 3:
+        why = f"{len(points)} test runs finished at the chosen rates (need 3)"
+        return [
+            _not_judged("saturation slows descent", "saturation slows SGD", "Spearman ρ", "", len(points), why),
+            _not_judged("saturation ends worse", "saturation ends worse", "Spearman ρ", "", len(points), why),
+        ]
+    sat = [p["sat0"] for p in points]
+    edge = [f"c = {c:g}" for c, v in chosen.items() if v["edge"]]
+    note = f"best rate at the edge of the grid for {', '.join(edge)}" if edge else ""
+    n_censored = sum(p["epochs"] > cfg.epochs for p in points)
+    slower = spearman(
+        sat,
+        [p["epochs"] for p in points],
+        direction="rises",
+        name="saturation slows descent",
+        claim="the more hidden outputs start saturated, the more epochs plain SGD needs (each c at its own rate)",
+        statistic=f"Spearman ρ: saturated fraction at init vs epochs to training loss ≤ {threshold:.3g}",
+        could_fail="saturated networks reaching the threshold as fast as or faster than unsaturated ones",
     )
-    out = {}
-    if diagnostics:
-        X, Y, _ = tr.prepare(Xtr, ytr)
-        out["diag0"] = layer_diagnostics(net, X, Y, tol=TOL)
-        out["unit_sat0"] = _unit_saturation(net, Xtr)
-        W0 = [L.W.copy() for L in net.layers]
-    h = _fit(tr, Xtr, ytr, (Xv, yv))
-    out["history"] = h
-    losses = [] if h.diverged else h.history.get("loss", [])  # a diverged run has no comparable loss
-    out["loss_k"] = losses[cfg.compare_epoch - 1] if len(losses) >= cfg.compare_epoch else None
-    out["loss_end"] = losses[-1] if len(losses) == cfg.epochs else None
-    out["val_accuracy"] = None if h.diverged else (h.history.get("val_accuracy") or [None])[-1]
-    if diagnostics:
-        out["unit_sat1"] = _unit_saturation(net, Xtr)
-        # how far each hidden unit's incoming weights moved, (n_units,) per layer
-        out["moved"] = [np.linalg.norm((L.W - W).astype(np.float64), axis=0) for L, W in zip(net.layers[:-1], W0)]
-    return out
-
-
-def _glorot_run(cfg, data, seed):
-    Xtr, ytr, _, _, _, _, k = data
-    net = mlp(
-        [Xtr.shape[1], *cfg.glorot_hidden, k], hidden="sigmoid", output="softmax", init=StandardUniform(), seed=seed
+    n_bad = sum(p["final"] is None for p in points)
+    worse = spearman(
+        sat,
+        final_for_ranks(points),
+        direction="rises",
+        name="saturation ends worse",
+        claim=f"the more hidden outputs start saturated, the higher the training loss after {cfg.epochs} epochs",
+        statistic=f"Spearman ρ: saturated fraction at init vs training loss after {cfg.epochs} epochs",
+        could_fail="saturated networks ending at an equal or lower training loss",
     )
-    means = []  # per epoch (0 = initialization): mean activation of each hidden layer
+    notes = [
+        note,
+        f"{n_censored} of {len(points)} runs never reached the threshold (ranked last)" if n_censored else "",
+    ]
+    slower = _with_note(slower, notes)
+    worse = _with_note(worse, [note, f"{n_bad} diverged runs ranked worst" if n_bad else ""])
+    return [slower, worse]
 
-    def record(*_):
-        means.append([float(z.mean()) for z in net.activations(Xtr)[:-1]])
 
-    record()
-    tr = Trainer(
-        net,
-        "sgd",
-        lr=cfg.glorot_lr,
-        epochs=cfg.glorot_epochs,
-        batch_size=cfg.glorot_batch_size,
-        seed=seed,
-        diagnostics=False,
-        callbacks=[LambdaCallback(record)],
+def _not_judged(name, claim, statistic, could_fail, n, why) -> Check:
+    """A failing check for a statement the runs cannot judge (too few finished runs)."""
+    return Check(name, claim, statistic, float("nan"), None, "", n, False, could_fail, note=f"not judged: {why}")
+
+
+def _with_note(check, notes):
+    text = "; ".join(n for n in [check.note, *notes] if n)
+    return replace(check, note=text)
+
+
+def _within_check(cfg, pairs) -> Check:
+    if len(pairs) < 2:
+        why = f"{len(pairs)} within-network runs trained (need 2)"
+        return _not_judged("saturated units move less", "saturated units move less", "‖ΔW_j‖", "", len(pairs), why)
+    return helps(
+        [p["boosted"]["moved"] for p in pairs],
+        [p["plain"]["moved"] for p in pairs],
+        direction="less",
+        name="saturated units move less",
+        claim=f"in one network, units whose incoming weights were scaled ×{cfg.boost:g} (saturated) change their "
+        "incoming weights less than the other half",
+        statistic="mean over seeds of (mean ‖ΔW_j‖ of boosted units − mean ‖ΔW_j‖ of plain units)",
+        could_fail="the boosted half moving as far as or farther than the plain half (a unit's gradient is "
+        "S'·(backpropagated error)·input; the halves share inputs, rate and output-weight init)",
     )
-    h = _fit(tr, Xtr, ytr, None)
-    top_near_zero = float(np.mean(net.activations(Xtr)[-2] <= TOL))
-    return {"means": np.array(means), "loss": h.history.get("loss", []), "top_near_zero": top_near_zero}
 
 
-@experiment("saturation", CLAIM, Config, order=10)
-def run(cfg: Config) -> Result:
-    if not 1 <= cfg.compare_epoch <= cfg.epochs:
-        raise ValueError(f"compare_epoch must lie in [1, epochs={cfg.epochs}], got {cfg.compare_epoch}")
-    if len(cfg.inits) != 2:
-        raise ValueError(f"inits: expected (saturating init, remedy init), got {cfg.inits!r}")
-    # one BLAS thread: these matrices are small, and extra threads only add synchronisation
-    with threadpool_limits(limits=1, user_api="blas"):
-        data = load_data(cfg.data, seed=0)
-        main = {init: [_main_run(cfg, data, init, s, cfg.lr) for s in cfg.seeds] for init in cfg.inits}
-        checks = {
-            lr: {init: [_main_run(cfg, data, init, s, lr, diagnostics=False) for s in cfg.seeds] for init in cfg.inits}
-            for lr in cfg.check_lrs
-            if lr != cfg.lr
-        }
-        glorot = [_glorot_run(cfg, data, s) for s in cfg.glorot_seeds]
-    return _result(cfg, main, checks, glorot)
+def _fan_in_checks(cfg, fan) -> list[Check]:
+    lo, hi = min(cfg.fan_ins), max(cfg.fan_ins)
+    small = {k["seed"]: d["fan_in"] for k, d in fan if k["n"] == lo}
+    large = {k["seed"]: d["fan_in"] for k, d in fan if k["n"] == hi}
+    paired = sorted(set(small) & set(large))  # seeds with both ends of the sweep
+    if len(fan) < 3 or len(paired) < 2:
+        why = f"{len(fan)} fan-in probes, {len(paired)} seeds with both n = {lo} and n = {hi}"
+        return [
+            _not_judged("fan-in saturates", "saturation rises with fan-in", "Spearman ρ", "", len(fan), why),
+            _not_judged("σ = 1/√n keeps it flat", "σ = 1/√n keeps it flat", "TOST", "", len(paired), why),
+        ]
+    ns = [k["n"] for k, _ in fan]
+    rises = spearman(
+        ns,
+        [d["normal"] for _, d in fan],
+        direction="rises",
+        name="fan-in saturates",
+        claim="with W ~ N(0, 1) the saturated fraction of a layer at init rises with its fan-in n",
+        statistic=f"Spearman ρ: fan-in n vs saturated fraction (within {TOL:g} of 0 or 1) at init",
+        could_fail="a flat or falling saturated fraction as n grows",
+    )
+    flat = tost(
+        [large[s] for s in paired],
+        [small[s] for s in paired],
+        cfg.flat_margin,
+        names=(f"n = {hi}", f"n = {lo}"),
+        name="σ = 1/√n keeps it flat",
+        claim=f"with remedy ① (W ~ N(0, 1/n)) the saturated fraction at n = {hi} equals that at n = {lo}",
+        statistic=f"mean paired difference of the saturated fraction, n = {hi} minus n = {lo}",
+        could_fail=f"the fraction still rising with n by more than {cfg.flat_margin:g}",
+    )
+    return [rises, flat]
 
 
-def _curve(runs, layer, key):
-    """(epochs + 1, n_seeds) array of a diagnostic for one layer, epoch 0 = initialization."""
-    cols = [[r["diag0"][layer][key]] + [d[layer][key] for d in r["history"].diagnostics] for r in runs]
-    n = max(len(c) for c in cols)  # a diverged run stops early: pad with NaN
-    return np.array([c + [np.nan] * (n - len(c)) for c in cols], dtype=float).T
+# -- presentation -----------------------------------------------------------------------------------------
+def _measurement(cfg, threshold, pairs, fan, by):
+    """Two or three sentences: the design, then what the numbers say."""
+    slow, worse, moved = by["saturation slows descent"], by["saturation ends worse"], by["saturated units move less"]
+    ratio = _ratio(_mean([p["boosted"]["relative"] for p in pairs]), _mean([p["plain"]["relative"] for p in pairs]))
+    first = _ratio(
+        _mean([p["boosted"]["moved_epoch1"] for p in pairs]), _mean([p["plain"]["moved_epoch1"] for p in pairs])
+    )
+    lo, hi = min(cfg.fan_ins), max(cfg.fan_ins)
+    sat_at = {n: _mean([d["normal"] for k, d in fan if k["n"] == n]) for n in (lo, hi)}
+    ci = moved.ci or (float("nan"), float("nan"))
+    return (
+        f"{cfg.data}: sigmoid hidden layer(s) {list(cfg.hidden)} under a softmax + cross-entropy output, hidden "
+        f"weights N(0, c²/n) for c ∈ {{{', '.join(f'{c:g}' for c in cfg.scales)}}}, each c at its own SGD rate "
+        f"(chosen on the validation split of seeds {list(cfg.selection_seeds)}), {len(cfg.seeds)} test seeds, "
+        f"{cfg.epochs} epochs. More saturation at init went with {_word(slow.value, 'more', 'fewer')} epochs to "
+        f"training loss ≤ {threshold:.3g} (Spearman ρ = {slow.value:+.2f}) and a "
+        f"{_word(worse.value, 'higher', 'lower')} loss after {cfg.epochs} epochs (ρ = {worse.value:+.2f}); in one "
+        f"network, units scaled ×{cfg.boost:g} moved their incoming weights by {moved.value:+.3f} (95% CI "
+        f"{ci[0]:+.3f} … {ci[1]:+.3f}) relative to the other half after {cfg.epochs} epochs ({first} as far "
+        f"after the first), a relative change {ratio} that of the plain units (1/{cfg.boost:g} from their size "
+        "alone). With W ~ N(0, 1) the saturated fraction goes from "
+        f"{_fmt(sat_at[lo], 2)} at fan-in {lo} to {_fmt(sat_at[hi], 2)} at {hi}."
+    )
 
 
-def _result(cfg, main, checks, glorot):
-    bad, good = cfg.inits
-    n_hidden = len(cfg.hidden)
-    layers = list(range(n_hidden))
-    metrics, rows_layers = {}, []
+def _word(rho, up, down):
+    """How a correlation reads in words; a NaN (nothing to rank) says so."""
+    if not np.isfinite(rho):
+        return "no rankable difference in"
+    return up if rho > 0 else down
 
-    # -- A: more saturation and smaller S' in every hidden layer and seed, at init and at the end -------------
-    part_a = True
-    for layer in layers:
-        for when, pick in (
-            ("init", lambda r, i, key: r["diag0"][i][key]),
-            ("end", lambda r, i, key: r["history"].diagnostics[-1][i][key] if r["history"].diagnostics else None),
-        ):
-            row = {"layer": f"hidden {layer + 1}", "when": when}
-            for init in cfg.inits:
-                sat = spread([pick(r, layer, "saturated") for r in main[init]])
-                der = spread([pick(r, layer, "mean_derivative") for r in main[init]])
-                row[f"saturated, {init}"] = pm(sat)
-                row[f"mean S', {init}"] = pm(der)
-                metrics[f"saturated fraction, hidden {layer + 1}, {init}, {when}"] = sat
-                metrics[f"mean S', hidden {layer + 1}, {init}, {when}"] = der
-            for rb, rg in zip(main[bad], main[good]):
-                sb, sg = pick(rb, layer, "saturated"), pick(rg, layer, "saturated")
-                db, dg = pick(rb, layer, "mean_derivative"), pick(rg, layer, "mean_derivative")
-                if None in (sb, sg, db, dg) or not (sb > sg and db < dg):
-                    part_a = False
-            rows_layers.append(row)
 
-    # -- B: units saturated for most training points at init stay so, and their weights move less --------------
-    rows_units = []
-    stuck_all, moved_all = [], []
-    for layer in layers:
-        row = {"layer": f"hidden {layer + 1}"}
-        for init in cfg.inits:
-            frac0 = [float(np.mean(r["unit_sat0"][layer] > 0.5)) for r in main[init]]
-            frac1 = [float(np.mean(r["unit_sat1"][layer] > 0.5)) for r in main[init]]
-            row[f"units saturated on most points at init, {init}"] = pm(spread(frac0), 2)
-            row[f"at the end, {init}"] = pm(spread(frac1), 2)
-            metrics[f"units saturated on most points, hidden {layer + 1}, {init}, init"] = spread(frac0)
-        stuck, moved = [], []
-        for r in main[bad]:
-            s0, s1 = r["unit_sat0"][layer] > 0.5, r["unit_sat1"][layer] > 0.5
-            stuck.append(float(np.mean(s1[s0])) if s0.any() else None)
-            mv = r["moved"][layer]
-            moved.append(
-                float(mv[s0].mean() / mv[~s0].mean()) if s0.any() and (~s0).any() and mv[~s0].mean() > 0 else None
-            )
-        row[f"still saturated at the end, {bad}"] = pm(spread(stuck), 2)
-        row[f"weight change saturated / unsaturated units, {bad}"] = pm(spread(moved), 2)
-        metrics[f"saturated units still saturated at the end, hidden {layer + 1}, {bad}"] = spread(stuck)
-        metrics[f"weight change of saturated / unsaturated units, hidden {layer + 1}, {bad}"] = spread(moved)
-        stuck_all.append(spread(stuck)["mean"])
-        moved_all.append(spread(moved)["mean"])
-        rows_units.append(row)
-    part_b = all(v is not None and v >= 0.5 for v in stuck_all) and all(v is not None and v < 1.0 for v in moved_all)
+def _ratio(a, b):
+    return "n/a" if a is None or not b else f"{a / b:.3f} ×"
 
-    # -- C: the saturated network learns slower: higher mean training loss after compare_epoch epochs and at the
-    #       end, at every learning rate
-    rows_speed = []
-    slower_at = []  # (lr, epoch) pairs where the saturating init has the higher loss
-    lr_runs = {cfg.lr: main, **checks}
-    for lr in sorted(lr_runs):
-        for key, epoch in (("loss_k", cfg.compare_epoch), ("loss_end", cfg.epochs)):
-            row = {"learning rate": lr, "epoch": epoch}
-            means = {}
-            for init in cfg.inits:
-                st = spread([r[key] for r in lr_runs[lr][init]])
-                means[init] = st["mean"]
-                row[f"training loss, {init}"] = pm(st)
-                metrics[f"training loss after {epoch} epochs, lr {lr:g}, {init}"] = st
-                if key == "loss_end":
-                    acc = spread([r["val_accuracy"] for r in lr_runs[lr][init]])
-                    row[f"validation accuracy, {init}"] = pm(acc)
-                    metrics[f"validation accuracy after {epoch} epochs, lr {lr:g}, {init}"] = acc
-            # a saturating run that diverged counts as slower; a diverged remedy run as not
-            slower = means[bad] is None or (means[good] is not None and means[bad] > means[good])
-            row[f"{bad} slower"] = slower
-            if slower:
-                slower_at.append((lr, epoch))
-            rows_speed.append(row)
-    part_c = len(slower_at) == len(rows_speed)
 
-    # -- D: Glorot & Bengio: the top hidden layer is driven toward 0, the lower ones are not -------------------
-    n_g = len(cfg.glorot_hidden)
-    part_d = True
-    for g in glorot:
-        m0, m1 = g["means"][0], g["means"][-1]
-        top = n_g - 1
-        if not (m0[top] - m1[top] > 0.1 and m1[top] == m1.min()):
-            part_d = False
-    rows_glorot = []
-    for layer in range(n_g):
-        start = spread([g["means"][0][layer] for g in glorot])
-        end = spread([g["means"][-1][layer] for g in glorot])
-        rows_glorot.append(
+def _mean(values):
+    v = [x for x in values if x is not None]
+    return float(np.mean(v)) if v else None
+
+
+def _fmt(x, digits=3):
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _sweep_rows(cfg, points, threshold, chosen):
+    rows = []
+    for c in cfg.scales:
+        ps = [p for p in points if p["c"] == c]
+        reached = [p["epochs"] for p in ps if p["epochs"] <= cfg.epochs]
+        rows.append(
             {
-                "layer": f"hidden {layer + 1}" + (" (top)" if layer == n_g - 1 else ""),
-                "mean activation at init": pm(start),
-                f"after {cfg.glorot_epochs} epochs": pm(end),
+                "c (W ~ N(0, c²/n))": f"{c:g}",
+                "saturated at init": _fmt(_mean([p["sat0"] for p in ps])),
+                "mean S' at init": _fmt(_mean([p["dS0"] for p in ps])),
+                "chosen lr": f"{chosen[c]['lr']:g}" + (" (grid edge)" if chosen[c]["edge"] else ""),
+                f"epochs to loss ≤ {threshold:.3g}": _fmt(_mean([p["epochs"] for p in ps]), 1),
+                "runs reaching it": f"{len(reached)}/{len(ps)}",
+                f"training loss after {cfg.epochs} epochs": _fmt(_mean([p["final"] for p in ps])),
+                "fall over the last quarter": _fmt(_mean([_late_fall(p["losses"]) for p in ps]), 2),
+                "saturated at the end": _fmt(_mean([p["sat_end"] for p in ps])),
+                "test accuracy": _fmt(_mean([p["test_accuracy"] for p in ps])),
             }
         )
-        metrics[f"Glorot: mean activation of hidden {layer + 1} after {cfg.glorot_epochs} epochs"] = end
-    metrics["Glorot: fraction of top-layer outputs below 0.05 at the end"] = spread(
-        [g["top_near_zero"] for g in glorot]
-    )
+    return rows
 
-    parts = {"A": part_a, "B": part_b, "C": part_c, "D": part_d}
-    verdict = "supported" if all(parts.values()) else "not supported" if not any(parts.values()) else "mixed"
-    held = lambda p: "holds" if parts[p] else "fails"  # noqa: E731
-    loss_k = {init: spread([r["loss_k"] for r in main[init]])["mean"] for init in cfg.inits}
-    reason = (
-        "Rule: four parts; supported if all hold, not supported if none, mixed otherwise. "
-        f"(A) {bad} has a larger saturated fraction and a smaller mean S' than {good} in every hidden layer "
-        f"and seed, at initialization and at the end: {held('A')}. "
-        f"(B) in the {bad} network, units saturated on most training points at initialization are, on average, "
-        f"still so at the end (≥ 50%) and their incoming weights moved less than the unsaturated units' (ratio < 1) "
-        f"in every hidden layer: {held('B')} (still saturated: "
-        + ", ".join("n/a" if v is None else f"{v:.2f}" for v in stuck_all)
-        + "; weight-change ratio: "
-        + ", ".join("n/a" if v is None else f"{v:.2f}" for v in moved_all)
-        + "). "
-        f"(C) {bad} has the higher mean training loss after {cfg.compare_epoch} and after {cfg.epochs} epochs at "
-        f"every learning rate tried ({', '.join(f'{lr:g}' for lr in sorted(lr_runs))}): {held('C')}; it is slower "
-        f"in {len(slower_at)} of {len(rows_speed)} comparisons"
-        + (" (" + ", ".join(f"lr {lr:g} epoch {ep}" for lr, ep in slower_at) + ")" if slower_at else "")
-        + f"; at lr {cfg.lr:g} after {cfg.compare_epoch} epochs: "
-        + ", ".join(f"{init} {'n/a' if v is None else f'{v:.3f}'}" for init, v in loss_k.items())
-        + ". "
-        f"(D) Glorot & Bengio: with U[±1/√n] the top hidden layer's mean activation falls by more than 0.1 within "
-        f"{cfg.glorot_epochs} epochs and ends the lowest of the hidden layers, in every seed: {held('D')} "
-        f"(top layer: {spread([g['means'][0][-1] for g in glorot])['mean']:.2f} → "
-        f"{spread([g['means'][-1][-1] for g in glorot])['mean']:.2f}, "
-        f"{spread([g['top_near_zero'] for g in glorot])['mean']:.0%} of its outputs below {TOL})."
-    )
 
-    # -- plots ----------------------------------------------------------------------------------------------
-    plots = []
-    for key, what in (
-        ("saturated", "fraction of saturated outputs (within 0.05 of 0 or 1)"),
-        ("mean_derivative", "mean S' = S(1−S)"),
-    ):
-        series = []
-        for init in cfg.inits:
-            for layer in layers:
-                c = _curve(main[init], layer, key)
-                series.append(
-                    Series(
-                        label=f"{init}, hidden {layer + 1}",
-                        x=list(range(c.shape[0])),
-                        y=np.nanmean(c, axis=1).tolist(),
-                        yerr=np.nanstd(c, axis=1).tolist(),
-                    )
-                )
-        plots.append(
-            Plot(
-                title=f"{what.capitalize()} per hidden layer during training",
-                xlabel="epoch (0 = init)",
-                ylabel=what,
-                series=series,
-                caption=f"Mean over {len(cfg.seeds)} seeds (band: std); SGD, lr {cfg.lr:g}.",
+def _late_fall(losses):
+    """Relative fall of the loss over the last quarter of the epochs (0: flat, converged)."""
+    k = max(1, len(losses) // 4)
+    if len(losses) <= k or not losses[-k - 1]:
+        return None
+    return 1.0 - losses[-1] / losses[-k - 1]
+
+
+def _robustness_rows(cfg, sweep, threshold, chosen):
+    """Epochs to the threshold on the test seeds at every rate, not only the chosen one."""
+    rows = []
+    for c in cfg.scales:
+        row = {"c": f"{c:g}", "chosen lr": f"{chosen[c]['lr']:g}"}
+        for lr in cfg.lrs:
+            runs = [d for k, d in sweep if k["c"] == c and k["lr"] == lr and k["seed"] not in cfg.selection_seeds]
+            e = [epochs_to_threshold(d.get("losses") or [], threshold, cfg.epochs) for d in runs]
+            score = chosen[c]["scores"][lr]
+            row[f"lr {lr:g}: epochs (val score)"] = (
+                f"{_fmt(_mean(e), 1)} ({_fmt(score, 2) if np.isfinite(score) else 'diverged'})"
             )
+        rows.append(row)
+    return rows
+
+
+def _within_rows(cfg, pairs):
+    rows = []
+    for name in ("boosted", "plain"):
+        rows.append(
+            {
+                "units": f"{name} (×{cfg.boost:g})" if name == "boosted" else "plain",
+                "saturated at init": _fmt(_mean([p[name]["sat0"] for p in pairs])),
+                "saturated at the end": _fmt(_mean([p[name]["sat1"] for p in pairs])),
+                "mean ‖ΔW_j‖ after epoch 1": _fmt(_mean([p[name]["moved_epoch1"] for p in pairs])),
+                f"mean ‖ΔW_j‖ after {cfg.epochs} epochs (judged)": _fmt(_mean([p[name]["moved"] for p in pairs])),
+                "mean ‖ΔW_j‖ / ‖W_j(0)‖": _fmt(_mean([p[name]["relative"] for p in pairs])),
+                "gradient norm at init": _fmt(_mean([p[name]["grad0"] for p in pairs]), 4),
+                "gradient norm at the end": _fmt(_mean([p[name]["grad1"] for p in pairs]), 4),
+            }
         )
-    series = []
-    for init in cfg.inits:
-        curves = [r["history"].history.get("loss", []) for r in main[init]]
-        n = max(len(c) for c in curves)
-        arr = np.array([c + [np.nan] * (n - len(c)) for c in curves], dtype=float)
-        series.append(
+    return rows
+
+
+def _fan_in_rows(cfg, fan):
+    rows = []
+    for n in cfg.fan_ins:
+        ds = [d for k, d in fan if k["n"] == n and "normal" in d]
+        rows.append(
+            {
+                "fan-in n": n,
+                "saturated, W ~ N(0, 1)": _fmt(_mean([d["normal"] for d in ds])),
+                "saturated, W ~ N(0, 1/n)": _fmt(_mean([d["fan_in"] for d in ds])),
+            }
+        )
+    return rows
+
+
+def _mean_curves(curves, label, n):
+    """A ``Series`` of the mean (band: std) of equal-length curves, or None when there are none."""
+    curves = [c for c in curves if len(c) == n]
+    if not curves:
+        return None
+    arr = np.asarray(curves, float)  # (runs, n)
+    return Series(label=label, x=list(range(1, n + 1)), y=arr.mean(axis=0).tolist(), yerr=arr.std(axis=0).tolist())
+
+
+def _sweep_plots(cfg, points, threshold, chosen):
+    scatter = Plot(
+        title="Saturated fraction at init vs epochs to the loss threshold (each c at its chosen rate)",
+        xlabel="hidden outputs within 0.05 of 0 or 1 at init",
+        ylabel=f"epochs to training loss ≤ {threshold:.3g} ({cfg.epochs + 1} = never)",
+        series=[
             Series(
-                label=init,
-                x=list(range(1, n + 1)),
-                y=np.nanmean(arr, axis=0).tolist(),
-                yerr=np.nanstd(arr, axis=0).tolist(),
+                label=f"c = {c:g} (lr {chosen[c]['lr']:g})",
+                x=[p["sat0"] for p in points if p["c"] == c],
+                y=[p["epochs"] for p in points if p["c"] == c],
+                style="points",
             )
-        )
-    plots.append(
-        Plot(
-            title="Training loss, same SGD and learning rate",
-            xlabel="epoch",
-            ylabel=f"{cfg.loss} loss",
-            series=series,
-            vlines=[(cfg.compare_epoch, f"epoch {cfg.compare_epoch}")],
-            caption=f"Mean over {len(cfg.seeds)} seeds (band: std); lr {cfg.lr:g}.",
-        )
-    )
-    series = []
-    for layer in range(n_g):
-        arr = np.array([g["means"][:, layer] for g in glorot])
-        series.append(
-            Series(
-                label=f"hidden {layer + 1}" + (" (top)" if layer == n_g - 1 else ""),
-                x=list(range(arr.shape[1])),
-                y=arr.mean(axis=0).tolist(),
-                yerr=arr.std(axis=0).tolist(),
-            )
-        )
-    plots.append(
-        Plot(
-            title="Glorot & Bengio (2010): mean activation per hidden layer, U[±1/√n] init",
-            xlabel="epoch (0 = init)",
-            ylabel="mean sigmoid output",
-            series=series,
-            caption=(
-                f"{len(cfg.glorot_hidden)} sigmoid hidden layers, softmax output, SGD lr "
-                f"{cfg.glorot_lr:g}, mini-batches of {cfg.glorot_batch_size}; mean over "
-                f"{len(cfg.glorot_seeds)} seeds."
-            ),
-        )
-    )
-
-    sizes = "-".join(str(s) for s in ("in", *cfg.hidden, "out"))
-    measurement = (
-        f"{cfg.data}: {sizes} sigmoid network with {cfg.output} outputs and {cfg.loss} loss, initialized with "
-        f"{bad} or {good}, trained {cfg.epochs} epochs with plain SGD (lr {cfg.lr:g}, batch {cfg.batch_size}), "
-        f"seeds {', '.join(map(str, cfg.seeds))}. The same optimizer and learning rate for both, so that the "
-        f"initialization is the only difference; lr {cfg.lr:g} is one at which the remedy ({good}) network leaves "
-        f"its initial plateau within the budget, and the loss comparison is repeated at lr "
-        f"{', '.join(f'{lr:g}' for lr in cfg.check_lrs) or '(none)'} so the conclusion does not rest on one rate. "
-        f"Per hidden layer and epoch: fraction of (sample, unit) outputs within {TOL} of 0 or 1 and mean S' "
-        f"(History.diagnostics, on the training set); per unit: saturated on more than half the training points "
-        f"at the start and at the end, and the norm of its incoming weight change. Then Glorot & Bengio's "
-        f"observation: {len(cfg.glorot_hidden)} hidden sigmoid layers of {cfg.glorot_hidden[0]} with "
-        f"U[−1/√n, 1/√n] init, softmax output, SGD lr {cfg.glorot_lr:g} with mini-batches of "
-        f"{cfg.glorot_batch_size}, mean activation of each hidden layer after each of {cfg.glorot_epochs} epochs."
-    )
-    return Result(
-        name="saturation",
-        claim=CLAIM,
-        measurement=measurement,
-        verdict=verdict,
-        reason=reason,
-        metrics=metrics,
-        tables=[
-            {"title": f"Saturation and mean S' per hidden layer ({bad} vs {good})", "rows": rows_layers},
-            {"title": "Units saturated on most training points, and whether they stay stuck", "rows": rows_units},
-            {"title": "Training loss (and validation accuracy at the end) at each learning rate", "rows": rows_speed},
-            {"title": "Glorot & Bengio (2010): mean activation per hidden layer", "rows": rows_glorot},
-            {"title": "Parts of the verdict", "rows": [{"part": p, "holds": v} for p, v in parts.items()]},
+            for c in cfg.scales
         ],
-        plots=plots,
+        caption=f"One point per test seed ({len(cfg.seeds)} seeds); softmax + cross-entropy output everywhere.",
     )
+    curves = [_mean_curves([p["losses"] for p in points if p["c"] == c], f"c = {c:g}", cfg.epochs) for c in cfg.scales]
+    losses = Plot(
+        title="Training loss per epoch, each c at its chosen rate",
+        xlabel="epoch",
+        ylabel="cross-entropy (training set)",
+        series=[s for s in curves if s is not None],
+        logy=True,
+        hlines=[(threshold, "threshold")],
+        caption="Mean over test seeds (band: std).",
+    )
+    return scatter, losses
+
+
+def _within_plot(cfg, within):
+    """Mean distance of each half's incoming weights from their start, after every epoch."""
+    runs = [d["moved_by_epoch"] for _, d in within if "moved_by_epoch" in d]
+    series = [
+        _mean_curves([r[half] for r in runs], label, cfg.epochs)
+        for half, label in (("boosted", f"boosted half (×{cfg.boost:g}, saturated)"), ("plain", "plain half"))
+    ]
+    return Plot(
+        title="Within one network: how far each half's incoming weights have moved",
+        xlabel="epoch",
+        ylabel="mean ‖W_j(epoch) − W_j(0)‖",
+        series=[s for s in series if s is not None],
+        caption=f"Mean over {len(runs)} seeds (band: std); one SGD rate ({cfg.within_lr:g}) for both halves.",
+    )
+
+
+def _fan_plot(cfg, fan):
+    series = []
+    for name, label in (("normal", "W ~ N(0, 1)"), ("fan_in", "W ~ N(0, 1/n)")):
+        vals = [[d[name] for k, d in fan if k["n"] == n] for n in cfg.fan_ins]
+        series.append(
+            Series(
+                label=label,
+                x=list(cfg.fan_ins),
+                y=[_mean(v) for v in vals],
+                yerr=[float(np.std(v)) if v else None for v in vals],
+            )
+        )
+    return Plot(
+        title="Saturated fraction at init against fan-in",
+        xlabel="fan-in n",
+        ylabel="outputs within 0.05 of 0 or 1",
+        series=series,
+        logx=True,
+        caption=f"A probe layer of {cfg.n_probe_units} sigmoid units on n sigmoid inputs; mean over seeds (band: std).",
+    )
+
+
+@register_design
+class Saturation(Design):
+    name = "saturation"
+    claim = CLAIM
+    config_cls = Config
+    order = 10
+
+    def runs(self, cfg):
+        overlap = set(cfg.seeds) & set(cfg.selection_seeds)
+        if overlap:
+            raise ValueError(f"selection_seeds must be disjoint from the test seeds; both contain {sorted(overlap)}")
+        keys = [
+            {"part": "sweep", "c": float(c), "lr": float(lr), "seed": int(s)}
+            for c in cfg.scales
+            for lr in cfg.lrs
+            for s in (*cfg.selection_seeds, *cfg.seeds)
+        ]
+        keys += [{"part": "within", "seed": int(s)} for s in cfg.seeds]
+        keys += [{"part": "fan-in", "n": int(n), "seed": int(s)} for n in cfg.fan_ins for s in cfg.seeds]
+        return keys
+
+    def measure(self, cfg, key):
+        if key["part"] == "sweep":
+            return sweep_run(cfg, key["c"], key["lr"], key["seed"])
+        if key["part"] == "within":
+            return within_run(cfg, key["seed"])
+        return fan_in_run(cfg, key["n"], key["seed"])
+
+    def judge(self, cfg, measured):
+        parts = by_part(measured)
+        chosen = select_rates(cfg, parts.get("sweep", []))
+        points, threshold = chosen_points(cfg, parts.get("sweep", []), chosen)
+        checks = _sweep_checks(cfg, points, threshold, chosen)
+        checks.append(_within_check(cfg, within_pairs(parts.get("within", []))))
+        checks += _fan_in_checks(cfg, [(k, d) for k, d in parts.get("fan-in", []) if "normal" in d])
+        return checks
+
+    def present(self, cfg, measured, checks):
+        parts = by_part(measured)
+        sweep, within = parts.get("sweep", []), parts.get("within", [])
+        fan = [(k, d) for k, d in parts.get("fan-in", []) if "normal" in d]
+        chosen = select_rates(cfg, sweep)
+        points, threshold = chosen_points(cfg, sweep, chosen)
+        pairs = within_pairs(within)
+        metrics = {c.name: c.value for c in checks}
+        for c in cfg.scales:
+            ps = [p for p in points if p["c"] == c]
+            metrics[f"saturated fraction at init, c = {c:g}"] = _mean([p["sat0"] for p in ps])
+            metrics[f"epochs to the threshold, c = {c:g}"] = _mean([p["epochs"] for p in ps])
+            metrics[f"chosen lr, c = {c:g}"] = chosen[c]["lr"]
+        measurement = _measurement(cfg, threshold, pairs, fan, {c.name: c for c in checks})
+        return {
+            "measurement": measurement,
+            "metrics": metrics,
+            "tables": [
+                {
+                    "title": "Init-scale sweep, each c at its chosen rate (test seeds); that S' is small where "
+                    "outputs saturate holds by definition and is shown, not judged",
+                    "rows": _sweep_rows(cfg, points, threshold, chosen),
+                },
+                {"title": "Within one network: boosted vs plain hidden units", "rows": _within_rows(cfg, pairs)},
+                {"title": "Fan-in sweep: saturated fraction at init", "rows": _fan_in_rows(cfg, fan)},
+                {
+                    "title": "Every rate: mean epochs to the threshold on the test seeds (selection score)",
+                    "rows": _robustness_rows(cfg, sweep, threshold, chosen),
+                },
+            ],
+            "plots": [*_sweep_plots(cfg, points, threshold, chosen), _within_plot(cfg, within), _fan_plot(cfg, fan)],
+        }
