@@ -1,7 +1,5 @@
-"""Leaky integrate-and-fire neurons: closed forms, dynamics, and the "lif" experiment."""
+"""Leaky integrate-and-fire neurons: closed forms and dynamics (the "lif" experiment: test_exp_lif.py)."""
 
-import dataclasses
-import json
 import math
 
 import numpy as np
@@ -237,8 +235,6 @@ def test_grid_mode_matches_a_scalar_reference_loop():
 
 # -- reproducibility ----------------------------------------------------------------------------
 def test_seeded_reproducibility():
-    from neuronet.experiments.lif import Config, _slow_fast
-
     def poisson(seed):
         rng = np.random.default_rng(seed)
         times = np.sort(rng.uniform(0, 500, 300))
@@ -247,13 +243,6 @@ def test_seeded_reproducibility():
 
     np.testing.assert_array_equal(poisson(7), poisson(7))
     assert poisson(7).size and not np.array_equal(poisson(7), poisson(8))
-    cfg = Config.quick()
-    rows_a, rec_a, trains_a = _slow_fast(cfg)
-    rows_b, rec_b, _trains_b = _slow_fast(cfg)
-    assert rows_a == rows_b
-    np.testing.assert_array_equal(rec_a.spike_time_ms, rec_b.spike_time_ms)
-    _, _, trains_c = _slow_fast(dataclasses.replace(cfg, seeds=(10, 11)))
-    assert not np.array_equal(trains_a[0], trains_c[0])
 
 
 # -- fitting ------------------------------------------------------------------------------------
@@ -290,21 +279,6 @@ def test_bad_arguments_raise_clear_errors():
         pop.run(10.0, spikes=SpikeInput([1.0], [7], 1.0))
     with pytest.raises(ConfigError, match="i_na\\(t\\)"):
         pop.run(10.0, i_na=lambda t: np.ones(2))
-
-
-# -- the experiment -----------------------------------------------------------------------------
-def test_quick_experiment_result():
-    from neuronet.experiments import VERDICTS, get_experiment
-
-    exp = get_experiment("lif")
-    assert exp.order == 90
-    result = exp.run(exp.default_config(quick=True))
-    d = json.loads(json.dumps(result.to_dict()))
-    assert d["verdict"] in VERDICTS
-    assert result.verdict == "supported", result.reason
-    assert [row["verdict"] for row in result.tables[0]["rows"]] == ["supported"] * 5
-    assert result.metrics["rate_max_rel_error"] < 0.01
-    assert result.seconds < 6.0, f"quick run took {result.seconds:.1f} s"
 
 
 def test_starting_above_threshold_fires_at_once():
