@@ -8,6 +8,7 @@ import base64
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -15,9 +16,12 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 from markupsafe import Markup
+from matplotlib.collections import LineCollection, PathCollection
 from sklearn.datasets import load_digits
 
 import neuronet as nn
+from neuronet.experiments import Plot, Result, Series, coverage
+from neuronet.experiments.coverage import Statement
 from neuronet.report import (
     Section,
     activation_histograms_figure,
@@ -33,6 +37,9 @@ from neuronet.report import (
     write_training_report,
 )
 from neuronet.report.figures import PNG_SIGNATURE
+from neuronet.report.html import Details, format_interval, format_number
+from neuronet.report.lecture import figure_from_plot, metric_range, statement_verdict, write_lecture_report
+from neuronet.stats import Check
 
 CONFIG = {
     "sizes": [64, 16, 10],
@@ -461,3 +468,309 @@ def test_report_never_imports_pyplot():
         "print('matplotlib.pyplot' in sys.modules)"
     )
     assert out.strip() == "False", "neuronet.report must use the Figure API, never pyplot"
+
+
+# -- the lecture report ----------------------------------------------------------------------------
+def test_format_number_golden():
+    cases = [
+        (16.0, "16"),  # never "16.0000"
+        (np.float32(16), "16"),
+        (7, "7"),
+        (0.81615598, "0.816"),
+        (0.5, "0.5"),
+        (-0.714, "-0.714"),
+        (0.1 + 0.2, "0.3"),
+        (3.2320992680053597e-09, "3.23e-9"),
+        (9.999000099990002e-05, "1e-4"),
+        (123456.7, "1.23e5"),
+        (0.0, "0"),
+        (None, "—"),
+        (float("nan"), "—"),
+        (True, "yes"),
+        ([0.53, 0.89], "[0.53, 0.89]"),
+        ("0.912 ± 0.004", "0.912 ± 0.004"),
+    ]
+    for value, expected in cases:
+        assert format_number(value) == expected, f"format_number({value!r}) should be {expected!r}"
+    assert format_interval(-0.00544, 0.000982) == "[-0.00544, 0.00098]", "both ends on the larger end's scale"
+    assert format_interval(1.0, 1.0) == "[1, 1]" and format_interval(-3e-9, 5e-9) == "[-3e-9, 5e-9]"
+
+
+def _check(name, holds, value=0.1, ci=(0.05, 0.15), **kw):
+    return Check(
+        name=name,
+        claim=f"claim of {name}",
+        statistic="mean paired difference",
+        value=value,
+        ci=ci,
+        threshold="95% CI > 0",
+        n=10,
+        holds=holds,
+        could_fail=f"the CI of {name} reaching 0",
+        **kw,
+    ).to_dict()
+
+
+LONG_MEASUREMENT = (
+    "First sentence of the measurement. Second sentence with a number 0.5. "
+    "Third sentence, which a student only sees on asking: HIDDEN-DETAIL."
+)
+
+
+def _lecture_results():
+    bar = Plot(
+        title="accuracy by arm",
+        kind="bar",
+        ylabel="test accuracy",
+        series=[Series(label="arm", x=["a", "b"], y=[0.9, 0.5], yerr=[0.2, 0.1], style="bar")],
+    )
+    alpha = Result(
+        name="alpha",
+        claim="Alpha helps.",
+        measurement="We trained alpha networks. They learned.",
+        verdict="mixed",
+        reason="2 of 3 checks hold",
+        tables=[
+            {"title": "Checks", "rows": [{"x": 1}]},
+            {"title": "Extra numbers", "rows": [{"lr": 16.0, "acc": 0.81615598}]},
+        ],
+        plots=[bar, Plot(title="second figure", series=[Series("s", [1, 2], [1.0, 2.0])])],
+        checks=[
+            _check("a-one", True, value=16.0),
+            _check("a-two", True, value=3.2320992680053597e-09),
+            _check("a-fail", False),
+        ],
+        seeds=[0, 1],
+        config={"lr": 16.0},
+    )
+    beta = Result(
+        name="beta",
+        claim="Beta is fine.",
+        measurement="Short.",
+        verdict="supported",
+        reason="1 of 1 checks hold",
+        checks=[_check("b-only", True, ci=None, p_value=9.999e-5, note="judged on 3 arms")],
+    )
+    gamma = {  # an older experiment without checks, as read back from results.json
+        "name": "gamma",
+        "claim": "Gamma holds.",
+        "measurement": LONG_MEASUREMENT,
+        "verdict": "not supported",
+        "reason": "Rule: supported if x > 1. Measured: x = 0.4, below 1.",
+        "tables": [{"title": "Gamma table", "rows": [{"seed": 0, "x": 0.4}]}],
+        "plots": [],
+        "seeds": [0],
+        "seconds": 1.5,
+        "config": {},
+        "metrics": {},
+    }
+    return {"alpha": alpha, "beta": beta, "gamma": gamma}
+
+
+#: (statement, the verdict its badge must show)
+LECTURE_STATEMENTS = [
+    (Statement("Alpha's two good parts", "variations", "alpha", ("a-one", "a-two")), "supported"),
+    (Statement("Alpha as a whole", "variations", "alpha", ("a-*",)), "mixed"),
+    (Statement("Alpha's bad part", "variations", "alpha", ("a-fail",)), "not supported"),
+    (Statement("Beta", "neurobiology", "beta", ("b-only",)), "supported"),
+    (Statement("Gamma", "variations", "gamma", ("g-*",)), "not supported"),  # no checks: the experiment's verdict
+    (Statement("Brains see better", "neurobiology", untested="no brain is measured here"), "not tested"),
+    (Statement("Delta", "variations", "delta", ("d",)), "not run"),
+    (Statement("Beta, a renamed check", "neurobiology", "beta", ("b-renamed",)), "no check"),
+]
+
+
+@pytest.fixture(scope="module")
+def lecture_page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lecture")
+    other = {
+        "digits, full": {"alpha": "mixed", "beta": "supported", "gamma": "supported"},
+        "fashion-mnist, full": {
+            "experiments": {"alpha": {**_lecture_results()["alpha"].to_dict(), "verdict": "supported"}}
+        },
+    }
+    other["fashion-mnist, full"]["experiments"]["alpha"]["checks"] = [
+        _check("a-one", True),
+        _check("a-two", True),
+        _check("a-fail", True),
+    ]
+    index = write_lecture_report(
+        out,
+        _lecture_results(),
+        meta={"data": "digits", "quick": "True", "seed": "0"},
+        statements=[s for s, _ in LECTURE_STATEMENTS],
+        other_runs=other,
+    )
+    text = index.read_text(encoding="utf-8")
+    return text, parse(text)
+
+
+def _row(parsed, key):
+    rows = [r for r in parsed.rows if r and key in r]
+    assert rows, f"no table row holding {key!r}"
+    return rows[0]
+
+
+def test_statement_badges_follow_their_checks():
+    results = _lecture_results()
+    for statement, expected in LECTURE_STATEMENTS:
+        status, _ = statement_verdict(statement, results)
+        assert status == expected, f"{statement.text!r}: expected {expected}, got {status}"
+    _, named = statement_verdict(LECTURE_STATEMENTS[1][0], results)
+    assert [c["name"] for c in named] == ["a-one", "a-two", "a-fail"], "a prefix* names every matching check"
+
+
+def test_lecture_top_shows_counts_and_one_badged_line_per_statement(lecture_page):
+    text, parsed = lecture_page
+    top = text[: text.index("<main>")]
+    flat = re.sub(r"<[^>]+>", " ", top)
+    flat = " ".join(flat.split())
+    assert "Experiments: 1 supported 1 mixed 1 not supported" in flat, flat
+    assert "Statements of the lecture: 2 supported 1 mixed 2 not supported 1 not tested 1 not run 1 no check" in flat
+    assert "Across datasets and modes: 2 of 3 verdicts differ" in flat
+    for statement, expected in LECTURE_STATEMENTS:
+        row = next(r for r in parsed.rows if len(r) == 3 and r[1] == statement.text)
+        assert row[0] == expected, f"the badge of {statement.text!r} should read {expected!r}, got {row[0]!r}"
+    assert "not tested, because no brain is measured here" in text, "an untested statement shows its reason"
+    ids = {a.get("id") for tag, a in parsed.tags if tag == "section"}
+    links = {a["href"] for tag, a in parsed.tags if tag == "a"}
+    assert {"#exp-alpha", "#exp-beta", "#exp-gamma"} <= links, "statements link to their experiment's section"
+    assert {link[1:] for link in links} <= ids, f"every link needs its anchor: {links - {'#' + i for i in ids}}"
+    assert '<span class="badge not-tested">not tested</span>' in text, "grey badge for an untested statement"
+
+
+def test_coverage_table_lists_every_statement(lecture_page):
+    text, _ = lecture_page
+    cov = text[text.index('id="coverage"') :]
+    rows = parse(cov).rows
+    assert rows[0] == ["statement", "part", "verdict", "tested in", "checks, or why not tested"]
+    assert [r[0] for r in rows[1:]] == [s.text for s, _ in LECTURE_STATEMENTS], "one row per statement, in order"
+    assert [r[2] for r in rows[1:]] == [v for _, v in LECTURE_STATEMENTS]
+    assert rows[2][4] == "✓ a-one✓ a-two✗ a-fail", "each named check with holds/fails"
+    assert rows[6][4] == "not tested, because no brain is measured here"
+
+
+def test_experiment_section_says_claim_measurement_verdict_and_folds_the_rest(lecture_page):
+    text, _ = lecture_page
+    alpha = text[text.index('id="exp-alpha"') : text.index('id="exp-beta"')]
+    assert "The lecture says:" in alpha and "What we measured:" in alpha and "Verdict:" in alpha
+    assert "2 of 3 checks hold; failing: a-fail." in alpha
+    header = next(r for r in parse(alpha).rows if r and r[0] == "check")
+    assert header == ["check", "what it tests (statistic)", "value", "CI", "threshold", "n", "holds", "could fail if"]
+    one = _row(parse(alpha), "a-one")
+    assert one[2] == "16" and one[3] == "[0.050, 0.150]" and one[5] == "10" and one[6] == "✓ holds"
+    assert _row(parse(alpha), "a-two")[2] == "3.23e-9" and _row(parse(alpha), "a-fail")[6] == "✗ fails"
+    assert alpha.count("<details") == 4, "rule, the extra table, the second figure and the configuration fold away"
+    assert "Table: Extra numbers (1 row)" in alpha and "Table: Checks" not in alpha, (
+        "the checks table replaces 'Checks'"
+    )
+    extra = _row(parse(alpha), "0.816")
+    assert extra == ["16", "0.816"], f"extra tables at 3 significant digits, got {extra}"
+    assert alpha.count("data:image/png;base64,") == 2, "key figure on top, the second one folded"
+    beta = text[text.index('id="exp-beta"') : text.index('id="exp-gamma"')]
+    b = _row(parse(beta), "b-only")
+    assert b[3] == "p = 1e-4" and "Note: judged on 3 arms" in b[1] and "Its one check holds." in beta
+
+
+def test_long_measurement_and_rules_go_into_details(lecture_page):
+    text, _ = lecture_page
+    gamma = text[text.index('id="exp-gamma"') : text.index('id="coverage"')]
+    summary = gamma[: gamma.index("<details")]
+    assert "Second sentence with a number 0.5." in summary and "HIDDEN-DETAIL" not in summary
+    assert "<summary>The measurement in full</summary>" in gamma and "HIDDEN-DETAIL" in gamma
+    assert "Rule: supported if x &gt; 1." not in summary, "the rule is folded away"
+    assert "Measured: x = 0.4, below 1." in summary, "a check-less experiment shows its reason as the verdict"
+    rule = gamma[gamma.index("<summary>How the verdict is reached</summary>") :]
+    assert "Rule: supported if x &gt; 1." in rule[: rule.index("</details>")]
+    assert "Gamma table" in gamma, "without checks the first table stays on show"
+
+
+def test_verdicts_across_runs_flag_flips(lecture_page):
+    text, _ = lecture_page
+    across = parse(text[text.index('id="across-runs"') : text.index('id="exp-alpha"')]).rows
+    assert across[0] == ["experiment", "digits, full", "fashion-mnist, full", "digits, quick", "differs", "why"]
+    rows = {r[0]: r for r in across[1:]}
+    assert rows["alpha"][1:5] == ["mixed", "supported", "mixed", "flips"]
+    assert rows["alpha"][5] == "“a-fail” holds in fashion-mnist, full, fails in digits, quick", "names the check"
+    assert rows["beta"][2] == "—" and rows["beta"][4] == "", "a missing verdict is no flip"
+    assert rows["gamma"][4] == "flips" and rows["gamma"][5] == "not explained yet"
+
+
+def test_lecture_report_is_offline_and_keeps_the_old_call(lecture_page, tmp_path, monkeypatch):
+    text, parsed = lecture_page
+    assert "<script" not in text and not re.search(r"https?://", text) and "<link" not in text
+    for tag, attrs in parsed.tags:
+        for name in ("href", "src"):
+            value = attrs.get(name)
+            if value is not None:
+                assert value.startswith(("#", "data:image/png;base64,")), f"<{tag} {name}={value[:40]!r}> leaves"
+    monkeypatch.setattr(coverage, "STATEMENTS", ())
+    results = {"beta": _lecture_results()["beta"]}
+    page = write_lecture_report(tmp_path, results, meta={"data": "digits"}).read_text(encoding="utf-8")
+    assert "coverage table of the lecture's statements is empty" in page and 'id="exp-beta"' in page
+
+
+def _errorbar_segments(ax):
+    segs = [seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()]
+    return sorted((float(s[0][1]), float(s[1][1])) for s in segs)
+
+
+def test_error_bars_are_clipped_to_the_metric_range():
+    plot = {
+        "title": "t",
+        "kind": "bar",
+        "ylabel": "test accuracy",
+        "series": [{"label": "a", "x": ["u", "v"], "y": [0.95, 0.05], "yerr": [0.1, 0.1]}],
+    }
+    assert metric_range(plot) == (0.0, 1.0)
+    lo_hi = _errorbar_segments(figure_from_plot(plot).axes[0])
+    np.testing.assert_allclose(lo_hi, [(0.0, 0.15), (0.85, 1.0)], err_msg="bars must stop at 0 and 1")
+    diff = {**plot, "ylabel": "test accuracy: on − off"}
+    assert metric_range(diff) is None, "a difference of accuracies can be negative"
+    np.testing.assert_allclose(_errorbar_segments(figure_from_plot(diff).axes[0]), [(-0.05, 0.15), (0.85, 1.05)])
+    for label, bounded in (
+        ("fraction of (sample, output) with |z − y| ≥ 1 − tol", True),
+        ("validation accuracy (mean over seeds)", True),
+        ("accuracy gain", False),
+        ("Dale − free", False),
+        ("max relative error", False),
+    ):
+        expected = (0.0, 1.0) if bounded else None
+        assert metric_range({**plot, "ylabel": label}) == expected, f"{label!r} should give {expected}"
+    given = {**plot, "ylabel": "loss", "yrange": [0, None]}
+    assert metric_range(given) == (0.0, None)
+    line = {
+        "title": "t",
+        "ylabel": "fraction recalled",
+        "series": [{"label": "a", "x": [1, 2], "y": [0.02, 1.0], "yerr": [0.1, 0.1]}],
+    }
+    np.testing.assert_allclose(_errorbar_segments(figure_from_plot(line).axes[0]), [(0.0, 0.12), (0.9, 1.0)])
+
+
+def test_few_seeds_are_drawn_as_dots():
+    series = {"label": "a", "x": ["u", "v"], "y": [0.9, 0.8], "samples": [[0.85, 0.9, 0.95], [0.8, 0.8]]}
+    fig = figure_from_plot({"title": "t", "kind": "bar", "ylabel": "accuracy", "series": [series]})
+    dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in dots) == 5, "one dot per seed value"
+    many = {**series, "samples": [list(np.linspace(0, 1, 50)), [0.8]]}
+    fig = figure_from_plot({"title": "t", "kind": "bar", "ylabel": "accuracy", "series": [many]})
+    assert not [c for c in fig.axes[0].collections if isinstance(c, PathCollection)], "no dots for many seeds"
+
+
+def test_details_badges_and_explicit_ids_render():
+    text = render_html(
+        "T",
+        [
+            Section(
+                "A", id="first", badge="not supported", details=[Details("More", text="inside", table=[{"x": 2.0}])]
+            ),
+            Section("B", table=[{"lr": 16.0}], number_format=format_number),
+        ],
+    )
+    parsed = parse(text)
+    assert [a["id"] for tag, a in parsed.tags if tag == "section"] == ["first", "b"]
+    assert '<span class="badge not-supported">not supported</span>' in text
+    assert "<details>" in text and "<summary>More</summary>" in text and "inside" in text
+    assert ["16"] in parsed.rows and ["2.0000"] in parsed.rows, "number_format per section, format_value by default"
+    with pytest.raises(ValueError, match="id 'first' is used twice"):
+        render_html("T", [Section("A", id="first"), Section("B", id="first")])

@@ -204,7 +204,7 @@ def test_experiment_sweep_flattens_metrics_and_records_the_verdict(tmp_path):
     for metrics, verdict in _metrics(tmp_path / "out").values():
         assert verdict == "supported" and metrics["supported"] == 1
         assert all(isinstance(v, (int, float)) for v in metrics.values()), f"metrics must be numbers: {metrics}"
-        assert len(metrics) == 4, f"three formula errors plus 'supported', got {sorted(metrics)}"
+        assert len(metrics) == 8, f"seven checks plus 'supported', got {sorted(metrics)}"
     assert "supported_mean" in (tmp_path / "out" / "summary.csv").read_text().split("\n")[0]
 
 

@@ -32,6 +32,7 @@ class Series:
     y: list
     yerr: list | None = None  # spread (e.g. std over seeds), drawn as a band or error bars
     style: str = "line"  # "line", "points", "bar"
+    samples: list | None = None  # per-x lists of per-seed values, drawn as dots where seeds are few
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Plot:
     hlines: list = field(default_factory=list)  # [(y, label)]
     vlines: list = field(default_factory=list)  # [(x, label)]
     caption: str = ""
+    yrange: list | None = None  # the metric's [lo, hi] (either may be None): error bars are clipped to it
+    ylim: list | None = None  # fixed y axis limits
 
 
 @dataclass

@@ -9,7 +9,9 @@ trusted fragment that must stay HTML.
 ``write_training_report`` builds the sections of one training run (summary,
 learning curves, saturation, gradient flow, activations, configuration) and writes
 ``index.html`` and ``history.json`` atomically.  The lecture report reuses
-``Section``, ``render_html``, ``format_value`` and the figure functions.
+``Section``, ``render_html`` and the figure functions, and adds what a long page for
+students needs: an explicit anchor and a coloured badge per section, collapsible
+``Details``, and numbers at three significant digits (``format_number``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import datetime
 import math
 import platform
 import re
+import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -42,10 +45,13 @@ from .figures import (
 
 __all__ = [
     "TEMPLATE_NAME",
+    "Details",
     "Section",
     "config_rows",
     "default_meta",
     "diagnostics_rows",
+    "format_interval",
+    "format_number",
     "format_value",
     "render_html",
     "summary_rows",
@@ -59,6 +65,41 @@ HISTORY_FORMAT_VERSION = 1
 
 
 # -- sections and values -----------------------------------------------------------------------
+def _paragraphs(text) -> list[str]:
+    """Paragraphs of ``text``: a string split at blank lines (``Markup`` kept whole), or a list as is."""
+    if isinstance(text, str):
+        if isinstance(text, Markup):
+            return [text] if text.strip() else []
+        return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return [p for p in text if p]
+
+
+@dataclass
+class Details:
+    """A collapsible part of a section (``<details>``): a one-line summary, and content shown on click.
+
+    Parameters
+    ----------
+    summary : str
+        The line that is always visible (e.g. "How the verdict is reached", "All 12 rows").
+    text, table, table_caption, figures
+        As in ``Section``.
+    open : bool
+        Shown unfolded at first.
+    """
+
+    summary: str
+    text: str | list[str] = ""
+    table: list[dict] | None = None
+    table_caption: str | None = None
+    figures: list[tuple[str, Figure | bytes | str]] = field(default_factory=list)
+    open: bool = False
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return _paragraphs(self.text)
+
+
 @dataclass
 class Section:
     """One titled part of a report.
@@ -70,7 +111,8 @@ class Section:
         Paragraphs; a single string is split into paragraphs at blank lines.
     table : list of dict, optional
         Rows; the columns are the union of the rows' keys in order of first
-        appearance, and each cell goes through ``format_value``.
+        appearance, and each cell goes through ``number_format`` (a ``Markup``
+        cell, e.g. a badge or a link, stays HTML).
     figures : list of (caption, figure)
         ``figure`` is a matplotlib ``Figure``, PNG bytes, or a ``data:image/png`` URI.
     table_caption : str, optional
@@ -78,6 +120,19 @@ class Section:
         A highlighted remark (e.g. a claim's verdict, or why a figure is missing).
     warning : str, optional
         A highlighted warning shown under the title (e.g. "training diverged").
+    id : str, optional
+        The anchor (``#id``) for links; default a slug of the title.
+    badge : str, optional
+        A coloured label beside the title and in the contents, e.g. a verdict:
+        "supported", "mixed", "not supported", "not tested" have their own colours.
+    details : list of Details
+        Collapsible parts shown after the rest.
+    figures_first : bool
+        Put the figures above the table (a key figure before a table of numbers).
+    table_class : str, optional
+        CSS class of the table (``"checks"``: compact, for wide tables of text).
+    number_format : callable, optional
+        Formats the table's cells (and the details' tables); default ``format_value``.
     """
 
     title: str
@@ -87,14 +142,16 @@ class Section:
     table_caption: str | None = None
     note: str | None = None
     warning: str | None = None
+    id: str | None = None
+    badge: str | None = None
+    details: list[Details] = field(default_factory=list)
+    figures_first: bool = False
+    table_class: str | None = None
+    number_format: typing.Callable | None = None
 
     @property
     def paragraphs(self) -> list[str]:
-        if isinstance(self.text, str):
-            if isinstance(self.text, Markup):
-                return [self.text] if self.text.strip() else []
-            return [p.strip() for p in re.split(r"\n\s*\n", self.text) if p.strip()]
-        return [p for p in self.text if p]
+        return _paragraphs(self.text)
 
 
 def format_value(value, digits: int = 4) -> str:
@@ -131,6 +188,57 @@ def format_value(value, digits: int = 4) -> str:
     return str(value)
 
 
+def format_number(value, sig: int = 3) -> str:
+    """A number as a student reads it: integers as integers, other numbers to ``sig`` significant digits.
+
+    None, NaN -> ``—``; bool -> ``yes``/``no``; a whole number below 1e6 (``16``, ``16.0``)
+    without decimals; ``1e-3 <= |x| < 1e5`` in fixed notation without trailing zeros (``0.816``,
+    ``0.5``, ``1234``); smaller or larger numbers in scientific notation (``3.23e-9``, ``1e-4``);
+    lists and tuples as ``[a, b]`` (a confidence interval); strings unchanged.
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "[" + ", ".join(format_number(v, sig) for v in value) + "]"
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        return value if isinstance(value, str) else str(value)
+    x = float(value)
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
+    if 1e-3 <= abs(x) < 1e5:
+        decimals = max(sig - 1 - math.floor(math.log10(abs(x))), 0)
+        text = f"{x:.{decimals}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        return "0" if text in ("-0", "") else text
+    mantissa, exponent = f"{x:.{max(sig - 1, 0)}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def format_interval(low, high, sig: int = 3) -> str:
+    """``[low, high]`` with both ends on one scale: ``sig`` significant digits of the larger end.
+
+    ``format_interval(-0.00544, 0.000982)`` is ``[-0.00544, 0.00098]`` (not ``[-0.00544, 9.82e-4]``);
+    a missing end is ``—``.
+    """
+    ends = [None if v is None or not math.isfinite(float(v)) else float(v) for v in (low, high)]
+    known = [abs(v) for v in ends if v is not None and v != 0]
+    if not known:
+        return "[" + ", ".join("—" if v is None else "0" for v in ends) + "]"
+    scale = max(known)
+    if not 1e-3 <= scale < 1e5 or all(v is None or v == int(v) for v in ends):
+        return "[" + ", ".join(format_number(v, sig) for v in ends) + "]"
+    decimals = max(sig - 1 - math.floor(math.log10(scale)), 0)
+    return "[" + ", ".join("—" if v is None else f"{v:.{decimals}f}" for v in ends) + "]"
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
@@ -158,19 +266,19 @@ def _image_src(obj, dpi: int, where: str) -> str:
     )
 
 
-def _table(rows: list[dict], caption) -> dict | None:
+def _table(rows: list[dict], caption, formatter=None, css_class=None) -> dict | None:
     if not rows:
         return None
+    fmt = formatter or format_value
     columns: list = []
     for row in rows:
         for key in row:
             if key not in columns:
                 columns.append(key)
     body = [
-        [{"text": format_value(row[c]) if c in row else "", "numeric": _is_number(row.get(c))} for c in columns]
-        for row in rows
+        [{"text": fmt(row[c]) if c in row else "", "numeric": _is_number(row.get(c))} for c in columns] for row in rows
     ]
-    return {"columns": [str(c) for c in columns], "rows": body, "caption": caption}
+    return {"columns": [str(c) for c in columns], "rows": body, "caption": caption, "css_class": css_class}
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -191,7 +299,23 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(title: str, sections: list[Section], meta: dict | None = None, *, dpi: int = 100) -> str:
+def _badge(text) -> dict | None:
+    """``{"text", "kind"}`` for the template; ``kind`` is the CSS class (``not supported`` -> ``not-supported``)."""
+    if not text:
+        return None
+    return {"text": str(text), "kind": re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")}
+
+
+def render_html(
+    title: str,
+    sections: list[Section],
+    meta: dict | None = None,
+    *,
+    dpi: int = 100,
+    intro: list | None = None,
+    meta_summary: str | None = None,
+    toc: bool = True,
+) -> str:
     """One self-contained HTML page.
 
     Parameters
@@ -204,6 +328,12 @@ def render_html(title: str, sections: list[Section], meta: dict | None = None, *
         values go through ``format_value``.
     dpi : int
         Resolution at which ``Figure`` objects are rendered to PNG.
+    intro : list of str, optional
+        Paragraphs shown under the heading, above the contents (``Markup`` stays HTML).
+    meta_summary : str, optional
+        Fold ``meta`` into a ``<details>`` with this summary line, at the foot of the page.
+    toc : bool
+        List the sections under the heading (when there are two or more).
 
     Returns
     -------
@@ -212,25 +342,57 @@ def render_html(title: str, sections: list[Section], meta: dict | None = None, *
         image URL).
     """
     taken: set = set()
+
+    def figures_of(part, where):
+        return [
+            {"caption": str(caption), "src": _image_src(fig, dpi, f"{where}, figure {caption!r}")}
+            for caption, fig in part.figures
+        ]
+
     prepared = []
     for s in sections:
-        figures = [
-            {"caption": str(caption), "src": _image_src(fig, dpi, f"section {s.title!r}, figure {caption!r}")}
-            for caption, fig in s.figures
+        if s.id is not None and s.id in taken:
+            raise ValueError(f"section {s.title!r}: id {s.id!r} is used twice")
+        sid = s.id if s.id is not None else _slug(s.title, taken)
+        taken.add(sid)
+        where = f"section {s.title!r}"
+        details = [
+            {
+                "summary": d.summary,
+                "open": d.open,
+                "paragraphs": d.paragraphs,
+                "table": _table(d.table or [], d.table_caption, s.number_format),
+                "figures": figures_of(d, f"{where}, details {d.summary!r}"),
+            }
+            for d in s.details
         ]
         prepared.append(
             {
-                "id": _slug(s.title, taken),
+                "id": sid,
                 "title": s.title,
+                "badge": _badge(s.badge),
                 "paragraphs": s.paragraphs,
-                "table": _table(s.table or [], s.table_caption),
-                "figures": figures,
+                "table": _table(s.table or [], s.table_caption, s.number_format, s.table_class),
+                "figures": figures_of(s, where),
+                "figures_first": s.figures_first,
+                "details": details,
                 "note": s.note,
                 "warning": s.warning,
             }
         )
     meta_items = [(str(k), format_value(v)) for k, v in (meta or {}).items()]
-    return _environment().get_template(TEMPLATE_NAME).render(title=title, sections=prepared, meta=meta_items)
+    return (
+        _environment()
+        .get_template(TEMPLATE_NAME)
+        .render(
+            title=title,
+            sections=prepared,
+            meta=meta_items,
+            intro=_paragraphs(intro or []),
+            meta_summary=meta_summary,
+            toc=toc,
+        )
+    )
 
 
 # -- a training run ----------------------------------------------------------------------------

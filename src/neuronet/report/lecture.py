@@ -1,36 +1,161 @@
-"""The lecture report: every experiment's claim, measurement, verdict, tables and plots.
+"""The lecture report: what the lecture says, what we measured, and the verdict, for a student.
 
-Experiments describe plots as data (``neuronet.experiments.Plot``); this module
-draws them, so matplotlib stays inside ``neuronet.report``.
+The page (one offline file, ``write_lecture_report``) reads from the top down:
+
+1. the counts of verdicts, for the experiments and for the lecture's statements;
+2. one line per statement of the lecture (``experiments.coverage.STATEMENTS``) with a coloured
+   verdict badge, linked to the experiment that tests it; an untested statement shows a grey
+   "not tested" badge and the reason;
+3. the experiments, each with its verdict and how many of its checks hold;
+4. optionally, the verdicts of several runs side by side (digits quick, digits full, Fashion-MNIST
+   full), with every verdict that differs between them flagged;
+5. one section per experiment: what the lecture says, what we measured and the verdict in two or
+   three sentences, its key figure (the first plot), the table of its checks, and the rule, the
+   full measurement text, the other tables and figures and the configuration folded away in
+   ``<details>``;
+6. the coverage table: every statement, its experiment and checks, or "not tested, because …".
+
+A statement's verdict comes from the checks it names (``Statement.checks``; a name or a prefix
+ending in ``*``): all hold -> supported, none -> not supported, otherwise mixed.  An experiment
+written before checks existed has none; its statements take the experiment's own verdict.
+
+Experiments describe plots as data (``neuronet.experiments.Plot``); ``figure_from_plot`` draws
+them, so matplotlib stays inside ``neuronet.report``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
 from ..files import write_json_atomic, write_text_atomic
-from .figures import new_figure
-from .html import Section, default_meta, render_html
+from .figures import figure_to_data_uri, new_figure
+from .html import Details, Section, config_rows, default_meta, format_interval, format_number, render_html
+
+__all__ = [
+    "figure_from_plot",
+    "lecture_sections",
+    "metric_range",
+    "statement_verdict",
+    "write_json_atomic",
+    "write_lecture_report",
+]
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+VERDICTS = ("supported", "mixed", "not supported")
 VERDICT_TEXT = {
     "supported": "Supported by the data",
     "not supported": "Not supported by the data",
     "mixed": "Mixed: partly supported",
 }
+#: A statement without a verdict: not tested at all, its experiment left out of this run, or none of
+#: the checks it names found in its experiment's result (the coverage table is out of date).
+NOT_TESTED, NOT_RUN, NO_CHECK = "not tested", "not run", "no check"
+#: Series with at most this many values per point get one dot per seed (``Series.samples``).
+SEED_DOTS_MAX = 20
+#: A line with at most this many points gets error bars; a longer one a shaded band.
+ERRORBAR_MAX_POINTS = 12
+#: The measurement is shortened to this many sentences at the top of a section (the rest in details).
+SHORT_SENTENCES = 2
+SHORT_CHARS = 420
+
+#: A y label naming a quantity in [0, 1]: "accuracy", "test accuracy (mean …)", "fraction of runs …".
+_BOUNDED = re.compile(r"^\s*(\w+ )?(accuracy|fraction|probability|proportion|success rate|share)\b", re.IGNORECASE)
+#: Words that make it a difference of such quantities, which can be negative.
+_DIFFERENCE_WORDS = re.compile(r"\b(difference|change|gain|effect|delta)\b|Δ", re.IGNORECASE)
+_MINUS = re.compile(r"−|\s-\s")
 
 
 def _get(obj, key, default=None):
     return obj.get(key, default) if isinstance(obj, dict) else getattr(obj, key, default)
 
 
+# -- drawing a Plot ------------------------------------------------------------------------------
+def _floats(values) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in values or []], dtype=float)
+
+
+def metric_range(plot) -> tuple[float | None, float | None] | None:
+    """The values the plotted metric can take, for clipping error bars; None when unbounded.
+
+    ``Plot.yrange`` (``[low, high]``, either may be None) when the plot gives one; otherwise
+    ``(0, 1)`` when the y label starts with an accuracy, fraction, probability, proportion or
+    success rate (not a difference of them: "test accuracy: on − off", "accuracy gain") and every
+    plotted value lies in [0, 1].
+    """
+    given = _get(plot, "yrange")
+    if given is not None:
+        lo, hi = given
+        return (None if lo is None else float(lo), None if hi is None else float(hi))
+    head, _, tail = str(_get(plot, "ylabel", "") or "").partition(":")  # "test accuracy: on − off" is a difference
+    if _get(plot, "kind", "line") == "image" or not _BOUNDED.search(head):
+        return None
+    if _DIFFERENCE_WORDS.search(head) or _DIFFERENCE_WORDS.search(tail) or _MINUS.search(tail):
+        return None
+    ys = np.concatenate([_floats(_get(s, "y")) for s in _get(plot, "series", []) or []] or [np.array([])])
+    ys = ys[np.isfinite(ys)]
+    if ys.size and ys.min() >= 0 and ys.max() <= 1:
+        return (0.0, 1.0)
+    return None
+
+
+def _clipped_errors(y: np.ndarray, err, bounds) -> np.ndarray | None:
+    """``(2, n)`` lower and upper error lengths, each cut where ``y ∓ err`` would leave ``bounds``."""
+    if err is None:
+        return None
+    e = np.nan_to_num(np.abs(_floats(err)), nan=0.0)
+    lower, upper = e.copy(), e.copy()
+    if bounds is not None:
+        lo, hi = bounds
+        if lo is not None:
+            lower = np.minimum(lower, np.maximum(y - lo, 0.0))
+        if hi is not None:
+            upper = np.minimum(upper, np.maximum(hi - y, 0.0))
+    ok = np.isfinite(y)
+    return np.vstack([np.where(ok, lower, 0.0), np.where(ok, upper, 0.0)])
+
+
+def _seed_dots(ax, positions, samples, color, label, spread=0.0) -> bool:
+    """One dot per seed at each position, when there are few seeds; returns whether it drew."""
+    if not samples:
+        return False
+    counts = [len(v or []) for v in samples]
+    if not counts or max(counts) == 0 or max(counts) > SEED_DOTS_MAX:
+        return False
+    for k, (pos, vals) in enumerate(zip(positions, samples)):
+        v = _floats(vals)
+        if v.size == 0:
+            continue
+        offsets = np.linspace(-spread, spread, v.size) if v.size > 1 else np.zeros(1)
+        ax.scatter(
+            np.full(v.size, pos, dtype=float) + offsets,
+            v,
+            s=9,
+            color=color,
+            edgecolors="k",
+            linewidths=0.3,
+            alpha=0.75,
+            zorder=3,
+            label=label if k == 0 else "_nolegend_",
+        )
+    return True
+
+
 def figure_from_plot(plot):
-    """Draw one ``Plot`` (object or dict) as a matplotlib Figure."""
+    """Draw one ``Plot`` (object or dict) as a matplotlib Figure.
+
+    Error bars are clipped to the metric's range (``metric_range``); a series with per-seed
+    values (``Series.samples``: one list per x, at most ``SEED_DOTS_MAX`` values) shows them as
+    dots; ``Plot.ylim`` fixes the axis when given.
+    """
     fig, (ax,) = new_figure(1, panel_size=(6.4, 4.0))
     kind = _get(plot, "kind", "line")
     series = _get(plot, "series", []) or []
+    bounds = metric_range(plot)
+    dots_label = "one seed each"
     if kind == "image" and _get(plot, "image") is not None:
         img = np.asarray(_get(plot, "image"), dtype=float)
         ax.imshow(
@@ -41,17 +166,12 @@ def figure_from_plot(plot):
         width = 0.8 / max(1, len(series))
         for j, s in enumerate(series):
             pos = [cats.index(c) + (j - (len(series) - 1) / 2) * width for c in _get(s, "x")]
-            y = [np.nan if v is None else v for v in _get(s, "y")]
-            err = _get(s, "yerr")
-            ax.bar(
-                pos,
-                y,
-                width=width,
-                label=_get(s, "label"),
-                color=COLORS[j % len(COLORS)],
-                yerr=None if err is None else [0 if e is None else e for e in err],
-                capsize=3,
-            )
+            y = _floats(_get(s, "y"))
+            color = COLORS[j % len(COLORS)]
+            err = _clipped_errors(y, _get(s, "yerr"), bounds)
+            ax.bar(pos, y, width=width, label=_get(s, "label"), color=color, yerr=err, capsize=3, alpha=0.85)
+            if _seed_dots(ax, pos, _get(s, "samples"), color, dots_label, spread=width * 0.25):
+                dots_label = "_nolegend_"
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(
             [str(c) for c in cats],
@@ -61,17 +181,20 @@ def figure_from_plot(plot):
         )
     else:
         for j, s in enumerate(series):
-            x = np.asarray([np.nan if v is None else v for v in _get(s, "x")], dtype=float)
-            y = np.asarray([np.nan if v is None else v for v in _get(s, "y")], dtype=float)
+            x, y = _floats(_get(s, "x")), _floats(_get(s, "y"))
             color = COLORS[j % len(COLORS)]
-            if _get(s, "style", "line") == "points":
+            err = _clipped_errors(y, _get(s, "yerr"), bounds)
+            points = _get(s, "style", "line") == "points"
+            if points:
                 ax.scatter(x, y, s=14, label=_get(s, "label"), color=color, edgecolors="k", linewidths=0.3)
             else:
                 ax.plot(x, y, label=_get(s, "label"), color=color, marker="o" if len(x) <= 12 else None, markersize=3)
-                err = _get(s, "yerr")
-                if err is not None:
-                    e = np.asarray([np.nan if v is None else v for v in err], dtype=float)
-                    ax.fill_between(x, y - e, y + e, color=color, alpha=0.15, linewidth=0)
+            if err is not None and (points or len(x) <= ERRORBAR_MAX_POINTS):
+                ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, elinewidth=1, capsize=3)
+            elif err is not None:
+                ax.fill_between(x, y - err[0], y + err[1], color=color, alpha=0.15, linewidth=0)
+            if _seed_dots(ax, x, _get(s, "samples"), color, dots_label):
+                dots_label = "_nolegend_"
     for y, label in _get(plot, "hlines", []) or []:
         ax.axhline(y, color="k", linestyle="--", linewidth=0.8, label=label)
     for x, label in _get(plot, "vlines", []) or []:
@@ -80,6 +203,8 @@ def figure_from_plot(plot):
         ax.set_yscale("log")
     if _get(plot, "logx"):
         ax.set_xscale("log")
+    if _get(plot, "ylim") is not None:
+        ax.set_ylim(*_get(plot, "ylim"))
     ax.set_title(_get(plot, "title", ""), fontsize=10)
     ax.set_xlabel(_get(plot, "xlabel", ""))
     ax.set_ylabel(_get(plot, "ylabel", ""))
@@ -91,54 +216,420 @@ def figure_from_plot(plot):
     return fig
 
 
-def lecture_sections(results: dict) -> list[Section]:
-    """Overview table, then one section per experiment (results as ``Result`` objects or dicts)."""
-    overview = []
-    for name, r in results.items():
-        overview.append(
-            {
-                "experiment": name,
-                "claim": _get(r, "claim"),
-                "verdict": _get(r, "verdict"),
-                "seconds": round(float(_get(r, "seconds", 0.0)), 1),
-            }
-        )
-    sections = [
-        Section(
-            "Overview",
-            text=(
-                "Each experiment below tests one claim of the lecture on real data, over several seeds, and says "
-                "whether the measurement supports it. A claim the data does not support is reported as such."
-            ),
-            table=overview,
-        )
-    ]
-    for i, (name, r) in enumerate(results.items(), 1):
-        verdict = _get(r, "verdict")
-        line = f"{VERDICT_TEXT.get(verdict, verdict)}: {_get(r, 'reason')}"
-        tables = _get(r, "tables", []) or []
-        first = tables[0] if tables else None
-        figures = [(_get(p, "caption") or _get(p, "title"), figure_from_plot(p)) for p in _get(r, "plots", []) or []]
-        seeds = _get(r, "seeds", [])
-        text = [
-            f"Claim: “{_get(r, 'claim')}”",
-            f"Measurement: {_get(r, 'measurement')}",
-            f"Seeds: {', '.join(map(str, seeds)) or 'none'}; time {float(_get(r, 'seconds', 0)):.1f} s.",
-        ]
+# -- the verdict of a statement ------------------------------------------------------------------
+def _checks(result) -> list[dict]:
+    return [c if isinstance(c, dict) else c.to_dict() for c in (_get(result, "checks", []) or [])]
+
+
+def _verdict_of(checks: list[dict]) -> str:
+    held = [bool(c.get("holds")) for c in checks]
+    return "supported" if all(held) else ("not supported" if not any(held) else "mixed")
+
+
+def statement_verdict(statement, results: dict) -> tuple[str, list[dict]]:
+    """``(status, checks)`` of one coverage ``Statement`` in this run's ``results``.
+
+    ``status`` is "supported" when every check the statement names holds, "not supported" when
+    none does, "mixed" otherwise; "not tested" for an untested statement; "not run" when its
+    experiment is not in ``results``; "no check" when the experiment's result has checks but none
+    that the statement names.  An experiment without any checks (written before they existed)
+    lends the statement its own verdict, with no checks.
+    """
+    from ..experiments.coverage import matches
+
+    if statement.experiment is None:
+        return NOT_TESTED, []
+    if statement.experiment not in results:
+        return NOT_RUN, []
+    result = results[statement.experiment]
+    checks = _checks(result)
+    if not checks or not statement.checks:
+        return _get(result, "verdict"), []
+    named = [c for c in checks if any(matches(p, c["name"]) for p in statement.checks)]
+    if not named:
+        return NO_CHECK, []
+    return _verdict_of(named), named
+
+
+# -- text ----------------------------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(ΔαθτσμΣ①②③④⑤])")
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(" ".join(str(text or "").split())) if s]
+
+
+def _short(text: str, sentences: int = SHORT_SENTENCES, chars: int = SHORT_CHARS) -> tuple[str, bool]:
+    """The first ``sentences`` sentences of ``text`` (cut at a word past ``chars``), and whether it was shortened."""
+    parts = _sentences(text)
+    short = " ".join(parts[:sentences])
+    if len(short) > chars:
+        short = short[:chars].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return short, short != " ".join(parts)
+
+
+def _badge(status: str, text: str | None = None) -> Markup:
+    kind = re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-")
+    return Markup('<span class="badge {}">{}</span>').format(kind, text or status)
+
+
+def _anchor(name: str) -> str:
+    return "exp-" + re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
+
+
+def _link(name: str, results: dict) -> Markup | str:
+    return Markup('<a href="#{}">{}</a>').format(_anchor(name), name) if name in results else name
+
+
+def _held(checks: list[dict]) -> str:
+    """``3 of 4 checks hold``, ``its one check holds``; empty without checks."""
+    if len(checks) == 1:
+        return f"its one check {'holds' if checks[0].get('holds') else 'fails'}"
+    return f"{sum(bool(c.get('holds')) for c in checks)} of {len(checks)} checks hold" if checks else ""
+
+
+def _count_line(label: str, statuses: list[str], order) -> Markup:
+    parts = [_badge(s, f"{statuses.count(s)} {s}") for s in order if statuses.count(s) or s in VERDICTS]
+    return Markup("<strong>{}:</strong> ").format(label) + Markup(" ").join(parts)
+
+
+# -- sections ------------------------------------------------------------------------------------
+def _statement_rows(statements, results: dict, judged: list) -> list[dict]:
+    rows = []
+    for st, (status, checks) in zip(statements, judged):
+        if status == NOT_TESTED:
+            where = Markup('<span class="muted">not tested, because {}</span>').format(st.untested)
+        elif status == NOT_RUN:
+            where = Markup('<span class="muted">{} was not run in this report</span>').format(st.experiment)
+        elif status == NO_CHECK:
+            where = Markup('{} <span class="muted">(no check named {} in its result)</span>').format(
+                _link(st.experiment, results), ", ".join(st.checks)
+            )
+        else:
+            held = _held(checks) or "the experiment's verdict (it has no named checks)"
+            where = Markup('{} <span class="muted small">{}</span>').format(_link(st.experiment, results), held)
+        rows.append({"verdict": _badge(status), "the lecture says": st.text, "tested in": where})
+    return rows
+
+
+def _statement_sections(statements, results: dict, judged: list) -> list[Section]:
+    parts = list(dict.fromkeys(st.part for st in statements))
+    sections = []
+    for part in parts:
+        chosen = [(st, j) for st, j in zip(statements, judged) if st.part == part]
+        title = "The lecture's statements" + (f": {part}" if len(parts) > 1 else "")
         sections.append(
             Section(
-                f"{i}. {name}",
-                text=text,
-                table=first["rows"] if first else None,
-                table_caption=first["title"] if first else None,
-                figures=figures,
-                note=line if verdict == "supported" else None,
-                warning=None if verdict == "supported" else line,
+                title,
+                id="statements" if part == parts[0] else None,
+                text=(
+                    "One line per statement of the lecture, in the lecture's order. The badge is the verdict of "
+                    "the checks that test it: supported when all of them hold, not supported when none does, mixed "
+                    "otherwise. Follow the link to the experiment."
+                    if part == parts[0]
+                    else ""
+                ),
+                table=_statement_rows([st for st, _ in chosen], results, [j for _, j in chosen]),
+                table_class="statements",
+                number_format=format_number,
             )
         )
-        for t in tables[1:]:
-            sections.append(Section(f"{i}. {name}: {t['title']}", table=t["rows"]))
     return sections
+
+
+def _experiments_section(results: dict) -> Section:
+    rows = []
+    for name, r in results.items():
+        checks = _checks(r)
+        rows.append(
+            {
+                "experiment": _link(name, results),
+                "what the lecture says": _get(r, "claim"),
+                "verdict": _badge(_get(r, "verdict")),
+                "checks": _held(checks) or "—",
+                "time (s)": float(_get(r, "seconds", 0.0) or 0.0),
+            }
+        )
+    return Section(
+        "The experiments",
+        id="experiments",
+        text="Each experiment tests claims of the lecture on data, over several seeds, with named checks.",
+        table=rows,
+        table_class="experiments",
+        number_format=format_number,
+    )
+
+
+def _as_results(run) -> dict:
+    """A run given as ``{name: verdict or result dict}`` or as a whole results.json dict."""
+    if isinstance(run, dict) and isinstance(run.get("experiments"), dict):
+        return run["experiments"]
+    return dict(run or {})
+
+
+def _verdict(entry) -> str | None:
+    return entry if isinstance(entry, str) or entry is None else _get(entry, "verdict")
+
+
+def _flip_reason(name: str, runs: dict) -> str:
+    """Which checks hold in one run and fail in another, from the runs that carry checks."""
+    held: dict[str, dict[str, bool]] = {}
+    for label, run in runs.items():
+        entry = run.get(name)
+        if entry is None or isinstance(entry, str):
+            continue
+        for c in _checks(entry):
+            held.setdefault(c["name"], {})[label] = bool(c.get("holds"))
+    parts = []
+    for check, by_run in held.items():
+        if len(set(by_run.values())) > 1:
+            yes = ", ".join(k for k, v in by_run.items() if v)
+            no = ", ".join(k for k, v in by_run.items() if not v)
+            parts.append(f"“{check}” holds in {yes}, fails in {no}")
+    return "; ".join(parts)
+
+
+def _across_runs_section(results: dict, other_runs: dict, run_label: str, flip_notes: dict) -> tuple[Section, int]:
+    runs = {label: _as_results(run) for label, run in other_runs.items()}
+    runs[run_label] = results
+    names = list(dict.fromkeys([*results, *(n for run in runs.values() for n in run)]))
+    rows, flips = [], 0
+    for name in names:
+        row = {"experiment": _link(name, results)}
+        verdicts = set()
+        for label, run in runs.items():
+            v = _verdict(run.get(name))
+            row[label] = _badge(v) if v else "—"
+            if v:
+                verdicts.add(v)
+        flipped = len(verdicts) > 1
+        flips += flipped
+        row["differs"] = _badge("mixed", "flips") if flipped else ""
+        if flipped:
+            row["why"] = flip_notes.get(name) or _flip_reason(name, runs) or "not explained yet"
+        rows.append(row)
+    text = (
+        f"The same experiments on each dataset and mode. {flips} of {len(names)} verdicts differ between the runs; "
+        "the last column says which checks changed (or why, where the authors explained it)."
+    )
+    section = Section(
+        "Verdicts across datasets and modes",
+        id="across-runs",
+        text=text,
+        table=rows,
+        table_class="verdicts",
+        number_format=format_number,
+    )
+    return section, flips
+
+
+def _check_rows(checks: list[dict]) -> list[dict]:
+    rows = []
+    for c in checks:
+        what = Markup('{}<br><span class="muted small">Statistic: {}</span>').format(
+            c.get("claim", ""), c.get("statistic", "")
+        )
+        if c.get("note"):
+            what += Markup('<br><span class="muted small">Note: {}</span>').format(c["note"])
+        ci = format_interval(*c["ci"]) if c.get("ci") is not None else "—"
+        if c.get("p_value") is not None:
+            ci = Markup("{}{}p = {}").format(
+                ci if c.get("ci") is not None else "",
+                Markup("<br>") if c.get("ci") is not None else "",
+                format_number(c["p_value"], 2),
+            )
+        rows.append(
+            {
+                "check": Markup("<strong>{}</strong>").format(c.get("name", "")),
+                "what it tests (statistic)": what,
+                "value": c.get("value"),
+                "CI": ci,
+                "threshold": c.get("threshold", ""),
+                "n": c.get("n"),
+                "holds": _badge("holds", "✓ holds") if c.get("holds") else _badge("fails", "✗ fails"),
+                "could fail if": c.get("could_fail", ""),
+            }
+        )
+    return rows
+
+
+def _verdict_sentence(result, checks: list[dict]) -> Markup:
+    verdict = _get(result, "verdict")
+    if checks:
+        failing = [c["name"] for c in checks if not c.get("holds")]
+        if not failing:
+            said = f"All {len(checks)} checks hold." if len(checks) > 1 else "Its one check holds."
+        elif len(failing) == len(checks):
+            said = f"None of its {len(checks)} checks holds." if len(checks) > 1 else "Its one check fails."
+        else:
+            said = f"{_held(checks)}; " + (
+                "failing: " + ", ".join(failing) + "." if len(failing) <= 3 else f"{len(failing)} fail (see the table)."
+            )
+    else:
+        said = _short(" ".join(s for s in _sentences(_get(result, "reason", "")) if not s.startswith("Rule")))[0]
+    return Markup("<strong>Verdict:</strong> {} {}").format(_badge(verdict), said)
+
+
+def _rule_text(result, checks: list[dict]) -> list[str]:
+    reason = str(_get(result, "reason", "") or "")
+    if not checks:
+        return [reason] if reason else []
+    text = [
+        "The verdict is the same rule for every experiment: supported when every check holds, not supported when "
+        "none does, mixed otherwise. Each check compares its statistic (with its confidence interval where it has "
+        "one) with a threshold fixed before the run, over n seeds, runs or points; “could fail if” says what result "
+        "would have made it fail, so that no check holds by construction."
+    ]
+    if reason and not re.match(r"\d+ of \d+ checks hold", reason):
+        text.append(reason)
+    return text
+
+
+def _figure(plot) -> tuple[str, str]:
+    fig = figure_from_plot(plot)
+    return str(_get(plot, "caption") or ""), figure_to_data_uri(fig)  # the title is drawn in the figure
+
+
+def experiment_section(index: int, name: str, result) -> Section:
+    """One experiment: lecture / measurement / verdict, key figure, checks table, the rest in details."""
+    checks = _checks(result)
+    tables = list(_get(result, "tables", []) or [])
+    if checks:  # the checks table replaces an experiment's own table of its checks
+        tables = [t for t in tables if str(t.get("title", "")).strip().lower() != "checks"]
+    plots = list(_get(result, "plots", []) or [])
+    measurement, shortened = _short(_get(result, "measurement", ""))
+    text = [
+        Markup("<strong>The lecture says:</strong> “{}”").format(_get(result, "claim", "")),
+        Markup("<strong>What we measured:</strong> {}").format(measurement),
+        _verdict_sentence(result, checks),
+    ]
+    details = [Details("How the verdict is reached", text=_rule_text(result, checks))]
+    if shortened:
+        details.append(Details("The measurement in full", text=str(_get(result, "measurement", ""))))
+    main_table, caption, table_class = None, None, None
+    if checks:
+        main_table, table_class = _check_rows(checks), "checks"
+        caption = "The checks. A check holds when its value meets its threshold; CI is its confidence interval."
+    elif tables:
+        first = tables.pop(0)
+        main_table, caption = first["rows"], first["title"]
+    for t in tables:
+        rows = t.get("rows") or []
+        details.append(Details(f"Table: {t.get('title', '')} ({len(rows)} row{'s' * (len(rows) != 1)})", table=rows))
+    if len(plots) > 1:
+        details.append(
+            Details(f"More figures ({len(plots) - 1})", figures=[_figure(p) for p in plots[1:]]),
+        )
+    seeds = list(_get(result, "seeds", []) or [])
+    details.append(
+        Details(
+            "Configuration, seeds and time",
+            text=f"Seeds: {', '.join(map(str, seeds)) or 'none'}; time {format_number(_get(result, 'seconds'))} s.",
+            table=config_rows(_get(result, "config")) or None,
+        )
+    )
+    verdict = _get(result, "verdict")
+    return Section(
+        f"{index}. {name}",
+        id=_anchor(name),
+        badge=verdict,
+        text=text,
+        figures=[_figure(plots[0])] if plots else [],
+        figures_first=True,
+        table=main_table,
+        table_caption=caption,
+        table_class=table_class,
+        details=details,
+        number_format=format_number,
+    )
+
+
+def _coverage_section(statements, results: dict, judged: list) -> Section:
+    rows = []
+    for st, (status, checks) in zip(statements, judged):
+        if st.experiment is None:
+            tested, named = "—", f"not tested, because {st.untested}"
+        else:
+            tested = _link(st.experiment, results)
+            if checks:
+                named = Markup("<br>").join(
+                    Markup("{} {}").format("✓" if c.get("holds") else "✗", c["name"]) for c in checks
+                )
+            elif status in (NO_CHECK, NOT_RUN):
+                named = ", ".join(st.checks) + f" ({'not found in its result' if status == NO_CHECK else 'not run'})"
+            else:
+                named = "the experiment's own verdict (its result has no named checks)"
+        rows.append(
+            {
+                "statement": st.text,
+                "part": st.part,
+                "verdict": _badge(status),
+                "tested in": tested,
+                "checks, or why not tested": named,
+            }
+        )
+    n_untested = sum(st.experiment is None for st in statements)
+    return Section(
+        "Coverage: every statement of the lecture",
+        id="coverage",
+        text=(
+            f"{len(statements)} statements of the lecture, {len(statements) - n_untested} tested and "
+            f"{n_untested} not tested. A tested statement names its experiment and the checks that decide it "
+            "(✓ holds, ✗ fails); an untested one says why."
+        ),
+        table=rows,
+        table_class="coverage",
+        number_format=format_number,
+    )
+
+
+def _run_label(meta: dict | None) -> str:
+    meta = meta or {}
+    if "data" not in meta:
+        return "this run"
+    quick = str(meta.get("quick", "")).lower() in ("true", "1", "yes")
+    return f"{meta['data']}, {'quick' if quick else 'full'}"
+
+
+def lecture_sections(
+    results: dict,
+    *,
+    statements=None,
+    other_runs: dict | None = None,
+    run_label: str = "this run",
+    flip_notes: dict | None = None,
+) -> tuple[list[Section], list[Markup]]:
+    """The sections of the lecture report and the lines at its top (the counts).
+
+    ``results`` maps a name to a ``Result`` or its dict; ``statements`` defaults to
+    ``experiments.coverage.STATEMENTS``; ``other_runs`` maps a column label to another run's
+    ``{name: verdict or result dict}`` (or its whole results.json).
+    """
+    if statements is None:
+        from ..experiments.coverage import STATEMENTS as statements
+    statements = list(statements)
+    judged = [statement_verdict(st, results) for st in statements]
+    verdicts = [_get(r, "verdict") for r in results.values()]
+    top = [_count_line("Experiments", verdicts, VERDICTS)]
+    if statements:
+        order = (*VERDICTS, NOT_TESTED, NOT_RUN, NO_CHECK)
+        top.append(_count_line("Statements of the lecture", [s for s, _ in judged], order))
+    sections = _statement_sections(statements, results, judged) if statements else []
+    sections.append(_experiments_section(results))
+    if other_runs:
+        across, flips = _across_runs_section(results, other_runs, run_label, flip_notes or {})
+        sections.append(across)
+        top.append(
+            Markup(
+                '<strong>Across datasets and modes:</strong> {} of {} verdicts differ (<a href="#{}">table</a>)'
+            ).format(flips, len(across.table), "across-runs")
+        )
+    sections.extend(experiment_section(i, name, r) for i, (name, r) in enumerate(results.items(), 1))
+    if statements:
+        sections.append(_coverage_section(statements, results, judged))
+    else:
+        top.append(Markup('<span class="muted">The coverage table of the lecture\'s statements is empty.</span>'))
+    return sections, top
 
 
 def write_lecture_report(
@@ -147,12 +638,53 @@ def write_lecture_report(
     *,
     meta: dict | None = None,
     title: str = "Variations on neural networks: the lecture's claims, measured",
+    other_runs: dict | None = None,
+    run_label: str | None = None,
+    statements=None,
+    flip_notes: dict | None = None,
 ) -> Path:
-    """Write ``out_dir/index.html`` (one offline file) and return its path."""
+    """Write ``out_dir/index.html`` (one offline file) and return its path.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if missing.
+    results : dict
+        ``{name: Result or Result.to_dict()}`` of this run, in report order.
+    meta : dict, optional
+        ``key: value`` lines about the run (data, quick, seed), added to ``default_meta()`` and
+        shown folded at the foot of the page.
+    title : str
+    other_runs : dict, optional
+        ``{column label: {name: verdict or result dict}}`` (or a whole results.json) of other runs
+        for the verdict table per dataset and mode, e.g. ``{"digits, quick": ..., "fashion-mnist,
+        full": ...}``; this run is one more column.
+    run_label : str, optional
+        This run's column label; default from ``meta`` ("digits, quick"), else "this run".  A label
+        equal to one of ``other_runs`` replaces that column.
+    statements : sequence of coverage.Statement, optional
+        Default ``experiments.coverage.STATEMENTS``.
+    flip_notes : dict, optional
+        ``{experiment: why its verdict differs between runs}``; without one the table names the
+        checks that changed.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    html = render_html(title, lecture_sections(results), {**default_meta(), **(meta or {})})
+    sections, top = lecture_sections(
+        results,
+        statements=statements,
+        other_runs=other_runs,
+        run_label=run_label or _run_label(meta),
+        flip_notes=flip_notes,
+    )
+    info = {**default_meta(), **(meta or {})}
+    info = {k: info[k] for k in [*(meta or {}), *info] if k in info}  # the run's own lines first
+    html = render_html(
+        title,
+        sections,
+        info,
+        intro=top,
+        meta_summary="About this run: data, seeds, versions, date",
+        toc=False,
+    )
     return write_text_atomic(out / "index.html", html)
-
-
-__all__ = ["figure_from_plot", "lecture_sections", "write_json_atomic", "write_lecture_report"]
