@@ -71,6 +71,10 @@ def lecture(
     workers: Annotated[int | None, typer.Option(help="Processes or Dask workers (default: the cores).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address, e.g. tcp://host:8786.")] = None,
     force: Annotated[bool, typer.Option(help="Recompute every run, even those cached in --out.")] = False,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(help="Another run's verdicts beside this one: LABEL=DIR/results.json (repeatable)."),
+    ] = None,
 ):
     """Run every lecture experiment and write one report (index.html + results.json).
 
@@ -87,6 +91,7 @@ def lecture(
         raise ConfigError(f"--seed: must be >= 0, got {seed}")
     for name in only or []:
         get_experiment(name)
+    other_runs = _other_runs(compare)
     outcome = run_lecture(
         out,
         names=only,
@@ -100,11 +105,28 @@ def lecture(
         log=typer.echo,
     )
     results = outcome.results
-    path = write_lecture_report(out, results, meta={"data": data, "quick": str(quick), "seed": str(seed)})
+    meta = {"data": data, "quick": str(quick), "seed": str(seed), "backend": backend}
+    path = write_lecture_report(out, results, meta=meta, other_runs=other_runs or None)
     counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
     typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
     if outcome.failed:
         _fail("lecture", f"{len(outcome.failed)} experiments failed: " + "; ".join(outcome.failed.values()), 1)
+
+
+def _other_runs(compare) -> dict:
+    """``{label: results.json contents}`` from ``--compare LABEL=PATH`` options."""
+    import json
+
+    runs = {}
+    for item in compare or []:
+        label, sep, path = item.partition("=")
+        if not sep or not label.strip() or not path.strip():
+            raise ConfigError(f"--compare {item!r}: expected LABEL=DIR/results.json, e.g. 'full=f/results.json'")
+        try:
+            runs[label.strip()] = json.loads(Path(path.strip()).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"--compare {path.strip()}: cannot read a results.json ({e})") from None
+    return runs
 
 
 # -- sweeps ------------------------------------------------------------------------------------
