@@ -12,7 +12,7 @@ import pytest
 
 from neuronet.experiments.runner import run_lecture
 
-NAMES = ["softmax-derivatives", "xor-relu"]  # a Design (one task per seed) and a one-piece experiment
+NAMES = ["softmax-derivatives", "sigmoid-facts"]  # two small Designs: 3 runs and 1 run in quick mode
 
 
 def _quiet(*a, **k):
@@ -34,7 +34,7 @@ def serial(tmp_path_factory):
 def test_processes_backend_gives_the_serial_numbers(tmp_path, serial):
     outcome = run_lecture(tmp_path, names=NAMES, quick=True, backend="processes", workers=2, log=_quiet)
     assert _numbers(outcome) == _numbers(serial)
-    assert outcome.ran == 4 and outcome.reused == 0  # 3 seeds of softmax-derivatives + 1 xor-relu task
+    assert outcome.ran == 4 and outcome.reused == 0  # 3 seeds of softmax-derivatives + 1 sigmoid-facts run
 
 
 def test_dask_backend_gives_the_serial_numbers(tmp_path, serial):
@@ -65,7 +65,33 @@ def test_a_failing_run_is_reported_and_the_other_experiments_complete(tmp_path, 
     monkeypatch.setattr(design, "measure", broken)
     outcome = run_lecture(tmp_path, names=NAMES, quick=True, log=_quiet)
     assert "softmax-derivatives" in outcome.failed and "boom" in outcome.failed["softmax-derivatives"]
-    assert set(outcome.results) == {"xor-relu"}
+    assert set(outcome.results) == {"sigmoid-facts"}
+
+
+def test_an_experiment_written_as_one_function_is_one_task(tmp_path):
+    from dataclasses import dataclass
+
+    from neuronet.experiments.base import EXPERIMENTS, Result, experiment
+
+    @dataclass(frozen=True)
+    class Config:
+        seeds: tuple = (0, 1)
+
+        @classmethod
+        def quick(cls):
+            return cls()
+
+    @experiment("one-piece-test", "a claim", Config)
+    def _run(cfg):
+        return Result("one-piece-test", "a claim", "summed the seeds", "supported", "1 = 1", {"sum": sum(cfg.seeds)})
+
+    try:
+        first = run_lecture(tmp_path, names=["one-piece-test"], quick=True, log=_quiet)
+        again = run_lecture(tmp_path, names=["one-piece-test"], quick=True, log=_quiet)
+    finally:
+        EXPERIMENTS.pop("one-piece-test")
+    assert (first.ran, again.ran, again.reused) == (1, 0, 1)
+    assert again.results["one-piece-test"].metrics == {"sum": 1} and again.results["one-piece-test"].seeds == [0, 1]
 
 
 SLOW_DESIGN = textwrap.dedent(

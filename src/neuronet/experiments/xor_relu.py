@@ -1,366 +1,314 @@
-"""Claim: a ReLU network is still nonlinear, so it can compute XOR.
+"""ReLU is still nonlinear, so it can compute XOR; its gradient is rarely 0 for all points — tested on XOR.
 
-Two parts:
+The notes (lecture, lines 165–174): "⑤ Replace sigmoids with ReLUs: r(r) = max(0, r),
+r′(r) = 1 for r ≥ 0, 0 for r < 0 … Still nonlinear → can compute XOR … gradient sometimes 0, but
+rare for ReLU's gradient to be 0 for all pts."
 
-* Existence.  A hand-set 2-2-1 ReLU network (notes' construction)::
+Design (the runs and the theory are in ``xor_relu_runs``):
 
-      h1 = relu(x1 + x2),  h2 = relu(x1 + x2 - 1),  y = h1 - 2 h2
+* **Existence.**  The hand-set 2-2-1 network ``h1 = relu(x1 + x2)``, ``h2 = relu(x1 + x2 − 1)``,
+  ``y = h1 − 2 h2`` through the engine outputs exactly 0, 1, 1, 0.
+* **Training.**  2-H-1 networks (ReLU hidden, sigmoid output, logistic loss, full-batch gradient
+  descent, ``epochs`` steps; success = all four patterns on the right side of 0.5) from every
+  seed, in six arms: hidden biases zero (the engine's default), a small constant
+  (``bias_const``) or N(0, ``bias_std``²), × the engine's ``r′(0) = 0`` or the notes'
+  ``r′(0) = 1``.  Every arm starts from the seed's He weights (paired) and trains at its own
+  learning rate, chosen on ``select_seeds`` (disjoint from ``seeds``): the highest success rate,
+  ties broken by the lower mean final loss.
+* **Dead units.**  A unit whose gradient is 0 on all four patterns is dead.  Its probability at
+  initialisation is derived in ``xor_relu_runs`` (1/4 for zero biases and ``r′(0) = 0``) and
+  compared with fresh draws of the engine's initializer; its frequency after training, and how
+  it falls with the number of (centred) data points as ``2^−n``, test "rare for all points".
 
-  outputs exactly 0, 1, 1, 0 on the four patterns (run through the engine's
-  ``Network`` with an identity output).
-* Learnability.  2-2-1 and 2-4-1 networks with ReLU hidden units (sigmoid hidden
-  units for contrast), a sigmoid output and the logistic loss, trained by
-  full-batch gradient descent from many seeds.  A run succeeds when all four
-  patterns end on the right side of 0.5.
-
-The many small runs are trained in lockstep: the weights of all seeds are
-stacked along a leading axis and updated together with the same hand-derived
-backprop and update as the engine (``Network.loss_and_grads`` with the fused
-sigmoid + logistic delta ``z - y``, ``SGD``: ``w -= lr g``, float32).  The
-initial weights are those of ``neuronet.mlp(..., seed=s)``; the tests check the
-lockstep trajectory against ``neuronet.Trainer`` step by step.  The decision
-regions are drawn by the engine's ``Network.predict`` with the learned weights.
+Checks: the hand-set network is exact; the notes' ReLU learns XOR in most runs (Wilson lower
+bound > ``success_min``); dead-at-init frequencies match theory (every Wilson CI inside
+theory ± ``theory_margin``); dead units are rare after training on XOR (Wilson upper bound <
+``rare_max``); with n centred points the dead fraction falls as 2^−n; and three paired effects
+over the test seeds (95% t CIs): ``r′(0) = 1`` leaves fewer dead units and more successes than
+``r′(0) = 0`` with zero biases, and a positive constant bias more successes than zero biases.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from ..data import load
-from ..layers import Dense
-from ..network import Network, mlp
-from .base import Plot, Result, Series, experiment, spread
+from ..errors import ConfigError
+from ..init import get_init
+from ..stats import Check, helps, spearman
+from .design import Design, register_design
+from .xor_relu_present import present
+from .xor_relu_runs import (
+    BIASES,
+    KINKS,
+    by_arm,
+    choose,
+    dead_probability,
+    hand_set_xor,
+    init_counts,
+    init_draws,
+    outcomes,
+    size_counts,
+    size_draws,
+    test_rows,
+    train_lockstep,
+    wilson,
+    xor_data,
+)
 
-CLAIM = "Still nonlinear → can compute XOR."
-
-INIT = {"relu": "he", "sigmoid": "fan-in"}  # each unit's customary initialization
+CLAIM = "ReLU is still nonlinear → can compute XOR; its gradient is sometimes 0, but rarely 0 for all points."
 
 
 @dataclass(frozen=True)
 class Config:
-    seeds: tuple = tuple(range(100))
+    seeds: tuple = tuple(range(100))  # test seeds: the same He weights for every arm of a seed
+    select_seeds: tuple = tuple(range(1000, 1020))  # choose each arm's learning rate (disjoint from seeds)
     hidden_sizes: tuple = (2, 4)
-    units: tuple = ("relu", "sigmoid")
-    lr: float = 0.5
-    epochs: int = 2000  # full-batch steps
-    lr_grid: tuple = (0.1, 0.3, 1.0, 3.0)  # sensitivity table (same budget)
-    success_min: float = 0.5  # 2-4-1 ReLU success rate the verdict asks for
-    grid_points: int = 81  # decision-region image: grid_points² over [-0.5, 1.5]²
-    confidence: float = 0.95  # Wilson interval
+    main_hidden: int = 4  # the training checks are judged on 2-main_hidden-1 networks
+    init: str = "he"  # the engine's initializer for the hidden weights (N(0, 2/fan_in) = N(0, 1) here)
+    bias_const: float = 0.1  # the "const" arm's hidden biases
+    bias_std: float = 1.0  # the "normal" arm's hidden biases ~ N(0, bias_std²)
+    lr_grid: tuple = (0.25, 0.5, 1.0, 2.0, 4.0)
+    epochs: int = 500  # full-batch steps (at lr 0.5–1 every arm's success rate is the same after 2000: 40 seeds)
+    init_units: int = 1000  # fresh units per run for the dead-at-init frequencies
+    sizes: tuple = (1, 2, 4, 8, 16, 32)  # numbers of data points for "rare for all points"
+    size_units: int = 100  # units per number of points, per test seed
+    success_min: float = 0.5  # "learns XOR": Wilson lower bound of the success rate above this
+    rare_max: float = 0.05  # "rare": Wilson upper bound of the dead fraction below this
+    theory_margin: float = 0.02  # measured dead-at-init frequencies within theory ± this
+    grid_points: int = 81  # the hand-set network's output image: grid_points² over [−0.5, 1.5]²
+    confidence: float = 0.95
 
     @classmethod
     def quick(cls):
-        return cls(seeds=tuple(range(20)), epochs=1000, lr_grid=(0.3, 1.0))
+        return cls(seeds=tuple(range(24)), select_seeds=tuple(range(1000, 1008)), hidden_sizes=(4,))
 
 
-# -- the lockstep trainer -----------------------------------------------------------------------
-def initial_weights(n_hidden, unit, seeds, init=None):
-    """``[W1 (S, 2, H), b1 (S, H), W2 (S, H, 1), b2 (S, 1)]`` of ``mlp([2, H, 1], seed=s)`` for each seed."""
-    nets = [mlp([2, n_hidden, 1], hidden=unit, output="sigmoid", init=init or INIT[unit], seed=s) for s in seeds]
-    return [np.stack([n.params[i] for n in nets]) for i in range(4)]
+def check_config(cfg):
+    if set(cfg.seeds) & set(cfg.select_seeds):
+        raise ConfigError(f"xor-relu: select_seeds {cfg.select_seeds} must be disjoint from seeds {cfg.seeds}")
+    if len(cfg.seeds) < 2:
+        raise ConfigError("xor-relu: need at least 2 seeds")
+    if cfg.main_hidden not in cfg.hidden_sizes or min(cfg.hidden_sizes) < 1:
+        raise ConfigError(f"xor-relu: main_hidden {cfg.main_hidden} must be one of hidden_sizes {cfg.hidden_sizes}")
+    if not cfg.lr_grid or min(cfg.lr_grid) <= 0 or min(cfg.sizes, default=0) < 1 or len(set(cfg.sizes)) < 4:
+        # 4 sizes: the smallest exact Spearman p-value, 1/24, can then fall below 0.05
+        raise ConfigError("xor-relu: lr_grid must be positive; sizes needs at least 4 distinct numbers of points >= 1")
+    if get_init(cfg.init).name in ("uniform", "glorot-uniform"):
+        raise ConfigError(f"xor-relu: init {cfg.init!r}: the theory of dead units assumes normal weights")
+    if cfg.init_units < 1 or cfg.size_units < 1:
+        raise ConfigError("xor-relu: init_units and size_units must be >= 1")
 
 
-def _hidden(unit, a):
-    """Hidden unit forward (in place on ``a``), as ``neuronet.units`` computes it."""
-    if unit == "relu":
-        return np.maximum(a, 0, out=a)
-    return _sigmoid(a)
-
-
-def _sigmoid(a):
-    with np.errstate(over="ignore"):
-        np.negative(a, out=a)
-        np.exp(a, out=a)
-    a += 1
-    return np.reciprocal(a, out=a)
-
-
-def _hidden_prime(unit, z):
-    """``f'`` from the cached output: ReLU ``1[z > 0]`` (``f'(0) = 0``), sigmoid ``z(1 - z)``."""
-    if unit == "relu":
-        return (z > 0).astype(z.dtype)
-    return z * (1 - z)
-
-
-def forward(weights, unit, X):
-    """Hidden outputs ``(S, 4, H)`` and output probabilities ``(S, 4, 1)`` of every stacked network."""
-    W1, b1, W2, b2 = weights
-    z1 = _hidden(unit, np.matmul(X, W1) + b1[:, None, :])  # (S, B, H)
-    z2 = _sigmoid(np.matmul(z1, W2) + b2[:, None, :])  # (S, B, 1)
-    return z1, z2
-
-
-def train_lockstep(weights, unit, X, Y, lr, steps):
-    """Full-batch gradient descent on the mean logistic loss, every seed at once; updates ``weights``.
-
-    Per network (B = 4 patterns)::
-
-        d2  = (z2 - y) / B             # fused sigmoid + logistic delta
-        gW2 = z1^T d2,   gb2 = sum_b d2
-        d1  = (d2 W2^T) * f'(z1)
-        gW1 = X^T d1,    gb1 = sum_b d1
-        w  -= lr * g
-    """
-    W1, b1, W2, b2 = weights
-    B = X.shape[0]
-    XT = np.ascontiguousarray(X.T)  # (2, B)
-    for _ in range(steps):
-        z1, z2 = forward(weights, unit, X)
-        d2 = z2 - Y  # (S, B, 1)
-        d2 *= 1.0 / B
-        gW2 = np.matmul(z1.transpose(0, 2, 1), d2)  # (S, H, 1)
-        gb2 = d2.sum(axis=1)  # (S, 1)
-        d1 = np.matmul(d2, W2.transpose(0, 2, 1))  # (S, B, H)
-        d1 *= _hidden_prime(unit, z1)
-        gW1 = np.matmul(XT, d1)  # (S, 2, H)
-        gb1 = d1.sum(axis=1)  # (S, H)
-        for p, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
-            g *= lr
-            p -= g
-    return weights
-
-
-def _logistic_loss(z2, Y):
-    eps = np.finfo(z2.dtype).tiny
-    return -(Y * np.log(np.maximum(z2, eps)) + (1 - Y) * np.log(np.maximum(1 - z2, eps))).mean(axis=(1, 2))
-
-
-def _outcomes(weights, unit, X, y):
-    """Per seed: success, patterns right, dead hidden units, final loss."""
-    z1, z2 = forward(weights, unit, X)
-    pred = (z2[:, :, 0] > 0.5).astype(np.int64)  # decode_outputs' threshold for one output
-    right = (pred == y[None, :]).sum(axis=1)
-    dead = (~(z1 > 0).any(axis=1)).sum(axis=1) if unit == "relu" else np.zeros(len(z1), np.int64)
-    return {
-        "success": right == 4,
-        "right": right,
-        "dead": dead,
-        "loss": _logistic_loss(z2, y[None, :, None].astype(z2.dtype)),
-    }
-
-
-def wilson(k, n, confidence=0.95):
-    """Wilson score interval for a binomial proportion ``k / n`` (Wilson 1927)."""
-    if n == 0:
-        return (None, None)
-    from statistics import NormalDist
-
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact ends: rounding would leave ~1e-17
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return (lo, hi)
-
-
-def hand_set_xor():
-    """The notes' 2-2-1 ReLU network for XOR, as an engine ``Network`` (identity output, float64)."""
-    hidden = Dense(2, 2, "relu", dtype=np.float64, rng=np.random.default_rng(0))
-    out = Dense(2, 1, "identity", dtype=np.float64, rng=np.random.default_rng(0))
-    net = Network([hidden, out], "squared-error")
-    net.set_weights(
-        [np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0]), np.array([[1.0], [-2.0]]), np.array([0.0])]
+# -- the checks ------------------------------------------------------------------------------------------
+def _hand_set_check(measured) -> Check:
+    out = next((d for k, d in measured if k["part"] == "hand-set"), {})
+    outputs = out.get("outputs") or [math.nan] * 4
+    _, Y = xor_data()
+    err = float(np.max(np.abs(np.asarray(outputs, float) - Y[:, 0])))
+    return Check(
+        name="hand-set XOR",
+        claim="a 2-2-1 ReLU network computes XOR exactly: relu(x1 + x2) − 2 relu(x1 + x2 − 1)",
+        statistic="largest |output − XOR| over the four patterns (engine, float64)",
+        value=err,
+        ci=None,
+        threshold="= 0",
+        n=4,
+        holds=bool(err == 0),
+        could_fail="a linear network gets at most 3 of the 4 patterns; an engine ReLU that were not max(0, a) "
+        "would miss the 0 at (1, 1)",
+        note=f"outputs {outputs}",
     )
-    return net
 
 
-def fail_rows_by_net(rows, fail_rows):
-    """Success and failure rows of each network, merged (for the verdict's text)."""
-    fails = {r["network"]: r for r in fail_rows}
-    return [{**r, **fails.get(r["network"], {})} for r in rows]
+def _learns_check(cfg, train, chosen) -> Check:
+    H = cfg.main_hidden
+    rows = test_rows(train, chosen, cfg, H, "zero", 1)
+    k, n = sum(r["success"] for r in rows), len(rows)
+    lo, hi = wilson(k, n, cfg.confidence)
+    engine = test_rows(train, chosen, cfg, H, "zero", 0)
+    ke = sum(r["success"] for r in engine)
+    return Check(
+        name="trained ReLU networks learn XOR",
+        claim=f"2-{H}-1 networks of the notes' ReLU (r′(0) = 1), He init, zero biases, learn XOR in most runs",
+        statistic="success rate over test seeds (all four patterns on the right side of 0.5)",
+        value=k / n if n else math.nan,
+        ci=(lo, hi),
+        threshold=f"Wilson {cfg.confidence:.0%} lower bound > {cfg.success_min:g}",
+        n=n,
+        holds=bool(n and lo > cfg.success_min),
+        could_fail=f"gradient descent finding XOR in at most {cfg.success_min:.0%} of runs (e.g. dead units)",
+        note=f"lr {chosen.get((H, 'zero', 1))}; the engine's ReLU (r′(0) = 0): {ke}/{len(engine)}",
+    )
 
 
-def _name(H, unit):
-    return f"2-{H}-1 {unit}"
+def _theory_check(cfg, measured) -> Check:
+    counts = init_counts(measured)
+    worst, inside, parts, total = 0.0, True, [], 0
+    for bias in BIASES:
+        for kink in KINKS:
+            d, n = counts.get(f"{bias}/{kink}", (0, 0))
+            p = dead_probability(bias, kink, cfg)
+            lo, hi = wilson(d, n, cfg.confidence)
+            inside &= bool(n) and p - cfg.theory_margin < lo and hi < p + cfg.theory_margin
+            worst = max(worst, abs(d / n - p)) if n else math.inf
+            parts.append(f"{bias}/r′(0)={kink}: {d / n if n else math.nan:.4f} vs {p:.4f}")
+            total = max(total, n)
+    return Check(
+        name="dead at init matches theory",
+        claim=(
+            "the probability that a fresh unit is dead on all four XOR inputs is 1/4 for zero biases and the "
+            "engine's r′(0) = 0, 0 with r′(0) = 1 or a positive bias, and the derived integral for N(0, σ²) biases"
+        ),
+        statistic="largest |measured − theory| over the six (bias × r′(0)) cases",
+        value=worst,
+        ci=None,
+        threshold=f"every Wilson {cfg.confidence:.0%} CI inside theory ± {cfg.theory_margin:g}",
+        n=total,
+        holds=bool(inside),
+        could_fail="a wrong derivation (e.g. 1/8 if a = 0 counted as alive) or an init other than the one derived",
+        note="; ".join(parts),
+    )
 
 
-@experiment("xor-relu", CLAIM, Config, order=60)
-def run(cfg: Config) -> Result:
-    # hundreds of 4 x 4 matrix products per step: BLAS threads only add overhead
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _run(cfg)
+def _rare_xor_check(cfg, train, chosen) -> Check:
+    H = cfg.main_hidden
+    rows = test_rows(train, chosen, cfg, H, "zero", 1)
+    d, n = sum(r["dead_end"] for r in rows), H * len(rows)
+    lo, hi = wilson(d, n, cfg.confidence)
+    engine = test_rows(train, chosen, cfg, H, "zero", 0)
+    de = sum(r["dead_end"] for r in engine)
+    return Check(
+        name="dead units rare on XOR",
+        claim="after training on XOR, a hidden unit's gradient is rarely 0 on all four points "
+        "(notes' ReLU, zero biases)",
+        statistic=f"fraction of hidden units of the 2-{H}-1 networks dead at the end of training",
+        value=d / n if n else math.nan,
+        ci=(lo, hi),
+        threshold=f"Wilson {cfg.confidence:.0%} upper bound < {cfg.rare_max:g}",
+        n=n,
+        holds=bool(n and hi < cfg.rare_max),
+        could_fail=f"{cfg.rare_max:.0%} or more of the units dead: with four inputs in the positive quadrant a unit "
+        "with both weights negative sees a ≤ 0 everywhere",
+        note=f"theory at init: 1/4 (r′(0) = 0), 0 but 1/8 after the first step (r′(0) = 1); engine's ReLU at the end: "
+        f"{de / (H * len(engine)) if engine else math.nan:.3f}",
+    )
 
 
-def _run(cfg: Config) -> Result:
-    ds = load("xor")
-    X, y = ds.X_train, ds.y_train  # (4, 2) float32, (4,) int
-    Y = y.astype(X.dtype)[:, None]
-    seeds = list(cfg.seeds)
-    n = len(seeds)
+def _size_check(cfg, measured) -> Check:
+    counts = size_counts(measured, cfg)
+    dead, n = counts.get("centred", ([0] * len(cfg.sizes), 0))
+    frac = [d / n if n else math.nan for d in dead]
+    trend = spearman(cfg.sizes, frac, direction="falls", name="rare with many points")
+    conf = 1 - (1 - cfg.confidence) / len(cfg.sizes)  # Bonferroni over the sizes
+    misses = [m for m, d in zip(cfg.sizes, dead) if not (wilson(d, n, conf)[0] <= 2.0**-m <= wilson(d, n, conf)[1])]
+    holds = trend.holds and not misses and n > 0
+    return dataclasses.replace(
+        trend,
+        claim="with n centred data points (zero bias), a unit is dead on all of them with probability 2^−n: rarer "
+        "and rarer as n grows",
+        statistic="Spearman ρ of the dead fraction with n (and its agreement with 2^−n)",
+        threshold=f"{trend.threshold}, and every Bonferroni Wilson {conf:.1%} CI contains 2^−n",
+        holds=bool(holds),
+        could_fail="a dead fraction that does not fall with n, or one that disagrees with 2^−n",
+        note=f"{n} units per n; dead fractions {', '.join(f'n={m}: {f:.4f}' for m, f in zip(cfg.sizes, frac))}"
+        + (f"; 2^−n outside the CI at n = {misses}" if misses else ""),
+    )
 
-    # existence: the hand-set network, through the engine
-    exact_out = hand_set_xor().predict(X.astype(np.float64))[:, 0]
-    exact = bool(np.array_equal(exact_out, y.astype(np.float64)))
 
-    # learnability: every architecture from every seed, at cfg.lr
-    res, final = {}, {}
-    for unit in cfg.units:
-        for H in cfg.hidden_sizes:
-            w = initial_weights(H, unit, seeds)
-            start = _outcomes(w, unit, X, y)
-            train_lockstep(w, unit, X, Y, cfg.lr, cfg.epochs)
-            out = _outcomes(w, unit, X, y)
-            out["dead_at_start"] = start["dead"]
-            res[(H, unit)], final[(H, unit)] = out, w
-
-    rows, fail_rows, metrics = [], [], {}
-    for (H, unit), o in res.items():
-        k = int(o["success"].sum())
-        lo, hi = wilson(k, n, cfg.confidence)
-        fails = ~o["success"]
-        nf = int(fails.sum())
-        relu = unit == "relu"
-        row = {
-            "network": _name(H, unit),
-            "init": INIT[unit],
-            "success rate": k / n,
-            f"Wilson {cfg.confidence:.0%} interval": f"[{lo:.2f}, {hi:.2f}]",
-            "successes": f"{k}/{n}",
-            "runs with a dead hidden unit": float(np.mean(o["dead"] > 0)) if relu else None,
-            "… of them dead from the start": (
-                float(np.mean(o["dead_at_start"][o["dead"] > 0] > 0)) if relu and (o["dead"] > 0).any() else None
-            ),
-            "final loss (successes)": spread(o["loss"][o["success"]])["mean"],
-        }
-        rows.append(row)
-        metrics[f"{_name(H, unit)}: success rate"] = {"rate": k / n, "wilson": [lo, hi], "n": n}
-        if relu:
-            metrics[f"{_name(H, unit)}: runs with a dead hidden unit"] = float(np.mean(o["dead"] > 0))
-        if nf:
-            f_right = o["right"][fails]
-            f_dead = o["dead"][fails]
-            fail_rows.append(
-                {
-                    "network": _name(H, unit),
-                    "failures": nf,
-                    "3 of 4 right": int((f_right == 3).sum()),
-                    "2 of 4 right": int((f_right == 2).sum()),
-                    "≤ 1 right": int((f_right <= 1).sum()),
-                    "with a dead hidden unit": int((f_dead > 0).sum()) if relu else None,
-                    "all hidden units dead": int((f_dead == H).sum()) if relu else None,
-                    "mean final loss": float(o["loss"][fails].mean()),
-                }
-            )
-        else:
-            fail_rows.append({"network": _name(H, unit), "failures": 0})
-
-    # sensitivity: success rate over a grid of learning rates, same budget
-    sens_rows = []
-    for unit in cfg.units:
-        for H in cfg.hidden_sizes:
-            row = {"network": _name(H, unit)}
-            for lr in cfg.lr_grid:
-                w = train_lockstep(initial_weights(H, unit, seeds), unit, X, Y, lr, cfg.epochs)
-                row[f"lr={lr:g}"] = float(_outcomes(w, unit, X, y)["success"].mean())
-            sens_rows.append(row)
-
-    # decision regions of the first successful 2-4-1 ReLU run, drawn by the engine
-    plots = []
-    main = (4, "relu")
-    image_seed = None
-    if main in res and res[main]["success"].any():
-        i = int(np.flatnonzero(res[main]["success"])[0])
-        image_seed = seeds[i]
-        net = mlp([2, 4, 1], hidden="relu", output="sigmoid", init=INIT["relu"], seed=image_seed)
-        net.set_weights([p[i] for p in final[main]])
-        g = np.linspace(-0.5, 1.5, cfg.grid_points, dtype=X.dtype)
-        gx, gy = np.meshgrid(g, g)  # row r is y = g[r]: origin at the bottom
-        P = net.predict(np.column_stack([gx.ravel(), gy.ravel()]))[:, 0].reshape(gx.shape)
-        plots.append(
-            Plot(
-                title=f"Decision regions of a trained 2-4-1 ReLU network (seed {image_seed})",
-                kind="image",
-                xlabel="x1",
-                ylabel="x2",
-                image=P.tolist(),
-                extent=[-0.5, 1.5, -0.5, 1.5],
-                series=[
-                    Series(label=f"class {c}", x=X[y == c, 0].tolist(), y=X[y == c, 1].tolist(), style="points")
-                    for c in (0, 1)
-                ],
-                caption=f"P(class 1) on a {cfg.grid_points}×{cfg.grid_points} grid; the four XOR patterns on top.",
+def _effect_checks(cfg, train, chosen) -> list[Check]:
+    H = cfg.main_hidden
+    arms = {(b, k): test_rows(train, chosen, cfg, H, b, k) for b in ("zero", "const") for k in KINKS}
+    specs = (
+        (
+            "r′(0) = 1 keeps units alive",
+            ("zero", 0),
+            ("zero", 1),
+            "dead_end",
+            "with zero biases, the notes' r′(0) = 1 leaves fewer dead hidden units than the engine's r′(0) = 0",
+            "dead hidden units per network, r′(0) = 0 minus r′(0) = 1",
+        ),
+        (
+            "r′(0) = 1 helps learn XOR",
+            ("zero", 1),
+            ("zero", 0),
+            "success",
+            "with zero biases, the notes' r′(0) = 1 learns XOR more often than the engine's r′(0) = 0",
+            "success (0/1), r′(0) = 1 minus r′(0) = 0",
+        ),
+        (
+            "positive bias init helps learn XOR",
+            ("const", 0),
+            ("zero", 0),
+            "success",
+            f"hidden biases {cfg.bias_const:g} instead of 0 (engine's ReLU) learn XOR more often",
+            f"success (0/1), bias {cfg.bias_const:g} minus bias 0",
+        ),
+    )
+    checks = []
+    for name, a_arm, b_arm, field, claim, stat in specs:
+        a = [float(r[field]) for r in arms[a_arm]]
+        b = [float(r[field]) for r in arms[b_arm]]
+        checks.append(
+            helps(
+                a,
+                b,
+                direction="greater",
+                confidence=cfg.confidence,
+                method="t",
+                name=name,
+                claim=f"2-{H}-1: {claim}",
+                statistic=f"mean paired difference over test seeds: {stat}",
+                could_fail="no difference between the arms on paired seeds (CI reaching 0)",
             )
         )
-    plots.append(
-        Plot(
-            title=f"XOR success rate over {n} seeds (lr {cfg.lr:g}, {cfg.epochs} full-batch steps)",
-            kind="bar",
-            ylabel="fraction of runs with all 4 patterns right",
-            series=[
-                Series(
-                    label="success rate",
-                    x=[r["network"] for r in rows],
-                    y=[r["success rate"] for r in rows],
-                    yerr=[
-                        (
-                            metrics[f"{r['network']}: success rate"]["wilson"][1]
-                            - metrics[f"{r['network']}: success rate"]["wilson"][0]
-                        )
-                        / 2
-                        for r in rows
-                    ],
-                    style="bar",
-                )
-            ],
-            hlines=[(cfg.success_min, "verdict threshold")],
-            caption=f"Error bars: half the width of the Wilson {cfg.confidence:.0%} interval.",
-        )
-    )
+    return checks
 
-    main_rate = float(res[main]["success"].mean()) if main in res else float("nan")
-    learnable = main_rate >= cfg.success_min
-    verdict = "supported" if exact and learnable else ("mixed" if exact or learnable else "not supported")
-    lo, hi = metrics[f"{_name(*main)}: success rate"]["wilson"] if main in res else (None, None)
-    dead_main = metrics.get(f"{_name(*main)}: runs with a dead hidden unit")
-    reason = (
-        f"Rule: supported if the hand-set 2-2-1 ReLU network outputs exactly 0, 1, 1, 0 and trained 2-4-1 ReLU "
-        f"networks get all four patterns right in at least {cfg.success_min:.0%} of seeds; mixed if only one holds. "
-        f"The hand-set network gives {exact_out.tolist()} ({'exact' if exact else 'not exact'}); the 2-4-1 ReLU "
-        f"success rate is {main_rate:.2f} (Wilson {cfg.confidence:.0%}: [{lo:.2f}, {hi:.2f}]). "
-        + (f"{dead_main:.0%} of 2-4-1 ReLU runs end with a dead hidden unit. " if dead_main is not None else "")
-        + " ".join(
-            f"{r['network']}: {r['success rate']:.2f} success"
-            + (
-                f", {r['with a dead hidden unit']} of its {r['failures']} failures with a dead hidden unit"
-                if r.get("with a dead hidden unit") is not None
-                else ""
-            )
-            + "."
-            for r in fail_rows_by_net(rows, fail_rows)
-        )
-    )
-    metrics["hand-set 2-2-1 ReLU output"] = exact_out.tolist()
-    metrics["hand-set network exact"] = exact
-    measurement = (
-        f"XOR's four patterns. Trained: 2-H-1 networks (H in {list(cfg.hidden_sizes)}) with {list(cfg.units)} hidden "
-        f"units (init: he for ReLU, fan-in for sigmoid; biases 0), a sigmoid output and the logistic loss, "
-        f"{cfg.epochs} steps of full-batch gradient descent at lr {cfg.lr:g} (no momentum), {n} seeds, float32; "
-        f"success = all four outputs on the right side of 0.5. A dead ReLU unit outputs 0 on all four patterns. "
-        f"Also: success rates over the learning rates {list(cfg.lr_grid)} with the same budget, and the hand-set "
-        f"network h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1), y = h1 − 2 h2 through the engine."
-    )
-    exact_row = {
-        "network": "hand-set 2-2-1 ReLU (identity output)",
-        "outputs": str(exact_out.tolist()),
-        "XOR exactly": exact,
-    }
-    return Result(
-        name="xor-relu",
-        claim=CLAIM,
-        measurement=measurement,
-        verdict=verdict,
-        reason=reason,
-        metrics=metrics,
-        tables=[
-            {"title": f"Success over {n} seeds (lr {cfg.lr:g}, {cfg.epochs} full-batch steps)", "rows": rows},
-            {"title": "How the failures fail", "rows": fail_rows},
-            {"title": "Success rate by learning rate (same budget)", "rows": sens_rows},
-            {"title": "A ReLU network that computes XOR exactly", "rows": [exact_row]},
-        ],
-        plots=plots,
-    )
+
+@register_design
+class XorReLU(Design):
+    name = "xor-relu"
+    claim = CLAIM
+    config_cls = Config
+    order = 60
+
+    def runs(self, cfg):
+        check_config(cfg)
+        keys = [{"part": "hand-set"}]
+        for role, seeds in (("select", cfg.select_seeds), ("test", cfg.seeds)):
+            for s in seeds:
+                keys += [{"part": "train", "role": role, "H": int(H), "seed": int(s)} for H in cfg.hidden_sizes]
+        keys += [{"part": "size", "seed": int(s)} for s in cfg.seeds]
+        return keys
+
+    def measure(self, cfg, key):
+        if key["part"] == "hand-set":
+            net = hand_set_xor()
+            X, _ = xor_data()
+            g = np.linspace(-0.5, 1.5, cfg.grid_points)
+            gx, gy = np.meshgrid(g, g)  # row r is x2 = g[r]: origin at the bottom
+            image = net.predict(np.column_stack([gx.ravel(), gy.ravel()]))[:, 0].reshape(gx.shape)
+            return {"outputs": net.predict(X)[:, 0].tolist(), "image": np.clip(image, 0, 1).tolist()}
+        if key["part"] == "size":
+            return size_draws(key["seed"], cfg)
+        plan, start, final = train_lockstep(key["seed"], key["H"], cfg)
+        return {"copies": outcomes(plan, start, final), "init": init_draws(key["seed"], key["H"], cfg)}
+
+    def judge(self, cfg, measured):
+        train = by_arm(measured, cfg)
+        chosen = choose(train, cfg)
+        return [
+            _hand_set_check(measured),
+            _learns_check(cfg, train, chosen),
+            _theory_check(cfg, measured),
+            _rare_xor_check(cfg, train, chosen),
+            _size_check(cfg, measured),
+            *_effect_checks(cfg, train, chosen),
+        ]
+
+    def present(self, cfg, measured, checks):
+        train = by_arm(measured, cfg)
+        return present(cfg, measured, train, choose(train, cfg), checks)
