@@ -18,8 +18,22 @@ def test_lecture_quick_writes_offline_report_and_complete_results(tmp_path):
     assert set(results["experiments"]) == set(names) and len(names) >= 1
     for name, res in results["experiments"].items():
         assert res["verdict"] in VERDICTS, name
-        assert res["seeds"] and res["config"] and res["claim"] and res["measurement"], name
+        assert res["config"] and res["claim"] and res["measurement"] and res["checks"], name
+        assert res["seeds"] or "seeds" not in res["config"], name  # deterministic experiments have no seeds
     assert {"neuronet", "numpy", "scikit-learn", "python"} <= set(results["versions"])
+    # every statement of the lecture names an experiment and checks that exist in a real run
+    from neuronet.experiments.coverage import STATEMENTS, matches
+
+    assert len(STATEMENTS) >= 40
+    for st in STATEMENTS:
+        if st.experiment is None:
+            assert st.untested, st.text
+            continue
+        names = [c["name"] for c in results["experiments"][st.experiment]["checks"]]
+        for pattern in st.checks:
+            assert any(matches(pattern, n) for n in names), f"{st.text!r}: no check {pattern!r} in {names}"
+    tested = {st.experiment for st in STATEMENTS if st.experiment}
+    assert tested == set(names_all := sorted_names()), f"experiments without a statement: {set(names_all) - tested}"
     html = (out / "index.html").read_text()
     assert not re.search(r"https?://", html) and "<script" not in html and "<link" not in html
     assert html.count("data:image/png;base64,") >= len(names)
