@@ -90,7 +90,9 @@ STATEMENTS: tuple[Statement, ...] = (
         "A neuron is excitatory or inhibitory at all its terminals; networks have an advantage in that weights can "
         "change freely",
         "dale",
-        "DALE_COST",
+        "free beats Dale at equal width",
+        "free weights change sign",
+        "the Dale constraint binds",
         part=_N,
     ),
     _t(
