@@ -64,7 +64,9 @@ def lecture(
     out: Annotated[
         str, typer.Option(help="Folder for index.html, results.json, results/ and runs/.")
     ] = "lecture-report",
-    quick: Annotated[bool, typer.Option(help="Small, fast version of every experiment (about a minute).")] = False,
+    quick: Annotated[
+        bool, typer.Option(help="Small versions of every experiment: a smoke test of the same checks (~1 min).")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Base seed (>= 0); each experiment uses several seeds from here.")] = 0,
     only: Annotated[list[str] | None, typer.Option(help="Run only this experiment (repeatable).")] = None,
     backend: Annotated[str, typer.Option(help="Where the runs go: serial, processes or dask.")] = "serial",
@@ -76,10 +78,13 @@ def lecture(
         typer.Option(help="Another run's verdicts beside this one: LABEL=DIR/results.json (repeatable)."),
     ] = None,
 ):
-    """Run every lecture experiment and write one report (index.html + results.json).
+    """Test every statement of the lecture and write one report (index.html + results.json).
 
-    Each run is cached in OUT/runs as it finishes: rerunning the same command after an
-    interruption computes only what is missing.
+    14 experiments cover the lecture; the report's coverage table gives each statement its checks or a reason.
+
+    On 2 cores, digits: ~1 min --quick, 4.6 min serial, 3 min with --backend processes --workers 2 (same numbers).
+
+    Runs are cached in OUT/runs as they finish: a rerun computes only what is missing (--force recomputes).
 
     Example: neuronet lecture --out report --quick --backend processes --workers 2
     """
