@@ -15,17 +15,8 @@ from .figures import (
     new_figure,
     saturation_figure,
 )
-from .html import (
-    Section,
-    config_rows,
-    default_meta,
-    diagnostics_rows,
-    format_value,
-    render_html,
-    summary_rows,
-    training_sections,
-    write_training_report,
-)
+from .html import Section, default_meta, format_value, render_html
+from .training import config_rows, diagnostics_rows, summary_rows, training_sections, write_training_report
 
 __all__ = [
     "Section",

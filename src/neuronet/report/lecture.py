@@ -28,12 +28,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 from markupsafe import Markup
 
 from ..files import write_json_atomic, write_text_atomic
-from .figures import figure_to_data_uri, new_figure
-from .html import Details, Section, config_rows, default_meta, format_interval, format_number, render_html
+from .figures import figure_to_data_uri
+from .html import Details, Section, default_meta, format_interval, format_number, render_html
+from .plots import figure_from_plot, metric_range
+from .training import config_rows
+from .verdicts import (
+    NO_CHECK,
+    NOT_RUN,
+    NOT_TESTED,
+    VERDICTS,
+    _across_runs_section,
+    _anchor,
+    _badge,
+    _checks,
+    _get,
+    _held,
+    _link,
+    statement_verdict,
+)
 
 __all__ = [
     "figure_from_plot",
@@ -44,211 +59,9 @@ __all__ = [
     "write_lecture_report",
 ]
 
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-VERDICTS = ("supported", "mixed", "not supported")
-VERDICT_TEXT = {
-    "supported": "Supported by the data",
-    "not supported": "Not supported by the data",
-    "mixed": "Mixed: partly supported",
-}
-#: A statement without a verdict: not tested at all, its experiment left out of this run, or none of
-#: the checks it names found in its experiment's result (the coverage table is out of date).
-NOT_TESTED, NOT_RUN, NO_CHECK = "not tested", "not run", "no check"
-#: Series with at most this many values per point get one dot per seed (``Series.samples``).
-SEED_DOTS_MAX = 20
-#: A line with at most this many points gets error bars; a longer one a shaded band.
-ERRORBAR_MAX_POINTS = 12
 #: The measurement is shortened to this many sentences at the top of a section (the rest in details).
 SHORT_SENTENCES = 2
 SHORT_CHARS = 420
-
-#: A y label naming a quantity in [0, 1]: "accuracy", "test accuracy (mean …)", "fraction of runs …".
-_BOUNDED = re.compile(r"^\s*(\w+ )?(accuracy|fraction|probability|proportion|success rate|share)\b", re.IGNORECASE)
-#: Words that make it a difference of such quantities, which can be negative.
-_DIFFERENCE_WORDS = re.compile(r"\b(difference|change|gain|effect|delta)\b|Δ", re.IGNORECASE)
-_MINUS = re.compile(r"−|\s-\s")
-
-
-def _get(obj, key, default=None):
-    return obj.get(key, default) if isinstance(obj, dict) else getattr(obj, key, default)
-
-
-# -- drawing a Plot ------------------------------------------------------------------------------
-def _floats(values) -> np.ndarray:
-    return np.asarray([np.nan if v is None else v for v in values or []], dtype=float)
-
-
-def metric_range(plot) -> tuple[float | None, float | None] | None:
-    """The values the plotted metric can take, for clipping error bars; None when unbounded.
-
-    ``Plot.yrange`` (``[low, high]``, either may be None) when the plot gives one; otherwise
-    ``(0, 1)`` when the y label starts with an accuracy, fraction, probability, proportion or
-    success rate (not a difference of them: "test accuracy: on − off", "accuracy gain") and every
-    plotted value lies in [0, 1].
-    """
-    given = _get(plot, "yrange")
-    if given is not None:
-        lo, hi = given
-        return (None if lo is None else float(lo), None if hi is None else float(hi))
-    head, _, tail = str(_get(plot, "ylabel", "") or "").partition(":")  # "test accuracy: on − off" is a difference
-    if _get(plot, "kind", "line") == "image" or not _BOUNDED.search(head):
-        return None
-    if _DIFFERENCE_WORDS.search(head) or _DIFFERENCE_WORDS.search(tail) or _MINUS.search(tail):
-        return None
-    ys = np.concatenate([_floats(_get(s, "y")) for s in _get(plot, "series", []) or []] or [np.array([])])
-    ys = ys[np.isfinite(ys)]
-    if ys.size and ys.min() >= 0 and ys.max() <= 1:
-        return (0.0, 1.0)
-    return None
-
-
-def _clipped_errors(y: np.ndarray, err, bounds) -> np.ndarray | None:
-    """``(2, n)`` lower and upper error lengths, each cut where ``y ∓ err`` would leave ``bounds``."""
-    if err is None:
-        return None
-    e = np.nan_to_num(np.abs(_floats(err)), nan=0.0)
-    lower, upper = e.copy(), e.copy()
-    if bounds is not None:
-        lo, hi = bounds
-        if lo is not None:
-            lower = np.minimum(lower, np.maximum(y - lo, 0.0))
-        if hi is not None:
-            upper = np.minimum(upper, np.maximum(hi - y, 0.0))
-    ok = np.isfinite(y)
-    return np.vstack([np.where(ok, lower, 0.0), np.where(ok, upper, 0.0)])
-
-
-def _seed_dots(ax, positions, samples, color, label, spread=0.0) -> bool:
-    """One dot per seed at each position, when there are few seeds; returns whether it drew."""
-    if not samples:
-        return False
-    counts = [len(v or []) for v in samples]
-    if not counts or max(counts) == 0 or max(counts) > SEED_DOTS_MAX:
-        return False
-    for k, (pos, vals) in enumerate(zip(positions, samples)):
-        v = _floats(vals)
-        if v.size == 0:
-            continue
-        offsets = np.linspace(-spread, spread, v.size) if v.size > 1 else np.zeros(1)
-        ax.scatter(
-            np.full(v.size, pos, dtype=float) + offsets,
-            v,
-            s=9,
-            color=color,
-            edgecolors="k",
-            linewidths=0.3,
-            alpha=0.75,
-            zorder=3,
-            label=label if k == 0 else "_nolegend_",
-        )
-    return True
-
-
-def figure_from_plot(plot):
-    """Draw one ``Plot`` (object or dict) as a matplotlib Figure.
-
-    Error bars are clipped to the metric's range (``metric_range``); a series with per-seed
-    values (``Series.samples``: one list per x, at most ``SEED_DOTS_MAX`` values) shows them as
-    dots; ``Plot.ylim`` fixes the axis when given.
-    """
-    fig, (ax,) = new_figure(1, panel_size=(6.4, 4.0))
-    kind = _get(plot, "kind", "line")
-    series = _get(plot, "series", []) or []
-    bounds = metric_range(plot)
-    dots_label = "one seed each"
-    if kind == "image" and _get(plot, "image") is not None:
-        img = np.asarray(_get(plot, "image"), dtype=float)
-        ax.imshow(
-            img, origin="lower", extent=_get(plot, "extent"), aspect="auto", cmap="coolwarm", alpha=0.6, vmin=0, vmax=1
-        )
-    if kind == "bar":
-        cats = list(dict.fromkeys(c for s in series for c in _get(s, "x")))
-        width = 0.8 / max(1, len(series))
-        for j, s in enumerate(series):
-            pos = [cats.index(c) + (j - (len(series) - 1) / 2) * width for c in _get(s, "x")]
-            y = _floats(_get(s, "y"))
-            color = COLORS[j % len(COLORS)]
-            err = _clipped_errors(y, _get(s, "yerr"), bounds)
-            ax.bar(pos, y, width=width, label=_get(s, "label"), color=color, yerr=err, capsize=3, alpha=0.85)
-            if _seed_dots(ax, pos, _get(s, "samples"), color, dots_label, spread=width * 0.25):
-                dots_label = "_nolegend_"
-        ax.set_xticks(range(len(cats)))
-        ax.set_xticklabels(
-            [str(c) for c in cats],
-            rotation=20 if len(cats) > 4 else 0,
-            ha="right" if len(cats) > 4 else "center",
-            fontsize=8,
-        )
-    else:
-        for j, s in enumerate(series):
-            x, y = _floats(_get(s, "x")), _floats(_get(s, "y"))
-            color = COLORS[j % len(COLORS)]
-            err = _clipped_errors(y, _get(s, "yerr"), bounds)
-            points = _get(s, "style", "line") == "points"
-            if points:
-                ax.scatter(x, y, s=14, label=_get(s, "label"), color=color, edgecolors="k", linewidths=0.3)
-            else:
-                ax.plot(x, y, label=_get(s, "label"), color=color, marker="o" if len(x) <= 12 else None, markersize=3)
-            if err is not None and (points or len(x) <= ERRORBAR_MAX_POINTS):
-                ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, elinewidth=1, capsize=3)
-            elif err is not None:
-                ax.fill_between(x, y - err[0], y + err[1], color=color, alpha=0.15, linewidth=0)
-            if _seed_dots(ax, x, _get(s, "samples"), color, dots_label):
-                dots_label = "_nolegend_"
-    for y, label in _get(plot, "hlines", []) or []:
-        ax.axhline(y, color="k", linestyle="--", linewidth=0.8, label=label)
-    for x, label in _get(plot, "vlines", []) or []:
-        ax.axvline(x, color="k", linestyle=":", linewidth=0.8, label=label)
-    if _get(plot, "logy"):
-        ax.set_yscale("log")
-    if _get(plot, "logx"):
-        ax.set_xscale("log")
-    if _get(plot, "ylim") is not None:
-        ax.set_ylim(*_get(plot, "ylim"))
-    ax.set_title(_get(plot, "title", ""), fontsize=10)
-    ax.set_xlabel(_get(plot, "xlabel", ""))
-    ax.set_ylabel(_get(plot, "ylabel", ""))
-    if series or _get(plot, "hlines") or _get(plot, "vlines"):
-        _handles, labels = ax.get_legend_handles_labels()
-        if labels:
-            ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
-    return fig
-
-
-# -- the verdict of a statement ------------------------------------------------------------------
-def _checks(result) -> list[dict]:
-    return [c if isinstance(c, dict) else c.to_dict() for c in (_get(result, "checks", []) or [])]
-
-
-def _verdict_of(checks: list[dict]) -> str:
-    held = [bool(c.get("holds")) for c in checks]
-    return "supported" if all(held) else ("not supported" if not any(held) else "mixed")
-
-
-def statement_verdict(statement, results: dict) -> tuple[str, list[dict]]:
-    """``(status, checks)`` of one coverage ``Statement`` in this run's ``results``.
-
-    ``status`` is "supported" when every check the statement names holds, "not supported" when
-    none does, "mixed" otherwise; "not tested" for an untested statement; "not run" when its
-    experiment is not in ``results``; "no check" when the experiment's result has checks but none
-    that the statement names.  An experiment without any checks (written before they existed)
-    lends the statement its own verdict, with no checks.
-    """
-    from ..experiments.coverage import matches
-
-    if statement.experiment is None:
-        return NOT_TESTED, []
-    if statement.experiment not in results:
-        return NOT_RUN, []
-    result = results[statement.experiment]
-    checks = _checks(result)
-    if not checks or not statement.checks:
-        return _get(result, "verdict"), []
-    named = [c for c in checks if any(matches(p, c["name"]) for p in statement.checks)]
-    if not named:
-        return NO_CHECK, []
-    return _verdict_of(named), named
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -266,26 +79,6 @@ def _short(text: str, sentences: int = SHORT_SENTENCES, chars: int = SHORT_CHARS
     if len(short) > chars:
         short = short[:chars].rsplit(" ", 1)[0].rstrip(",;:") + " …"
     return short, short != " ".join(parts)
-
-
-def _badge(status: str, text: str | None = None) -> Markup:
-    kind = re.sub(r"[^a-z0-9]+", "-", status.lower()).strip("-")
-    return Markup('<span class="badge {}">{}</span>').format(kind, text or status)
-
-
-def _anchor(name: str) -> str:
-    return "exp-" + re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
-
-
-def _link(name: str, results: dict) -> Markup | str:
-    return Markup('<a href="#{}">{}</a>').format(_anchor(name), name) if name in results else name
-
-
-def _held(checks: list[dict]) -> str:
-    """``3 of 4 checks hold``, ``its one check holds``; empty without checks."""
-    if len(checks) == 1:
-        return f"its one check {'holds' if checks[0].get('holds') else 'fails'}"
-    return f"{sum(bool(c.get('holds')) for c in checks)} of {len(checks)} checks hold" if checks else ""
 
 
 def _count_line(label: str, statuses: list[str], order) -> Markup:
@@ -358,69 +151,6 @@ def _experiments_section(results: dict) -> Section:
         table_class="experiments",
         number_format=format_number,
     )
-
-
-def _as_results(run) -> dict:
-    """A run given as ``{name: verdict or result dict}`` or as a whole results.json dict."""
-    if isinstance(run, dict) and isinstance(run.get("experiments"), dict):
-        return run["experiments"]
-    return dict(run or {})
-
-
-def _verdict(entry) -> str | None:
-    return entry if isinstance(entry, str) or entry is None else _get(entry, "verdict")
-
-
-def _flip_reason(name: str, runs: dict) -> str:
-    """Which checks hold in one run and fail in another, from the runs that carry checks."""
-    held: dict[str, dict[str, bool]] = {}
-    for label, run in runs.items():
-        entry = run.get(name)
-        if entry is None or isinstance(entry, str):
-            continue
-        for c in _checks(entry):
-            held.setdefault(c["name"], {})[label] = bool(c.get("holds"))
-    parts = []
-    for check, by_run in held.items():
-        if len(set(by_run.values())) > 1:
-            yes = ", ".join(k for k, v in by_run.items() if v)
-            no = ", ".join(k for k, v in by_run.items() if not v)
-            parts.append(f"“{check}” holds in {yes}, fails in {no}")
-    return "; ".join(parts)
-
-
-def _across_runs_section(results: dict, other_runs: dict, run_label: str, flip_notes: dict) -> tuple[Section, int]:
-    runs = {label: _as_results(run) for label, run in other_runs.items()}
-    runs[run_label] = results
-    names = list(dict.fromkeys([*results, *(n for run in runs.values() for n in run)]))
-    rows, flips = [], 0
-    for name in names:
-        row = {"experiment": _link(name, results)}
-        verdicts = set()
-        for label, run in runs.items():
-            v = _verdict(run.get(name))
-            row[label] = _badge(v) if v else "—"
-            if v:
-                verdicts.add(v)
-        flipped = len(verdicts) > 1
-        flips += flipped
-        row["differs"] = _badge("mixed", "flips") if flipped else ""
-        if flipped:
-            row["why"] = flip_notes.get(name) or _flip_reason(name, runs) or "not explained yet"
-        rows.append(row)
-    text = (
-        f"The same experiments on each dataset and mode. {flips} of {len(names)} verdicts differ between the runs; "
-        "the last column says which checks changed (or why, where the authors explained it)."
-    )
-    section = Section(
-        "Verdicts across datasets and modes",
-        id="across-runs",
-        text=text,
-        table=rows,
-        table_class="verdicts",
-        number_format=format_number,
-    )
-    return section, flips
 
 
 def _check_rows(checks: list[dict]) -> list[dict]:

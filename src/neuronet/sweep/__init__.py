@@ -99,6 +99,14 @@ class SweepOutcome:
     summary_csv: Path | None = None
     summary_html: Path | None = None
 
+    def summary(self) -> str:
+        """One line: what ran, what was reused, what failed, where the summary is."""
+        failed = f", {len(self.failed)} failed (rerun to retry them)" if self.failed else ""
+        return (
+            f"{_count(self.ran, 'trial')} ran, {self.reused} reused{failed} in {self.seconds:.1f} s; "
+            f"summary: {self.summary_csv} and {self.summary_html}"
+        )
+
     @property
     def complete(self) -> bool:
         return not self.failed and self.reused + self.ran == self.total
@@ -157,15 +165,7 @@ def run_sweep(
     (out / "trials").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with Lock(out):
-        for stale in (out / "trials").glob(".*.tmp"):  # left by a writer that was killed mid-write
-            stale.unlink(missing_ok=True)
-        old = out / "spec.toml"
-        if old.is_file() and old.read_text(encoding="utf-8", errors="replace") != spec.text:
-            raise ConfigError(
-                f"--out {out}: holds the trials of a different spec ({old}); "
-                "give a new --out, or rerun with the same spec to continue it"
-            )
-        write_text_atomic(old, spec.text)
+        _claim(out, spec)
         trials = spec.trials()
         done = load_records(out, spec)
         todo = [t for t in trials if t.id not in done]
@@ -188,12 +188,21 @@ def run_sweep(
     outcome = SweepOutcome(
         out, len(trials), len(done), state.ran, state.failed, time.perf_counter() - t0, csv_path, html_path
     )
-    failed = f", {len(outcome.failed)} failed (rerun to retry them)" if outcome.failed else ""
-    log(
-        f"{_count(outcome.ran, 'trial')} ran, {outcome.reused} reused{failed} in {outcome.seconds:.1f} s; "
-        f"summary: {csv_path} and {html_path}"
-    )
+    log(outcome.summary())
     return outcome
+
+
+def _claim(out: Path, spec: Spec) -> None:
+    """Make ``out`` this spec's folder (under the lock): clear stale temporaries, refuse another spec's trials."""
+    for stale in (out / "trials").glob(".*.tmp"):  # left by a writer that was killed mid-write
+        stale.unlink(missing_ok=True)
+    path = out / "spec.toml"
+    if path.is_file() and path.read_text(encoding="utf-8", errors="replace") != spec.text:
+        raise ConfigError(
+            f"--out {out}: holds the trials of a different spec ({path}); "
+            "give a new --out, or rerun with the same spec to continue it"
+        )
+    write_text_atomic(path, spec.text)
 
 
 class _Progress:

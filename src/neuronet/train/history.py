@@ -1,0 +1,153 @@
+"""A training run's record and what watches it: ``History``, the epoch line, and callbacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnostics import summarize
+from ..errors import ConfigError
+
+__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "format_epoch"]
+
+
+@dataclass
+class History:
+    """What happened, epoch by epoch.
+
+    ``history`` maps a metric name (``loss``, ``accuracy``, ``val_loss``,
+    ``val_accuracy``, ``seconds``) to one value per epoch, like Keras's
+    ``History.history``; ``diagnostics`` holds one list of per-layer dicts per
+    epoch (see ``neuronet.diagnostics``).  Training loss and accuracy are running
+    means over the epoch's mini-batches.
+    """
+
+    epoch: list = field(default_factory=list)
+    history: dict = field(default_factory=dict)
+    diagnostics: list = field(default_factory=list)
+    stop_reason: str = ""
+    diverged: bool = False
+
+    def append(self, epoch, logs, diag=None):
+        self.epoch.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(v)
+        self.diagnostics.append(diag)
+
+    def __len__(self):
+        return len(self.epoch)
+
+    #: metrics every fit records; before the first epoch ends (e.g. divergence in epoch 1) they are []
+    STANDARD = ("loss", "accuracy", "seconds")
+
+    def __getitem__(self, key):
+        if key in self.history:
+            return self.history[key]
+        if key in self.STANDARD:
+            return []
+        known = sorted(set(self.history) | set(self.STANDARD))
+        raise KeyError(f"{key!r}: no such metric in this history; recorded: {', '.join(known)}")
+
+    def to_dict(self) -> dict:
+        return {
+            "epoch": list(self.epoch),
+            "history": {k: list(v) for k, v in self.history.items()},
+            "diagnostics": list(self.diagnostics),
+            "stop_reason": self.stop_reason,
+            "diverged": self.diverged,
+        }
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(
+            epoch=list(d["epoch"]),
+            history={k: list(v) for k, v in d["history"].items()},
+            diagnostics=list(d["diagnostics"]),
+            stop_reason=d.get("stop_reason", ""),
+            diverged=bool(d.get("diverged", False)),
+        )
+
+
+def format_epoch(epoch, n_epochs, logs, diag=None) -> str:
+    """One line per epoch: loss, accuracy, validation, saturation summary, seconds."""
+    parts = [f"epoch {epoch + 1}/{n_epochs}", f"loss {logs['loss']:.4f}"]
+    if logs.get("accuracy") is not None:
+        parts.append(f"acc {logs['accuracy']:.4f}")
+    if logs.get("val_loss") is not None:
+        parts.append(f"val_loss {logs['val_loss']:.4f}")
+    if logs.get("val_accuracy") is not None:
+        parts.append(f"val_acc {logs['val_accuracy']:.4f}")
+    if diag:
+        s = summarize(diag)
+        if s:
+            parts.append(s)
+    parts.append(f"{logs['seconds']:.2f}s")
+    return "  ".join(parts)
+
+
+# -- callbacks -------------------------------------------------------------------------------
+class Callback:
+    """Hooks called by ``Trainer.fit``; set ``trainer.stop_training = True`` to stop."""
+
+    def on_train_begin(self, trainer):
+        pass
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        pass
+
+    def on_train_end(self, trainer):
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` defaults to ``val_loss`` when there is validation data, else ``loss``;
+    metrics containing ``accuracy`` are maximised, the others minimised.  With
+    ``restore_best=True`` the weights of the best epoch are put back at the end.
+    """
+
+    def __init__(self, monitor=None, patience=10, min_delta=1e-4, restore_best=True):
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore_best = restore_best
+
+    def on_train_begin(self, trainer):
+        self.best = None
+        self.best_epoch = None
+        self.best_weights = None
+        self.wait = 0
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        key = self.monitor or ("val_loss" if logs.get("val_loss") is not None else "loss")
+        value = logs.get(key)
+        if value is None:
+            raise ConfigError(f"EarlyStopping: metric {key!r} is not recorded; have {sorted(logs)}")
+        sign = 1.0 if "accuracy" in key else -1.0  # maximise accuracy, minimise losses
+        if self.best is None or sign * (value - self.best) > self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_weights = trainer.network.get_weights()
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+                trainer.history.stop_reason = (
+                    f"early stopping: {key} did not improve by {self.min_delta} for {self.patience} epochs "
+                    f"(best {self.best:.4g} at epoch {self.best_epoch + 1})"
+                )
+
+    def on_train_end(self, trainer):
+        if self.restore_best and self.best_weights is not None and not trainer.history.diverged:
+            trainer.network.set_weights(self.best_weights)
+
+
+class LambdaCallback(Callback):
+    """Callback from a function ``f(trainer, epoch, logs)`` called at each epoch's end."""
+
+    def __init__(self, on_epoch_end):
+        self._f = on_epoch_end
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self._f(trainer, epoch, logs)
+
+
+# -- trainer ---------------------------------------------------------------------------------
