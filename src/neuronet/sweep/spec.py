@@ -13,12 +13,14 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..files import to_jsonable
+from ..options import TRAIN_OPTIONS
 
 #: the most trials a spec may define unless the caller raises the limit (``--max-trials``)
 MAX_TRIALS = 10_000
 SPEC_KEYS = ("experiment", "seeds", "grid", "fixed", "data", "metric", "quick")
-#: TrainConfig keys a sweep may not set: the seed comes from ``seeds``, and trials write no files
-TRAIN_EXCLUDED = ("seed", "out", "checkpoint_dir", "resume", "overwrite", "report")
+#: TrainConfig keys a sweep may not set: the seed comes from ``seeds``, and trials write no files (the
+#: options that only say where outputs go; ``epochs`` is one of those, but a sweep may set it)
+TRAIN_EXCLUDED = ("seed", *(o.name for o in TRAIN_OPTIONS if o.output and o.name != "epochs"))
 #: what a ``train`` trial measures (all numbers; ``diverged`` is 0 or 1)
 TRAIN_METRICS = (
     "test_accuracy",
