@@ -23,13 +23,15 @@ def pytest_sessionstart(session):
     if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
         return
     missing = []
-    for mod in ("onnx", "onnxruntime", "distributed", "psutil"):
+    for mod in ("onnx", "onnxruntime", "distributed", "psutil", "starlette", "uvicorn", "playwright"):
         try:
             importlib.import_module(mod)
         except ImportError:
             missing.append(mod)
+    if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        missing.append("Debian's dataset-fashion-mnist (.ci/run installs it)")
     if missing:
         raise pytest.UsageError(
             f"CI must run every test, but {', '.join(missing)} is not installed "
-            "(make test installs the test, onnx and cluster extras)"
+            "(make test installs the test, onnx, cluster and playground extras)"
         )

@@ -247,8 +247,10 @@ def _synthetic(cfg, gap=0.0, flipped=0.2, pinned=0.2, free_by_width=None):
     return out
 
 
+# Under CI the dataset must be there (conftest refuses to start without it), so this never skips in CI.
 @pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(), reason="Fashion-MNIST not installed")
-def test_fashion_mnist_runs():
-    cfg = dataclasses.replace(Config.quick(), data="fashion-mnist", max_train=300, max_test=100, epochs=2)
-    d = DESIGN.measure(cfg, {"arm": "dale", "width": 8, "lr": 0.003, "seed": 0})
-    assert 0.0 <= d["test"] <= 1.0 and d["signs"]["weights"] == 8 * 8 + 8 * 10
+def test_fashion_mnist_runs_and_learns():
+    cfg = dataclasses.replace(Config.quick(), data="fashion-mnist", max_train=300, max_test=100, epochs=4)
+    d = DESIGN.measure(cfg, {"arm": "dale", "width": 16, "lr": 0.01, "seed": 0})
+    assert d["test"] > 0.25, f"a Dale net should beat chance (0.1) on Fashion-MNIST, got {d['test']}"
+    assert d["signs"]["weights"] == 16 * 16 + 16 * 10
