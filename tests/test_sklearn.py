@@ -369,3 +369,22 @@ def test_load_refuses_files_it_cannot_turn_into_an_estimator(tmp_path):
         save_model(tmp_path / "m.safetensors", net, metadata=meta)
         with pytest.raises(ModelFileError, match=problem):
             neuronet.load(tmp_path / "m.safetensors")
+
+
+@pytest.mark.parametrize(
+    ("weights", "needle"),
+    [
+        (np.zeros(20), "sample_weight: all weights are zero"),
+        (np.ones(3), r"sample_weight: expected shape \(20,\), got \(3,\)"),
+        (np.r_[-1.0, np.ones(19)], "sample_weight: must be finite and >= 0"),
+    ],
+)
+def test_estimators_and_trainer_check_sample_weights_alike(weights, needle):
+    from neuronet import MLPClassifier, Trainer, mlp
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=needle):
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y, sample_weight=weights)
+    with pytest.raises(ValueError, match=needle):
+        Trainer(mlp([3, 4, 2], seed=0), epochs=1).fit(X, y, sample_weight=weights)

@@ -24,7 +24,7 @@ from ..modelfile import save_model
 from ..network import mlp
 from ..onnx_export import save_onnx
 from ..optim import Adam, Momentum, get_optimizer
-from ..train import Trainer
+from ..train import Trainer, check_sample_weight
 from .lbfgs import minimize_lbfgs
 from .monitor import Monitor
 from .params import check_hyperparameters, seed_from
@@ -195,21 +195,6 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32])
         return X.toarray() if hasattr(X, "toarray") else X
 
-    @staticmethod
-    def _check_sample_weight(sample_weight, n):
-        if sample_weight is None:
-            return None
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        if sw.ndim == 0:
-            sw = np.full(n, float(sw))
-        if sw.shape != (n,):
-            raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},)!")
-        if not np.isfinite(sw).all() or (sw < 0).any():
-            raise ValueError("sample_weight must be finite and non-negative")
-        if not sw.any():
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        return sw
-
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         hp = self._validate_hyperparameters()
         first = incremental and not hasattr(self, "network_")
@@ -227,7 +212,7 @@ class BaseMLP(BaseEstimator):
         X = X.toarray() if hasattr(X, "toarray") else X
         dtype = self._dtype_for(X) if reset else self.network_.dtype
         X = X.astype(dtype, copy=False)
-        sw = self._check_sample_weight(sample_weight, X.shape[0])
+        sw = check_sample_weight(sample_weight, X.shape[0])
         Y = self._encode_y(y, reset=reset, classes=classes, dtype=dtype)
         warm = (self.warm_start and hasattr(self, "network_")) or (incremental and not first)
         if not warm:

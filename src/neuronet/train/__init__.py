@@ -19,10 +19,30 @@ from ..optim import get_optimizer
 from ..targets import decode_outputs, default_target_range, encode_targets
 from .history import Callback, EarlyStopping, History, LambdaCallback, format_epoch
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "Trainer", "format_epoch"]
+__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "Trainer", "check_sample_weight", "format_epoch"]
 
 
 # -- history ---------------------------------------------------------------------------------
+def check_sample_weight(sample_weight, n: int):
+    """Per-sample loss weights as a float64 (n,) array (a scalar is broadcast), or None; ConfigError otherwise.
+
+    The one check used by ``Trainer.fit`` and the scikit-learn estimators: the right shape, finite,
+    non-negative, and not all zero.
+    """
+    if sample_weight is None:
+        return None
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim == 0:
+        sw = np.full(n, float(sw))
+    if sw.shape != (n,):
+        raise ConfigError(f"sample_weight: expected shape ({n},), got {sw.shape}")
+    if not np.isfinite(sw).all() or (sw < 0).any():
+        raise ConfigError("sample_weight: must be finite and >= 0")
+    if sw.sum() <= 0:
+        raise ConfigError("sample_weight: all weights are zero; at least one must be positive")
+    return sw
+
+
 @dataclass
 class _Run:
     """What one ``Trainer.fit`` works on: the training split, validation data, probe and buffers."""
@@ -174,21 +194,6 @@ class Trainer:
             )
         return X, net.check_targets(y, X.shape[0], yname), None
 
-    @staticmethod
-    def _check_weights(sample_weight, n):
-        if sample_weight is None:
-            return None
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        if sw.ndim == 0:
-            sw = np.full(n, float(sw))
-        if sw.shape != (n,):
-            raise ConfigError(f"sample_weight: expected shape ({n},), got {sw.shape}")
-        if not np.isfinite(sw).all() or (sw < 0).any():
-            raise ConfigError("sample_weight: must be finite and >= 0")
-        if sw.sum() <= 0:
-            raise ConfigError("sample_weight: all weights are zero")
-        return sw
-
     def _split(self, X, Y, labels, sw=None):
         n = X.shape[0]
         n_val = round(self.validation_split * n)
@@ -289,7 +294,7 @@ class Trainer:
         """Checked data, the validation split, the diagnostics probe and the reusable buffers of a fit."""
         net = self.network
         X, Y, labels = self.prepare(X, y)
-        sw = self._check_weights(sample_weight, X.shape[0])
+        sw = check_sample_weight(sample_weight, X.shape[0])
         if validation_data is not None:
             (Xt, Yt, lt), val = (X, Y, labels), self.prepare(*validation_data, name="X_val", yname="y_val")
             swt = sw
