@@ -98,7 +98,8 @@ def test_float32_export_matches_predict_for_every_hidden_and_output_unit(hidden,
 )
 def test_float64_export_matches_predict_to_1e_12(hidden, output):
     net = _net(hidden, output, dtype=np.float64)
-    model = network_to_onnx(net)
+    model = network_to_onnx(net, input_dtype="float64")  # float64 in and out: no Cast anywhere
+    assert "Cast" not in {n.op_type for n in model.graph.node}
     assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
     assert model.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
     assert all(t.data_type == onnx.TensorProto.DOUBLE for t in model.graph.initializer)
@@ -118,9 +119,10 @@ def test_softplus_does_not_overflow_for_large_pre_activations():
         net = Network([Dense(2, 3, "softplus", dtype=dtype, rng=np.random.default_rng(0))], "squared-error")
         net.set_weights([np.array([[1.0, -1.0, 0.5], [0.0, 0.0, 0.0]]), np.zeros(3)])
         X = np.array([[800.0, 1.0], [-800.0, 1.0], [30.0, 0.0], [0.0, 0.0]], dtype=dtype)
-        got = _run(network_to_onnx(net), X)
+        model = network_to_onnx(net, input_dtype=np.dtype(dtype).name)  # the network's own dtype end to end
+        got = _run(model, X)
         assert np.isfinite(got).all(), f"{dtype.__name__}: softplus export overflowed: {got}"
-        _assert_matches(net, network_to_onnx(net), X)
+        _assert_matches(net, model, X)
 
 
 # -- the graph itself ------------------------------------------------------------------------------
@@ -335,6 +337,8 @@ def test_module_imports_without_onnx():
 # -- files ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_export_model_file_from_a_saved_model_loads_and_matches(tmp_path, dtype):
+    # The file's `classes` metadata makes it a classifier: outputs `label` and `probabilities` (they
+    # replaced the single output `Y` of a file with classes); the input is float32 by default.
     net = _net("lecun-tanh", "softmax", sizes=(6, 9, 7, 4), dtype=dtype)
     net.layers[1].set_unit_mask([1, 1, 0, 1, 1, 1, 0])
     src, out = tmp_path / "model.safetensors", tmp_path / "model.onnx"
@@ -343,11 +347,24 @@ def test_export_model_file_from_a_saved_model_loads_and_matches(tmp_path, dtype)
     model = onnx.load(str(out))
     assert model.SerializeToString() == returned.SerializeToString(), "the returned model is the written one"
     onnx.checker.check_model(model, full_check=True)
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
     loaded, _ = load_model(src)
-    X = _inputs(64, 6, dtype)
-    _assert_matches(loaded, model, X)
-    _assert_matches(net, model, X)
+    X = _inputs(64, 6, np.float32)
+    label, proba = _session(model).run(None, {"X": X})
+    for which in (loaded, net):
+        expected = which.predict(X.astype(dtype))
+        assert np.abs(proba - expected).max() <= 1e-5, "probabilities should be the softmax outputs"
+        assert label.tolist() == np.array(list("abcd"))[expected.argmax(axis=1)].tolist(), "label = class of the max"
     assert sorted(os.listdir(tmp_path)) == ["model.onnx", "model.safetensors"], "no temp files left"
+    # and a file without classes keeps its single output, here in float64 on request
+    save_model(src, net)
+    plain = export_model_file(src, out, input_dtype="float64")
+    assert [o.name for o in plain.graph.output] == ["Y"]
+    X = _inputs(64, 6, np.float64)
+    got = _run(plain, X)
+    assert got.dtype == np.float64, f"outputs follow input_dtype: expected float64, got {got.dtype}"
+    diff = np.abs(got - net.predict(X.astype(dtype))).max()
+    assert diff <= TOL[dtype], f"the float64 export differs from predict by {diff:.3g}"
 
 
 def test_export_model_file_reports_a_bad_model_file_and_writes_nothing(tmp_path):
@@ -379,3 +396,182 @@ def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, mon
         export_model_file(src, target)
     assert target.read_bytes() == b"old content", "a failed export must leave the old file untouched"
     assert sorted(os.listdir(tmp_path)) == ["m.safetensors", "model.onnx"], "no temp files left"
+
+
+# -- the input's element type ---------------------------------------------------------------------
+def test_a_float64_network_serves_float32_input_by_default_with_float64_arithmetic_inside():
+    # Before input_dtype, a float64 network's graph refused float32 input ("expected tensor(double)").
+    net = _net("softplus", "softmax", dtype=np.float64)
+    model = network_to_onnx(net)
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert model.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    ops = [n.op_type for n in model.graph.node]
+    assert ops[0] == "Cast" and ops[-1] == "Cast", f"a Cast in and a Cast out, got {ops}"
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    for i, L in enumerate(net.layers):  # the weights stay float64, bit for bit
+        assert inits[f"layers.{i}.W"].dtype == np.float64
+        np.testing.assert_array_equal(inits[f"layers.{i}.W"], L.W, err_msg=f"W{i}")
+    X = _inputs(300, 6, np.float32)
+    got = _run(model, X)
+    assert got.dtype == np.float32, f"the output follows input_dtype, got {got.dtype}"
+    expected = net.predict(X.astype(np.float64))  # float32 -> float64 is exact: the same numbers
+    # computed in float64 and rounded once to float32: within one float32 ulp (2**-23 relative); the
+    # whole network in float32 would be off by many ulps
+    np.testing.assert_allclose(got, expected, rtol=2.0**-23, atol=1e-30)
+
+
+def test_a_float32_network_can_take_float64_input():
+    net = _net("tanh", "identity")
+    model = network_to_onnx(net, input_dtype="float64")
+    X = _inputs(100, 6, np.float64)
+    got = _run(model, X)
+    assert got.dtype == np.float64, f"the output follows input_dtype, got {got.dtype}"
+    np.testing.assert_allclose(got, net.predict(X.astype(np.float32)), atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", ["float16", "int64", "f8x", None, True, 32])
+def test_an_invalid_input_dtype_is_refused_naming_the_option(tmp_path, bad):
+    net = _net("relu", "softmax")
+    src = tmp_path / "m.safetensors"
+    save_model(src, net)
+    for call in (
+        lambda: network_to_onnx(net, input_dtype=bad),
+        lambda: save_onnx(net, tmp_path / "a.onnx", input_dtype=bad),
+        lambda: export_model_file(src, tmp_path / "b.onnx", input_dtype=bad),
+    ):
+        with pytest.raises(ConfigError, match=r"^input_dtype must be 'float32' or 'float64', got "):
+            call()
+    assert os.listdir(tmp_path) == ["m.safetensors"], "nothing written"
+
+
+# -- classifiers: label and probabilities ----------------------------------------------------------
+def _outputs(model, X):
+    sess = _session(model)
+    return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"X": X})))
+
+
+@pytest.mark.parametrize(
+    ("classes", "onnx_type", "np_kind"),
+    [
+        ([3, 5, 7, 11], onnx.TensorProto.INT64, "i"),
+        (["ant", "bee", "cat", "dog"], onnx.TensorProto.STRING, "O"),
+        ([0.5, 1.5, 2.5, 3.5], onnx.TensorProto.DOUBLE, "f"),
+    ],
+)
+def test_a_softmax_classifier_outputs_its_labels_and_probabilities(classes, onnx_type, np_kind):
+    net = _net("relu", "softmax", dtype=np.float64)
+    model = network_to_onnx(net, classes=classes)
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    assert model.graph.output[0].type.tensor_type.elem_type == onnx_type
+    assert [n.op_type for n in model.graph.node] == [
+        "Cast",
+        "Gemm",
+        "Relu",
+        "Gemm",
+        "Softmax",
+        "Cast",
+        "ArgMax",
+        "Gather",
+    ]
+    X = _inputs(400, 6)
+    out = _outputs(model, X)
+    P = net.predict(X.astype(np.float64))
+    assert out["label"].dtype.kind == np_kind, f"label dtype {out['label'].dtype}"
+    assert out["label"].tolist() == np.array(classes)[P.argmax(axis=1)].tolist(), "label is the class of the max"
+    assert len(set(out["label"].tolist())) == 4, "the test data should reach every class"
+    np.testing.assert_allclose(out["probabilities"], P, rtol=2.0**-23, atol=1e-30)
+
+
+def test_a_single_sigmoid_unit_gives_two_columns_and_the_label_by_p_above_half():
+    net = _net("tanh", "sigmoid", sizes=(6, 9, 1))
+    model = network_to_onnx(net, classes=["no", "yes"])
+    X = _inputs(500, 6)
+    out = _outputs(model, X)
+    p = net.predict(X)[:, 0]
+    tiny, below_one = np.finfo(np.float32).tiny, np.nextafter(np.float32(1), np.float32(0))
+    p = np.clip(p, tiny, below_one)  # kept inside (0, 1), as MLPClassifier.predict_proba
+    np.testing.assert_allclose(out["probabilities"], np.stack([1 - p, p], axis=1), atol=1e-6)
+    assert out["label"].tolist() == np.where(p > 0.5, "yes", "no").tolist()
+    assert 0.2 < (out["label"] == "yes").mean() < 0.8, "the test data should reach both classes"
+    assert (out["probabilities"] > 0).all() and (out["probabilities"] < 1).all()
+
+
+@pytest.mark.parametrize(
+    ("output", "output_range", "low", "high"), [("tanh", None, -1.0, 1.0), ("sigmoid", (0.1, 0.9), 0.1, 0.9)]
+)
+def test_independent_outputs_are_rescaled_clipped_and_normalised(output, output_range, low, high):
+    # what MLPClassifier.predict_proba does with outputs that are not a softmax, written out in numpy
+    net = _net("relu", output, dtype=np.float64)
+    model = network_to_onnx(net, classes=[0, 1, 2, 3], output_range=output_range, input_dtype="float64")
+    X = _inputs(400, 6, np.float64)
+    out = _outputs(model, X)
+    Z = np.clip((net.predict(X) - low) / (high - low), np.finfo(np.float64).tiny, np.nextafter(1.0, 0.0))
+    P = Z / Z.sum(axis=1, keepdims=True)
+    # saturated units: (z - low) cancels, so compare absolutely (float64 rounding of onnxruntime's units)
+    np.testing.assert_allclose(out["probabilities"], P, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(out["probabilities"].sum(axis=1), 1.0, rtol=1e-12)
+    assert out["label"].tolist() == P.argmax(axis=1).tolist()
+
+
+def test_multilabel_outputs_are_independent_and_the_label_is_the_indicator_matrix():
+    net = _net("relu", "sigmoid")
+    model = network_to_onnx(net, classes=[0, 1, 2, 3], multilabel=True)
+    X = _inputs(300, 6)
+    out = _outputs(model, X)
+    Z = net.predict(X)
+    np.testing.assert_allclose(out["probabilities"], Z, atol=1e-6)  # not normalised
+    assert out["label"].dtype == np.int64 and out["label"].shape == (300, 4)
+    np.testing.assert_array_equal(out["label"], (Z > 0.5).astype(np.int64))
+    assert out["label"].sum(axis=1).max() > 1, "the test data should give some samples several labels"
+
+
+@pytest.mark.parametrize(
+    ("kw", "problem"),
+    [
+        ({"classes": [0, 1, 2]}, "3 classes need 3 output unit"),
+        ({"classes": [0, 1, 1, 2]}, "classes must be distinct"),
+        ({"classes": [0]}, "at least 2 labels"),
+        ({"classes": [True, False]}, "integers, real numbers or strings"),
+        ({"classes": [0, 1, 2, 3], "output_name": "probs"}, "a classifier's outputs are 'label' and 'probabilities'"),
+        ({"classes": [0, 1, 2, 3], "input_name": "label"}, "would clash"),
+        ({"classes": [0, 1, 2, 3], "output_range": (1, 0)}, "output_range must be finite with low < high"),
+        ({"classes": [0, 1, 2, 3], "multilabel": "yes"}, "multilabel must be True or False"),
+        ({"input_name": "classifier.x"}, "would clash"),
+    ],
+)
+def test_invalid_classifier_options_are_refused(kw, problem):
+    with pytest.raises(ConfigError, match=problem):
+        network_to_onnx(_net("relu", "softmax"), **kw)
+
+
+def test_standardize_puts_the_stored_scaling_in_front_of_the_network():
+    net = _net("tanh", "identity")
+    mean, std = np.linspace(-1, 1, 6), np.linspace(0.5, 3, 6)
+    model = network_to_onnx(net, standardize=(mean, std))
+    assert [n.op_type for n in model.graph.node][:2] == ["Sub", "Div"]
+    X = _inputs(100, 6)
+    np.testing.assert_allclose(_run(model, X), net.predict((X - mean) / std), atol=1e-5)
+    assert np.abs(_run(model, X) - net.predict(X)).max() > 1e-2, "the scaling is really in the graph"
+    for bad, problem in [((mean[:5], std[:5]), r"need shape \(6,\)"), ((mean, -std), "std finite and > 0")]:
+        with pytest.raises(ConfigError, match=problem):
+            network_to_onnx(net, standardize=bad)
+
+
+def test_a_train_file_exports_as_what_neuronet_load_predicts(tmp_path):
+    # the metadata `neuronet train --standardize` writes: task, classes, target range, standardization
+    net = _net("tanh", "softmax", sizes=(6, 9, 3), seed=1)
+    mean, std = np.linspace(-1, 1, 6), np.linspace(0.5, 3, 6)
+    meta = {
+        "task": "classification",
+        "classes": [0, 1, 2],
+        "target_range": None,
+        "preprocessing": {"mean": mean.tolist(), "std": std.tolist()},
+        "config": {"hidden": [9], "activation": "tanh"},
+    }
+    src, out = tmp_path / "m.safetensors", tmp_path / "m.onnx"
+    save_model(src, net, metadata=meta)
+    outputs = _outputs(export_model_file(src, out), X := _inputs(300, 6))
+    est = neuronet.load(src)  # a Pipeline: StandardScaler, MLPClassifier
+    assert outputs["label"].tolist() == est.predict(X).tolist()
+    assert len(set(outputs["label"].tolist())) == 3, "the test data should reach every class"
+    np.testing.assert_allclose(outputs["probabilities"], est.predict_proba(X), atol=1e-5)

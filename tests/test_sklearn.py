@@ -346,13 +346,18 @@ def test_load_a_cli_model_as_a_pipeline(tmp_path):
     ],
 )
 def test_to_onnx_matches(tmp_path, est, digits):
+    # a classifier's file outputs label and probabilities (they replaced the raw outputs), a regressor's Y
     ort = pytest.importorskip("onnxruntime")
     Xtr, Xte, ytr, _ = digits
     est.fit(Xtr, ytr if isinstance(est, MLPClassifier) else ytr.astype(float))
     est.to_onnx(tmp_path / "m.onnx")
     sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    out = sess.run(None, {"X": Xte.astype(np.float32)})[0]
-    np.testing.assert_allclose(out, est.network_.predict(Xte), atol=1e-5)
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"X": Xte.astype(np.float32)})))
+    if isinstance(est, MLPClassifier):
+        assert out["label"].tolist() == est.predict(Xte).tolist()
+        np.testing.assert_allclose(out["probabilities"], est.predict_proba(Xte), atol=1e-5)
+    else:
+        np.testing.assert_allclose(out["Y"].ravel(), est.predict(Xte), atol=1e-5)
 
 
 def test_load_refuses_files_it_cannot_turn_into_an_estimator(tmp_path):
@@ -388,3 +393,25 @@ def test_estimators_and_trainer_check_sample_weights_alike(weights, needle):
         MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y, sample_weight=weights)
     with pytest.raises(ValueError, match=needle):
         Trainer(mlp([3, 4, 2], seed=0), epochs=1).fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_the_html_repr_and_the_docstring_parse_without_warnings(cls):
+    # scikit-learn's HTML repr reads the class docstring with numpydoc, which warned "Unknown section
+    # Extra Parameters" for a non-standard section name; it caches the parse, so parse it here too.
+    import inspect
+    import warnings
+
+    from sklearn.externals._numpydoc import docscrape
+
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30) % 3
+    est = cls(max_iter=5, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        doc = docscrape.NumpyDocString(inspect.getdoc(cls))
+        html = est._repr_html_()
+    assert "max_iter" in html and "fitted" in html
+    names = {p.name for p in doc["Parameters"]}
+    assert names <= set(cls().get_params()), f"documented parameters that do not exist: {names}"
+    if cls is MLPClassifier:  # the parameters scikit-learn does not have, each under its own name
+        assert names == set(cls().get_params()) - set(SkMLPClassifier().get_params()), names

@@ -190,6 +190,39 @@ class BaseMLP(BaseEstimator):
         self.n_outputs_ = net.n_outputs
         self.out_activation_ = _SK_OUT_NAMES.get(net.output_unit.name, net.output_unit.name)
 
+    def _adopt_assigned_weights(self):
+        """Copy assigned ``coefs_``/``intercepts_`` into the network, as scikit-learn trains and predicts from them.
+
+        ``_expose`` makes the public arrays views of the network's weights, so changing them in
+        place changes the network already.  An array *assigned* in their place (``est.coefs_ =
+        [...]`` or ``est.coefs_[0] = W``) is a new object: it is checked against the network's
+        architecture (one array per layer, each of the layer's shape, real and finite; a wrong
+        one raises ``ConfigError`` naming it), copied in (cast to the network's dtype), and the
+        public arrays become views again.  Called before anything reads the weights: a warm
+        ``fit``, ``partial_fit``, prediction, ``save`` and ``to_onnx``.
+        """
+        net = self.network_
+        coefs, intercepts = getattr(self, "coefs_", None), getattr(self, "intercepts_", None)
+        if _are_views(coefs, [L.W for L in net.layers]) and _are_views(intercepts, [L.b for L in net.layers]):
+            return
+        weights = []
+        for i, L in enumerate(net.layers):
+            weights.append(_assigned_array(coefs, "coefs_", i, L.W.shape, len(net.layers)))
+            weights.append(_assigned_array(intercepts, "intercepts_", i, L.b.shape, len(net.layers)))
+        net.set_weights(weights)
+        self._expose()
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Unpickling and deep copies rebuild the network's parameter views, leaving coefs_ and
+        # intercepts_ as equal copies: make them views again, unless they were assigned new values.
+        net = self.__dict__.get("network_")
+        own = [] if net is None else [a for L in net.layers for a in (L.W, L.b)]
+        coefs, intercepts = self.__dict__.get("coefs_", []), self.__dict__.get("intercepts_", [])
+        public = [a for pair in zip(coefs, intercepts) for a in pair]
+        if own and len(public) == len(own) and all(np.array_equal(a, b) for a, b in zip(public, own)):
+            self._expose()
+
     # -- fitting --------------------------------------------------------------------------------
     def _validate_X(self, X, reset):
         X = validate_data(self, X, reset=reset, accept_sparse=["csr", "csc", "coo"], dtype=[np.float64, np.float32])
@@ -225,7 +258,9 @@ class BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self._trainer = None
-        elif self.network_.n_outputs != Y.shape[1]:
+        else:
+            self._adopt_assigned_weights()  # continue from assigned coefs_/intercepts_, as scikit-learn
+        if warm and self.network_.n_outputs != Y.shape[1]:
             raise ValueError(f"warm_start: the network has {self.network_.n_outputs} outputs, but y needs {Y.shape[1]}")
         self._expose()
         if self.solver == "lbfgs" and self.optimizer is None:
@@ -352,21 +387,34 @@ class BaseMLP(BaseEstimator):
 
     def _forward(self, X):
         check_is_fitted(self)
+        self._adopt_assigned_weights()
         X = self._validate_X(X, reset=False)
         return self.network_.predict(X.astype(self.network_.dtype, copy=False))
 
     def hidden_activations(self, X):
         """Outputs of each hidden layer for ``X``: a list of arrays (n_samples, n_units)."""
         check_is_fitted(self)
+        self._adopt_assigned_weights()
         X = self._validate_X(X, reset=False)
         return self.network_.activations(X.astype(self.network_.dtype, copy=False))[:-1]
 
-    def to_onnx(self, path, **kwargs):
-        """Export the fitted network (its raw outputs) to an ONNX file."""
+    def to_onnx(self, path, *, input_dtype="float32", **kwargs):
+        """Write the fitted model to an ONNX file that serves its predictions on its own.
+
+        A classifier's graph has two outputs, ``label`` (what ``predict`` returns) and
+        ``probabilities`` (what ``predict_proba`` returns); a regressor's has one, ``Y``, of
+        shape (N, n_outputs).  ``input_dtype`` (``"float32"``, the default, or ``"float64"``)
+        is the element type of the input and the real-valued outputs; the network computes
+        in its own dtype inside (see ``neuronet.onnx_export``).  ``kwargs`` go to
+        ``neuronet.onnx_export.save_onnx``.  Returns the ``onnx.ModelProto``.
+        """
         check_is_fitted(self)
-        if hasattr(self, "classes_"):
-            kwargs.setdefault("metadata", {"classes": [c.item() if hasattr(c, "item") else c for c in self.classes_]})
-        save_onnx(self.network_, path, **kwargs)
+        self._adopt_assigned_weights()
+        return save_onnx(self.network_, path, input_dtype=input_dtype, **{**self._onnx_outputs(), **kwargs})
+
+    def _onnx_outputs(self) -> dict:
+        """The ``network_to_onnx`` keywords that give the exported graph this estimator's outputs."""
+        return {}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -381,6 +429,7 @@ class BaseMLP(BaseEstimator):
         as metadata ``_model_metadata()``, which ``_from_model_metadata`` reads back.
         """
         check_is_fitted(self)
+        self._adopt_assigned_weights()
         save_model(path, self.network_, metadata=self._model_metadata())
 
     def _model_metadata(self) -> dict:
@@ -430,3 +479,23 @@ class BaseMLP(BaseEstimator):
 
     def _restore_targets(self, meta, net, path):
         raise NotImplementedError
+
+
+def _are_views(arrays, own) -> bool:
+    """True when ``arrays`` is still, element by element, the network's own arrays ``own``."""
+    return isinstance(arrays, list) and len(arrays) == len(own) and all(a is b for a, b in zip(arrays, own))
+
+
+def _assigned_array(arrays, attr, i, shape, n_layers):
+    """``arrays[i]`` as a real, finite ndarray of ``shape``; ``ConfigError`` naming ``attr[i]`` otherwise."""
+    if not isinstance(arrays, (list, tuple)) or len(arrays) != n_layers:
+        got = f"{len(arrays)} arrays" if isinstance(arrays, (list, tuple)) else type(arrays).__name__
+        raise ConfigError(f"{attr}: expected a list of {n_layers} arrays (one per layer), got {got}")
+    a = np.asarray(arrays[i])
+    if a.dtype.kind not in "fiu":
+        raise ConfigError(f"{attr}[{i}]: expected real numbers, got dtype {a.dtype}")
+    if a.shape != shape:
+        raise ConfigError(f"{attr}[{i}]: expected shape {shape} for layer {i} of this network, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ConfigError(f"{attr}[{i}]: contains NaN or infinity")
+    return a

@@ -13,7 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, DataError, ModelFileError
 from ..files import to_jsonable
 from ..units import get_unit
 from .base import BaseMLP
@@ -26,10 +26,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Defaults as scikit-learn: ReLU hidden units, Adam, 200 iterations; binary and
     multilabel problems use logistic output units with the logistic loss,
-    multiclass problems a softmax with cross-entropy.
+    multiclass problems a softmax with cross-entropy.  Every parameter of
+    scikit-learn's ``MLPClassifier`` is accepted, with its meaning and default;
+    the parameters listed below are the ones it does not have.
 
-    Extra parameters
-    ----------------
+    Parameters
+    ----------
     output_activation : str, optional
         Output unit (e.g. ``"logistic"`` for a multiclass problem, to study stuck outputs).
     loss : str, optional
@@ -46,14 +48,21 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     dropout : float
         Dropout probability of hidden units during training.
     dtype : None, "float32" or "float64"
+        None: float32 input stays float32, anything else is computed in float64.
     callbacks : list of neuronet.Callback
+        Called by the ``Trainer`` during ``fit`` and ``partial_fit``.
 
     Attributes
     ----------
-    classes_, coefs_, intercepts_, n_iter_, loss_, loss_curve_, best_loss_, validation_scores_,
-    best_validation_score_, t_, n_features_in_, n_layers_, n_outputs_, out_activation_ : as scikit-learn
-    diagnostics_ : list (per epoch) of per-layer dicts: saturation, dead units, gradient norms
+    classes_, coefs_, intercepts_, n_iter_, loss_, loss_curve_, best_loss_ : as scikit-learn
+        Assigning ``coefs_`` or ``intercepts_`` changes the model, as in scikit-learn.
+    validation_scores_, best_validation_score_, t_, n_features_in_, n_layers_, n_outputs_ : as scikit-learn
+    out_activation_ : str
+        ``"softmax"``, ``"logistic"`` or another output unit's name.
+    diagnostics_ : list
+        Per epoch, per-layer dicts: saturation, dead units, gradient norms.
     network_ : neuronet.Network
+        The network; ``coefs_`` and ``intercepts_`` are views of its weights.
     """
 
     _task = "classification"
@@ -68,31 +77,24 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             raise ValueError(f"output_activation: {e}") from None
 
     def _encode_y(self, y, reset, classes, dtype):
+        check_classification_targets(y)
         if reset:
+            if self.warm_start and hasattr(self, "network_") and classes is None:
+                self._refuse_new_classes_on_warm_start(y)
+            labels = y if classes is None else np.asarray(classes)
             if classes is not None:
-                check_classification_targets(np.asarray(classes))
-                self._label_binarizer = LabelBinarizer().fit(classes)
-                self._label_type = type_of_target(np.asarray(classes))
-                if self._label_type != "multilabel-indicator" and len(self._label_binarizer.classes_) == 2:
-                    self._label_type = "binary"
-            else:
-                check_classification_targets(y)
-                self._label_binarizer = LabelBinarizer().fit(y)
-                self._label_type = type_of_target(y)
-            self.classes_ = self._label_binarizer.classes_
-            if self._label_type != "multilabel-indicator" and len(self.classes_) < 2:
-                raise ValueError(
-                    f"MLPClassifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})"
-                )
+                check_classification_targets(labels)
+            lb = LabelBinarizer().fit(labels)
+            label_type = type_of_target(labels)
+            if label_type != "multilabel-indicator" and len(lb.classes_) == 2:
+                label_type = "binary"
+            if label_type != "multilabel-indicator" and len(lb.classes_) < 2:
+                raise ValueError(f"MLPClassifier needs samples of at least 2 classes; got 1 class ({lb.classes_[0]!r})")
+            if classes is not None:
+                _refuse_unknown_labels(y, lb.classes_, label_type)  # before any fitted attribute is set
+            self._label_binarizer, self._label_type, self.classes_ = lb, label_type, lb.classes_
         else:
-            check_classification_targets(y)
-            if self._label_type != "multilabel-indicator":
-                unseen = np.setdiff1d(unique_labels(y), self.classes_)
-                if unseen.size:
-                    raise ValueError(
-                        f"`y` has classes not in `self.classes_`: {unseen.tolist()}; "
-                        f"classes are {self.classes_.tolist()}"
-                    )
+            _refuse_unknown_labels(y, self.classes_, self._label_type)
         if self._label_type != "multilabel-indicator" and np.ndim(y) == 2 and np.shape(y)[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected.", DataConversionWarning, stacklevel=2
@@ -109,6 +111,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else:
                 Y = (Y * (high - low) + low).astype(dtype)
         return Y
+
+    def _refuse_new_classes_on_warm_start(self, y):
+        """As scikit-learn: a warm-started ``fit`` must see the classes of the previous fit, no more, no fewer."""
+        if self._label_type == "multilabel-indicator" or type_of_target(y) == "multilabel-indicator":
+            return
+        seen = unique_labels(y)
+        if not np.array_equal(seen, self.classes_):
+            raise DataError(
+                "warm_start can only be used where y has the same classes as in the previous call to fit; "
+                f"previously got {self.classes_.tolist()}, y has {seen.tolist()}"
+            )
 
     @property
     def _out_range(self):
@@ -154,16 +167,30 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     @available_if(BaseMLP._check_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over ``(X, y)``; ``classes`` must be given on the first call."""
+        """One epoch over ``(X, y)``; ``classes`` must be given on the first call.
+
+        Every label in ``y`` must be one of ``classes`` (``DataError``, a ``ValueError``, names the
+        others).  ``classes`` may be passed again on a later call, in any order, but must be the
+        same set (``ValueError`` otherwise), as in scikit-learn.
+        """
         if not hasattr(self, "network_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
-        elif classes is not None and not np.array_equal(np.asarray(classes), self.classes_):
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(
-                f"`classes={list(classes)}` is not the same as on the first call to partial_fit "
+                f"`classes={np.asarray(classes).tolist()}` is not the same as on the first call to partial_fit "
                 f"({self.classes_.tolist()})"
             )
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
+
+    def _onnx_outputs(self) -> dict:
+        # label and probabilities as predict and predict_proba (see neuronet.onnx_export)
+        return {
+            "classes": self.classes_,
+            "multilabel": self._label_type == "multilabel-indicator",
+            "output_range": self.target_range,
+            "metadata": {"classes": to_jsonable(self.classes_)},
+        }
 
     # -- the model file -------------------------------------------------------------------------
     def _target_metadata(self) -> dict:
@@ -196,3 +223,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _refuse_unknown_labels(y, classes, label_type):
+    """``DataError`` naming the labels of ``y`` outside ``classes`` (LabelBinarizer would encode them as all zeros)."""
+    if label_type == "multilabel-indicator":
+        return
+    unknown = np.setdiff1d(unique_labels(y), classes)
+    if unknown.size:
+        raise DataError(f"y contains labels not in classes: {unknown.tolist()}; classes are {classes.tolist()}")
