@@ -21,6 +21,7 @@ the network composes them with the loss.
 from __future__ import annotations
 
 import copy
+import html
 from itertools import pairwise
 
 import numpy as np
@@ -130,7 +131,9 @@ class Network:
         """The network ``config()`` describes, with fresh weights from ``rng``."""
         dtype = config.get("dtype", "float32")
         layers = [Dense.from_config(spec, rng=rng, dtype=dtype) for spec in config["layers"]]
-        return cls(layers, config["loss"])
+        net = cls(layers, config["loss"])
+        net._init_known = False  # a config does not record the initializer (summary shows "?")
+        return net
 
     def copy(self) -> Network:
         """An independent copy: same architecture, options and weights, its own ``Parameters``."""
@@ -155,6 +158,105 @@ class Network:
     def __repr__(self):
         inner = ",\n  ".join(map(repr, self.layers))
         return f"Network([\n  {inner}\n], loss={self.loss!r})"
+
+    # -- in a notebook ---------------------------------------------------------------------
+    def summary(self, print_fn=print):
+        """A Keras-style table of the layers, the loss and the parameter count.
+
+        One row per layer: its name (``layer 0`` … counted from 0 on the input side and the
+        last one marked ``(output)``, as the diagnostics, the training report and ``neuronet
+        inspect`` number them; ``layer k`` is ``net.layers[k]``), type, output shape
+        ``(None, n_out)`` (None: any batch size), parameters ``n_in·n_out + n_out``, unit with
+        its non-default parameters (``sigmoid(prime_offset=0.1)``), initializer (``?`` for a
+        network rebuilt from a config or a model file, which do not record it) and options
+        (dropout, Dale's principle, silenced units).  Then the loss and the total.
+
+        Parameters
+        ----------
+        print_fn : callable or None
+            Called with each line of the table (default ``print``), like Keras's
+            ``Model.summary``.  With None nothing is printed and the text is returned.
+
+        Returns
+        -------
+        None, or the text (lines joined by newlines) when ``print_fn`` is None.
+
+        Examples
+        --------
+        >>> mlp([64, 32, 10], seed=0).summary()  # doctest: +SKIP
+        """
+        rows = self._summary_rows()
+        cols = ["layer", "type", "output shape", "params", "unit", "init"]
+        if any(r["options"] for r in rows):
+            cols.append("options")
+        cells = [[f"{r[c]:,}" if c == "params" else str(r[c]) for c in cols] for r in rows]
+        header = [c.capitalize() for c in cols]
+        widths = [max(len(h), *(len(row[j]) for row in cells)) for j, h in enumerate(header)]
+
+        def line(values):
+            return "  ".join(v.rjust(w) if c == "params" else v.ljust(w) for c, v, w in zip(cols, values, widths))
+
+        rule = "─" * len(line(header))
+        text = [self._summary_title(), rule, line(header), rule, *(line(row) for row in cells), rule]
+        text += [self._summary_loss(), self._summary_total()]
+        text = [t.rstrip() for t in text]
+        if print_fn is None:
+            return "\n".join(text)
+        for t in text:
+            print_fn(t)
+        return None
+
+    def _summary_rows(self) -> list[dict]:
+        """The rows of ``summary``: one dict per layer, values ready to show."""
+        known = getattr(self, "_init_known", True)
+        last = len(self.layers) - 1
+        rows = []
+        for i, L in enumerate(self.layers):
+            rows.append(
+                {
+                    "layer": f"layer {i}" + (" (output)" if i == last and last > 0 else ""),
+                    "type": type(L).__name__,
+                    "output shape": f"(None, {L.n_out})",
+                    "params": int(L.W.size + L.b.size),
+                    "unit": _unit_text(L.unit),
+                    "init": _init_text(L.init) if known else "?",
+                    "options": _layer_options(L),
+                }
+            )
+        return rows
+
+    def _summary_title(self) -> str:
+        sizes = " → ".join(str(n) for n in [self.n_inputs, *(L.n_out for L in self.layers)])
+        return f"Network: {sizes} ({self.dtype.name})"
+
+    def _summary_loss(self) -> str:
+        fused = f" (fused with {self.output_unit.name}: the output delta is z − y)" if self.fused else ""
+        return f"Loss: {self.loss.name}{fused}"
+
+    def _summary_total(self) -> str:
+        data = self.parameters.data
+        b = data.nbytes
+        size = f"{b} bytes" if b < 1024 else f"{b / 1024:.1f} KiB" if b < 1024**2 else f"{b / 1024**2:.1f} MiB"
+        return f"Total params: {data.size:,} ({size}, {self.dtype.name})"
+
+    def _repr_html_(self):
+        """The ``summary`` as an HTML table (Jupyter shows it for ``net`` in a cell)."""
+        rows = self._summary_rows()
+        cols = ["layer", "type", "output shape", "params", "unit", "init"]
+        if any(r["options"] for r in rows):
+            cols.append("options")
+        head = "".join(f"<th>{html.escape(c.capitalize())}</th>" for c in cols)
+        body = "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(f'{r[c]:,}' if c == 'params' else str(r[c]))}</td>" for c in cols)
+            + "</tr>"
+            for r in rows
+        )
+        foot = "<br>".join(html.escape(t) for t in (self._summary_loss(), self._summary_total()))
+        return (
+            f"<p><b>{html.escape(self._summary_title())}</b></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p>"
+        )
 
     def __setstate__(self, state):
         # after a deep copy or unpickling the layers hold copies of their arrays: point them
@@ -406,6 +508,37 @@ def mlp(
     if loss is None:
         loss = {"softmax": "cross-entropy", "sigmoid": "logistic"}.get(layers[-1].unit.name, "squared-error")
     return Network(layers, loss)
+
+
+def _unit_text(unit) -> str:
+    """``sigmoid``, or ``sigmoid(prime_offset=0.1)``: the unit's name and its non-default parameters."""
+    cfg = unit.config()
+    try:
+        default = get_unit(cfg["name"]).config()
+    except ConfigError:  # a unit that needs its parameters: show them all
+        default = {}
+    shown = {k: v for k, v in cfg.items() if k != "name" and default.get(k) != v}
+    inner = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in shown.items())
+    return cfg["name"] + (f"({inner})" if inner else "")
+
+
+def _init_text(init) -> str:
+    """The initializer as ``mlp(init=...)`` spells it: ``fan-in``, ``normal:1``, ``uniform:0.5``."""
+    cfg = init.config()
+    args = [f"{v:g}" if isinstance(v, float) else str(v) for k, v in cfg.items() if k != "name"]
+    return ":".join([cfg["name"], *args])
+
+
+def _layer_options(layer) -> str:
+    """Dropout, Dale's principle and silenced units of a layer, as short text ('' for none)."""
+    opts = []
+    if layer.dropout:
+        opts.append(f"dropout {layer.dropout:g}")
+    if layer.dale_signs is not None:
+        opts.append(f"Dale: {int(np.count_nonzero(layer.dale_signs > 0))}/{layer.n_in} inputs excitatory")
+    if layer.unit_mask is not None:
+        opts.append(f"{int(np.count_nonzero(layer.unit_mask == 0))} units silenced")
+    return ", ".join(opts)
 
 
 def _check_sizes(sizes) -> list[int]:

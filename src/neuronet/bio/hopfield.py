@@ -65,12 +65,13 @@ def flip_bits(pattern, fraction, rng):
 
 
 def overlap(patterns, states):
-    """``m = (1/N) ξ · s`` of matching rows (or of one pattern and one state)."""
+    """``m = (1/N) ξ · s`` of matching rows: an array (K,); a Python float for one pattern and one state (N,)."""
     patterns, states = np.asarray(patterns, dtype=np.float64), np.asarray(states, dtype=np.float64)
-    return np.sum(patterns * states, axis=-1) / patterns.shape[-1]
+    m = np.sum(patterns * states, axis=-1) / patterns.shape[-1]
+    return float(m) if m.ndim == 0 else m
 
 
-@dataclass
+@dataclass(repr=False)
 class Recall:
     """The end of a recall run.
 
@@ -84,6 +85,18 @@ class Recall:
     sweeps: np.ndarray
     converged: np.ndarray
     energies: np.ndarray | None = None
+
+    def __repr__(self):
+        states = np.asarray(self.states)
+        conv, sweeps = np.asarray(self.converged), np.asarray(self.sweeps)
+        if states.ndim == 1:
+            head = f"Recall(1 state of {states.size} neurons, converged={bool(conv)}, sweeps={int(sweeps)}"
+        else:
+            k, n = states.shape
+            span = f"{sweeps.min()}" if sweeps.min() == sweeps.max() else f"{sweeps.min()}–{sweeps.max()}"
+            head = f"Recall({k} states of {n} neurons, converged {int(conv.sum())}/{k}, sweeps {span}"
+        tail = "" if self.energies is None else f", energies: {len(self.energies)} values"
+        return head + tail + ")"
 
 
 class Hopfield:
@@ -119,6 +132,14 @@ class Hopfield:
         self.J = self.patterns.T @ self.patterns  # Σ_μ ξ^μ ξ^μᵀ, (N, N)
         np.fill_diagonal(self.J, 0.0)  # no self-coupling
         self.n_normalize = int(xi.shape[1] if n_normalize is None else n_normalize)
+
+    def __repr__(self):
+        p, n = self.patterns.shape[0], self.n_neurons
+        extra = "" if self.n_normalize == n else f", n_normalize={self.n_normalize} (after neuron death)"
+        return (
+            f"Hopfield({p} patterns in {n} neurons, load P/N={p / self.n_normalize:.3g} "
+            f"(capacity {CAPACITY_ALPHA}), dtype={self.J.dtype}{extra})"
+        )
 
     @classmethod
     def from_couplings(cls, J, patterns, n_normalize):
@@ -228,6 +249,22 @@ class Hopfield:
             return Recall(final[0], sweeps[0], bool(conv[0]))
         return Recall(final, sweeps, conv)
 
+    def plot_recall(self, cues, rng=None, *, shape=None, max_sweeps=100, max_rows=8):
+        """Recall ``cues`` and draw cue → recalled → nearest stored pattern as images.
+
+        Asynchronous recall (``recall_async_batch``) with ``rng``, synchronous without.  The
+        stored pattern of each row is the one with the largest overlap with the recalled state.
+        Returns the ``Figure`` of ``neuronet.report.notebook.hopfield_recall_figure``
+        (``shape``, e.g. ``(8, 8)``, and ``max_rows`` are passed on); the module is imported
+        only here, so ``bio`` needs no matplotlib.
+        """
+        from ..report.notebook import hopfield_recall_figure  # plotting lives in report/ (see pyproject)
+
+        cues = np.atleast_2d(cues)
+        rec = self.recall_sync(cues, max_sweeps) if rng is None else self.recall_async_batch(cues, rng, max_sweeps)
+        nearest = self.patterns[np.argmax(rec.states @ self.patterns.T, axis=1)]
+        return hopfield_recall_figure(cues, rec.states, nearest, shape=shape, max_rows=max_rows)
+
     # -- neuron death ----------------------------------------------------------------------
     def remove_neurons(self, fraction, rng):
         """Kill ``round(fraction·N)`` random neurons after storage.
@@ -275,6 +312,9 @@ class GrandmotherStore:
         self.n_memories, self.n_neurons, self.copies = n_memories, n_neurons, copies
         self.owner = np.full(n_neurons, -1)  # memory held by each neuron, -1 unused
         self.owner[: n_memories * copies] = np.repeat(np.arange(n_memories), copies)
+
+    def __repr__(self):
+        return f"GrandmotherStore(n_memories={self.n_memories}, n_neurons={self.n_neurons}, copies={self.copies})"
 
     def recall_overlaps(self, alive):
         """Overlap of each memory's recall given the survivors ``alive`` (N,) bool: 1 or 0."""

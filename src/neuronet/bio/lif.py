@@ -168,6 +168,14 @@ class LIFPopulation:
         self._v0 = self.v_rest_mv if v0_mv is None else v0_mv
         self.reset()
 
+    def __repr__(self):
+        return (
+            f"LIFPopulation(n={self.n}, tau_m_ms={self.tau_m_ms:g}, r_mohm={self.r_mohm:g}, "
+            f"v_rest_mv={self.v_rest_mv:g}, v_reset_mv={self.v_reset_mv:g}, v_thresh_mv={self.v_thresh_mv:g}, "
+            f"t_ref_ms={self.t_ref_ms:g}, dt_ms={self.dt_ms:g}, spike_timing={self.spike_timing!r}, "
+            f"t_ms={self.t_ms:g})"
+        )
+
     # -- state ---------------------------------------------------------------------------------
     def reset(self):
         """Back to t = 0, every neuron at ``v0_mv`` and not refractory."""

@@ -52,7 +52,7 @@ def get_rule(name):
     return RULES[name]
 
 
-@dataclass
+@dataclass(repr=False)
 class Trajectory:
     """What a rule did to the weights of one neuron.
 
@@ -79,6 +79,14 @@ class Trajectory:
     weights: np.ndarray
     n_updates: int
     stopped_early: bool = False
+
+    def __repr__(self):
+        norms = np.asarray(self.norms)
+        grew = f"|w| {norms[0]:.3g}→{norms[-1]:.3g}" if norms.size else "|w| not recorded"
+        return (
+            f"Trajectory(d={np.size(self.w)}, n_updates={self.n_updates}, {grew}, "
+            f"snapshots={len(self.steps)}, stopped_early={self.stopped_early})"
+        )
 
 
 def run_rule(rule, X, w0, *, eta, epochs, rng, eta_decay_updates=None, record_every=1, stop_norm=1e150):
@@ -156,12 +164,16 @@ def first_principal_component(X):
 
 
 def abs_cosine(W, v):
-    """``|cos|`` between each row of ``W`` (R, d) (or a vector) and ``v`` (d,); 0 for a zero row."""
+    """``|cos|`` between each row of ``W`` (R, d) and ``v`` (d,): an (R,) array; a float for a vector ``W``.
+
+    A zero row gives 0.
+    """
+    one = np.ndim(W) == 1
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
     denom = np.linalg.norm(W, axis=1) * np.linalg.norm(v)
     with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.abs(W @ v) / denom
-    return np.where(denom > 0, c, 0.0)
+        c = np.where(denom > 0, np.abs(W @ v) / denom, 0.0)
+    return float(c[0]) if one else c
 
 
 def correlated_gaussian(n_samples, dim, rng, *, top_variance=3.0, ratio=0.5):

@@ -18,7 +18,7 @@ __all__ = ["LIFRecord", "SpikeInput"]
 
 
 # -- input spike trains ------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SpikeInput:
     """Presynaptic spikes as a list of events, each a voltage jump ``w_mv`` onto one neuron.
 
@@ -57,6 +57,15 @@ class SpikeInput:
         object.__setattr__(self, "targets", tg)
         object.__setattr__(self, "w_mv", w)
 
+    def __repr__(self) -> str:
+        if not self.times_ms.size:
+            return "SpikeInput(0 events)"
+        n_inh = int((self.w_mv < 0).sum())
+        return (
+            f"SpikeInput({self.times_ms.size} events onto {np.unique(self.targets).size} neurons, "
+            f"{self.times_ms.min():g}–{self.times_ms.max():g} ms, {n_inh} inhibitory)"
+        )
+
     @classmethod
     def from_trains(cls, trains_ms, w_mv):
         """One spike train per postsynaptic neuron: ``trains_ms[i]`` arrives at neuron ``i``.
@@ -94,7 +103,7 @@ class SpikeInput:
 
 
 # -- what a run returns ------------------------------------------------------------------------
-@dataclass
+@dataclass(repr=False)
 class LIFRecord:
     """Spikes (and optionally voltages) of one ``LIFPopulation.run``.
 
@@ -126,6 +135,20 @@ class LIFRecord:
     v_trace_mv: np.ndarray | None = None
     v_trace_t_ms: np.ndarray | None = None
     recorded: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        end = self.t_start_ms + self.duration_ms
+        traces = "" if self.recorded is None else f", traces of {len(self.recorded)} neurons"
+        return (
+            f"LIFRecord(n={self.spike_counts.size}, {self.spike_neuron.size} spikes, "
+            f"{self.t_start_ms:g}–{end:g} ms, dt {self.dt_ms:g} ms, {self.spike_timing}{traces})"
+        )
+
+    def plot(self, **kwargs):
+        """Raster plus voltage traces as a matplotlib Figure (``report.notebook.lif_raster_figure``)."""
+        from ..report.notebook import lif_raster_figure
+
+        return lif_raster_figure(self, **kwargs)
 
     @property
     def rates_hz(self) -> np.ndarray:

@@ -161,7 +161,7 @@ def measure_oja(cfg, key):
         )
         out[rule] = {
             "final_norm": float(tr.norms[-1]),
-            "final_cos": float(abs_cosine(tr.w, pc1)[0]),
+            "final_cos": abs_cosine(tr.w, pc1),
             "stopped_early": bool(tr.stopped_early),
             "steps": tr.steps.tolist()[:: max(1, tr.steps.size // 60)],
             "norms": tr.norms.tolist()[:: max(1, tr.steps.size // 60)],

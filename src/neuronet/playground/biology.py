@@ -248,7 +248,7 @@ def plasticity_view(eta=0.02, epochs=5, seed=0) -> dict:
             "steps": traj.steps[keep].tolist(),
             "norms": [float(f"{n:.4g}") for n in traj.norms[keep]],
             "final_norm": float(f"{traj.norms[-1]:.4g}"),
-            "cos_pc1": round(float(abs_cosine(traj.w, pc1)[0]), 4),
+            "cos_pc1": round(abs_cosine(traj.w, pc1), 4),
             "stopped_early": traj.stopped_early,
         }
     return {

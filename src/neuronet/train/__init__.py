@@ -15,11 +15,49 @@ import numpy as np
 
 from ..diagnostics import layer_diagnostics
 from ..errors import ConfigError, DivergenceError
+from ..network import Network
 from ..optim import get_optimizer
+from ..options import Option, convert
 from ..targets import decode_outputs, default_target_range, encode_targets
 from .history import Callback, EarlyStopping, History, LambdaCallback, format_epoch
+from .progress import ProgressBar
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "Trainer", "check_sample_weight", "format_epoch"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "ProgressBar",
+    "Trainer",
+    "check_sample_weight",
+    "format_epoch",
+]
+
+#: Trainer's scalar arguments, checked by the one strict converter (``options.convert``): an integer
+#: refuses 2.5, True and "64"; a flag refuses 1 and "yes".  Ranges the optimizer checks (lr, momentum)
+#: are left to it.
+_ARGS = {
+    "lr": Option("lr", "float", optional=True),
+    "momentum": Option("momentum", "float", optional=True),
+    "epochs": Option("epochs", "int", low=0),
+    "batch_size": Option("batch_size", "int", low=1, optional=True),
+    "shuffle": Option("shuffle", "bool"),
+    "seed": Option("seed", "int", low=0),
+    "validation_split": Option("validation_split", "float", low=0, high=1, high_open=True),
+    "diagnostics": Option("diagnostics", "bool"),
+    "probe_size": Option("probe_size", "int", low=1),
+    "saturation_tol": Option("saturation_tol", "float", low=0),
+    "max_grad_norm": Option("max_grad_norm", "float", low=0, low_open=True, optional=True),
+    "l2": Option("l2", "float", low=0),
+    "verbose": Option("verbose", "bool"),
+}
+
+
+def _arg(name, value):
+    """``value`` of Trainer argument ``name``, checked (``ConfigError "Trainer(name=...): problem"``)."""
+    if isinstance(value, np.bool_):
+        value = bool(value)
+    return convert(_ARGS[name], value, where=f"Trainer({name}=...)")
 
 
 # -- history ---------------------------------------------------------------------------------
@@ -98,7 +136,16 @@ class Trainer:
     lr_schedule : callable, optional
         ``lr_schedule(samples_seen) -> lr``, applied after every update.
     verbose : bool
-        Print one line per epoch (through ``log``).
+        Show progress once per epoch: a bar with the loss, accuracy and saturation
+        (``ProgressBar``; one line rewritten in a terminal, one line per epoch in Jupyter
+        or a file), or, when ``log`` is given, each epoch's line passed to ``log``.
+    log : callable, optional
+        ``log(line)`` receives one line per epoch instead of the bar (e.g. ``print``).
+    stream : file-like, optional
+        Where the bar goes; default ``sys.stdout`` at the start of ``fit``.
+
+    Every argument is checked when the trainer is made: ``Trainer(None)``,
+    ``epochs=2.5``, ``epochs=True`` or ``batch_size="64"`` raise ``ConfigError`` naming it.
     """
 
     def __init__(
@@ -122,37 +169,34 @@ class Trainer:
         l2=0.0,
         lr_schedule=None,
         verbose=False,
-        log=print,
+        log=None,
+        stream=None,
     ):
+        if not isinstance(network, Network):
+            raise ConfigError(f"Trainer(network=...): expected a neuronet Network, got {type(network).__name__}")
         self.network = network
-        kw = {} if lr is None else {"lr": lr}
+        kw = {} if lr is None else {"lr": _arg("lr", lr)}
         if momentum is not None:
-            kw["momentum"] = momentum
+            kw["momentum"] = _arg("momentum", momentum)
         self.optimizer = get_optimizer(optimizer, **kw)
-        self.epochs = int(epochs)
-        if self.epochs < 0:
-            raise ConfigError(f"epochs must be >= 0, got {epochs}")
-        if batch_size is not None and int(batch_size) < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-        self.batch_size = None if batch_size is None else int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.seed = int(seed)
-        if not 0.0 <= float(validation_split) < 1.0:
-            raise ConfigError(f"validation_split must lie in [0, 1), got {validation_split}")
-        self.validation_split = float(validation_split)
+        self.epochs = _arg("epochs", epochs)
+        self.batch_size = _arg("batch_size", batch_size)
+        self.shuffle = _arg("shuffle", shuffle)
+        self.seed = _arg("seed", seed)
+        self.validation_split = _arg("validation_split", validation_split)
         self.target_range = None if target_range is None else tuple(map(float, target_range))
         self.callbacks = list(callbacks)
-        self.diagnostics = bool(diagnostics)
-        self.probe_size = int(probe_size)
-        self.saturation_tol = float(saturation_tol)
-        if max_grad_norm is not None and not float(max_grad_norm) > 0:
-            raise ConfigError(f"max_grad_norm must be > 0, got {max_grad_norm}")
-        self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
-        if not float(l2) >= 0:
-            raise ConfigError(f"l2 must be >= 0, got {l2}")
-        self.l2 = float(l2)
+        self.diagnostics = _arg("diagnostics", diagnostics)
+        self.probe_size = _arg("probe_size", probe_size)
+        self.saturation_tol = _arg("saturation_tol", saturation_tol)
+        self.max_grad_norm = _arg("max_grad_norm", max_grad_norm)
+        self.l2 = _arg("l2", l2)
+        for name, f in (("lr_schedule", lr_schedule), ("log", log)):
+            if f is not None and not callable(f):
+                raise ConfigError(f"Trainer({name}=...): expected a function or None, got {type(f).__name__}")
         self.lr_schedule = lr_schedule
-        self.verbose, self.log = verbose, log
+        self.verbose, self.log, self.stream = _arg("verbose", verbose), log, stream
+        self._progress = None  # the ProgressBar of a verbose fit
         # children of one SeedSequence: validation split, shuffling + dropout, diagnostics probe
         self._split_seq, train_seq, self._probe_seq = np.random.SeedSequence(self.seed).spawn(3)
         self.rng = np.random.default_rng(train_seq)  # shuffling and dropout
@@ -160,6 +204,25 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.samples_seen = 0  # training samples processed (for lr schedules)
         self.stop_training = False
+
+    def __repr__(self):
+        net = self.network
+        parts = [
+            "network " + "→".join(str(n) for n in [net.n_inputs, *(L.n_out for L in net.layers)]),
+            f"optimizer={self.optimizer!r}",
+            f"epoch {self.epoch}/{self.epochs}",
+            f"batch_size={'full' if self.batch_size is None else self.batch_size}",
+            f"seed={self.seed}",
+        ]
+        if self.validation_split:
+            parts.append(f"validation_split={self.validation_split:g}")
+        if self.l2:
+            parts.append(f"l2={self.l2:g}")
+        if self.max_grad_norm is not None:
+            parts.append(f"max_grad_norm={self.max_grad_norm:g}")
+        if self.callbacks:
+            parts.append("callbacks=[" + ", ".join(type(cb).__name__ for cb in self.callbacks) + "]")
+        return "Trainer(" + ", ".join(parts) + ")"
 
     # -- data preparation --------------------------------------------------------------
     def _classification(self, y):
@@ -269,6 +332,8 @@ class Trainer:
         run = self._start(X, y, sample_weight, validation_data)
         self.stop_training = False
         self.history.stop_reason = ""
+        if self.verbose and self.log is None:
+            self._progress = ProgressBar(self.epochs, self.stream)
         for cb in self.callbacks:
             cb.on_train_begin(self)
         # overflow on the way to a NaN loss is what the divergence guard reports; no warnings
@@ -286,6 +351,9 @@ class Trainer:
                 )
         finally:
             errstate.__exit__(None, None, None)
+            if self._progress is not None:
+                self._progress.close()
+                self._progress = None
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.history
@@ -380,7 +448,9 @@ class Trainer:
         logs["seconds"] = time.perf_counter() - t0
         self.epoch += 1
         self.history.append(epoch, logs, diag)
-        if self.verbose:
+        if self._progress is not None:
+            self._progress.update(self.epoch, format_epoch(epoch, self.epochs, logs, diag))
+        elif self.verbose:
             self.log(format_epoch(epoch, self.epochs, logs, diag))
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, logs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import math
+import numbers
 from dataclasses import dataclass, field
 
 from ..diagnostics import summarize
@@ -10,7 +13,7 @@ from ..errors import ConfigError
 __all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "format_epoch"]
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """What happened, epoch by epoch.
 
@@ -66,6 +69,73 @@ class History:
             diverged=bool(d.get("diverged", False)),
         )
 
+    # -- in a notebook -------------------------------------------------------------------------
+    def __repr__(self):
+        """``History(epochs=20, loss 2.3→0.0512, accuracy 0.981, val_accuracy 0.97, keys=[...])``."""
+        if not self.epoch:
+            return f"History(epochs=0{', diverged' if self.diverged else ''})"
+        parts = [f"epochs={len(self.epoch)}"]
+        loss = [v for v in self.history.get("loss", []) if _is_number(v)]
+        if loss:
+            parts.append(f"loss {loss[0]:.3g}→{loss[-1]:.3g}")
+        for key in ("val_loss", "accuracy", "val_accuracy"):
+            last = _last_number(self.history.get(key, []))
+            if last is not None:
+                parts.append(f"{key} {last:.3g}")
+        if self.diverged:
+            parts.append("diverged")
+        elif self.stop_reason.startswith("early stopping"):
+            parts.append("stopped early")
+        parts.append("keys=[" + ", ".join(self.history) + "]")
+        return "History(" + ", ".join(parts) + ")"
+
+    def _repr_html_(self, last: int = 5):
+        """A table of the last ``last`` epochs (Jupyter shows it instead of the repr)."""
+        head = html.escape(repr(self))
+        if not self.epoch:
+            return f"<p><code>{head}</code></p>"
+        keys = [k for k, v in self.history.items() if any(_is_number(x) for x in v)]
+        rows = []
+        for i in range(max(0, len(self.epoch) - last), len(self.epoch)):
+            cells = [str(self.epoch[i] + 1)]
+            for k in keys:
+                v = self.history[k][i] if i < len(self.history[k]) else None
+                cells.append(f"{v:.4g}" if _is_number(v) else "")
+            diag = self.diagnostics[i] if i < len(self.diagnostics) else None
+            cells.append(html.escape(summarize(diag)) if diag else "")
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        header = "".join(f"<th>{html.escape(k)}</th>" for k in ["epoch", *keys, "per layer"])
+        shown = f"last {len(rows)} of {len(self.epoch)} epochs" if len(rows) < len(self.epoch) else "every epoch"
+        note = html.escape(self.stop_reason or "")
+        return (
+            f"<p><code>{head}</code></p>"
+            f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<p><small>{shown}{'; ' + note if note else ''}; <code>.plot()</code> draws every epoch</small></p>"
+        )
+
+    def plot(self):
+        """Loss and accuracy, and per layer the saturated fraction and gradient norm, by epoch.
+
+        A ``matplotlib.figure.Figure`` (shown inline by Jupyter); the drawing lives in
+        ``neuronet.report.notebook.history_figure``, imported only when called.
+        """
+        from ..report.notebook import history_figure  # plotting lives in report/ (a delegate, see pyproject)
+
+        return history_figure(self)
+
+
+def _is_number(v) -> bool:
+    """A finite real number (numpy scalars too), not a bool or None."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _last_number(values):
+    """The last finite number in ``values``, or None."""
+    for v in reversed(values):
+        if _is_number(v):
+            return v
+    return None
+
 
 def format_epoch(epoch, n_epochs, logs, diag=None) -> str:
     """One line per epoch: loss, accuracy, validation, saturation summary, seconds."""
@@ -96,6 +166,9 @@ class Callback:
 
     def on_train_end(self, trainer):
         pass
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
 
 class EarlyStopping(Callback):
@@ -139,6 +212,14 @@ class EarlyStopping(Callback):
         if self.restore_best and self.best_weights is not None and not trainer.history.diverged:
             trainer.network.set_weights(self.best_weights)
 
+    def __repr__(self):
+        best = getattr(self, "best", None)
+        seen = "" if best is None else f", best {best:.4g} at epoch {self.best_epoch + 1}"
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, min_delta={self.min_delta:g}, "
+            f"restore_best={self.restore_best}{seen})"
+        )
+
 
 class LambdaCallback(Callback):
     """Callback from a function ``f(trainer, epoch, logs)`` called at each epoch's end."""
@@ -148,6 +229,9 @@ class LambdaCallback(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         self._f(trainer, epoch, logs)
+
+    def __repr__(self):
+        return f"LambdaCallback({getattr(self._f, '__qualname__', type(self._f).__name__)})"
 
 
 # -- trainer ---------------------------------------------------------------------------------
