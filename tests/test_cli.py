@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,7 +108,9 @@ def test_config_file_and_flag_override(tmp_path):
     resolved = json.loads(r.stdout.splitlines()[0].removeprefix("config: "))
     assert resolved["activation"] == "tanh" and resolved["epochs"] == 2 and resolved["batch_size"] is None
     _, meta = load_model(tmp_path / "m.safetensors")
-    assert meta["config"] == resolved
+    # the printed config leaves the output unit and loss to the task (null); the model file stores what was used
+    assert resolved["output"] is None and resolved["loss"] is None
+    assert meta["config"] == {**resolved, "output": "softmax", "loss": "cross-entropy"}
     bad = tmp_path / "bad.toml"
     bad.write_text("learning_rate = 0.1\n")
     r = invoke("train", "--config", bad)
@@ -121,6 +124,46 @@ def test_report_is_written(tmp_path):
     assert html.count("data:image/png;base64,") >= 4 and "http://" not in html and "https://" not in html
     hist = json.loads((tmp_path / "rep" / "history.json").read_text())
     assert len(hist["history"]["epoch"] if "epoch" in hist.get("history", {}) else hist["epoch"]) == 2
+
+
+def _sat_field(line):
+    """The ``sat ...`` field of an epoch line (up to the next double space), or None."""
+    return line.split("sat ")[1].split("  ")[0] if "sat " in line else None
+
+
+def test_softmax_classifier_line_and_report_leave_out_output_saturation(tmp_path):
+    r = invoke("train", "--data", "digits", "--hidden", "16", "--epochs", "3", "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    epochs = [ln for ln in r.stdout.splitlines() if ln.startswith("epoch ")]
+    assert len(epochs) == 3
+    for ln in epochs:
+        assert re.fullmatch(r"L0 \d\.\d\d", _sat_field(ln)), f"only hidden layer 0 has a saturation: {ln!r}"
+        assert re.search(r"  conf \d\.\d\d  ", ln), f"the softmax output shows its confidence: {ln!r}"
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "n/a (softmax)" in html, "the report's diagnostics table says the softmax saturation is n/a"
+
+
+def test_sigmoid_output_line_still_shows_output_saturation():
+    r = invoke(
+        "train", "--data", "digits", "--hidden", "16", "--epochs", "2", "--output", "sigmoid", "--loss", "squared-error"
+    )
+    assert r.exit_code == 0, r.output
+    epochs = [ln for ln in r.stdout.splitlines() if ln.startswith("epoch ")]
+    assert epochs and all(re.fullmatch(r"L0 \d\.\d\d L1 \d\.\d\d", _sat_field(ln)) for ln in epochs), epochs
+    assert not any(" conf " in ln for ln in epochs), "confidence is a softmax measure"
+
+
+def test_train_report_has_the_printed_test_accuracy_architecture_and_confusion_matrix(tmp_path):
+    r = invoke("train", "--data", "digits", "--hidden", "16", "--epochs", "2", "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    printed = re.search(r"test accuracy (\d\.\d{4})", r.stdout).group(1)
+    hist = json.loads((tmp_path / "rep" / "history.json").read_text())
+    assert f"{hist['test']['accuracy']:.4f}" == printed
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert f"<td>{printed}</td>" in html or f'<td class="num">{printed}</td>' in html
+    assert sum(map(sum, hist["confusion"]["matrix"])) == 359 == hist["test"]["n"]
+    assert hist["architecture"][-1]["parameters"] == 64 * 16 + 16 + 16 * 10 + 10
+    assert hist["config"]["output"] == "softmax" and hist["config"]["loss"] == "cross-entropy"
 
 
 def _write(path, text):
@@ -207,6 +250,9 @@ def test_feature_count_mismatch_and_bad_labels_against_a_model(trained, tmp_path
         (["--hidden", "10,x"], "--hidden: expected comma-separated integers"),
         (["--resume"], "--resume: needs --checkpoint-dir"),
         (["--output", "sigmoid", "--loss", "cross-entropy"], "needs a softmax output unit"),
+        (["--task", "bogus"], "--task: must be one of classification, regression, got 'bogus'"),
+        (["--task", "regression"], "task: applies to CSV and NPZ files only, not to --data 'xor'"),
+        (["--preset", "bogus"], "--preset: unknown preset 'bogus'; valid: lecture-baseline, remedy-fan-in"),
     ],
 )
 def test_unknown_option_values_list_the_valid_ones(args, needle):

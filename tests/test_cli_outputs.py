@@ -158,3 +158,107 @@ def test_huge_requests_are_refused_with_the_memory_they_would_need(capsys, args,
     code, _, err = _run(capsys, "train", "--epochs", "1", *args)
     assert code == 2
     _one_line(err, needle, "GB")
+
+
+# -- models and data that do not fit each other -------------------------------------------------
+def _regression_csv(path, n_features, n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n, n_features))
+    y = X.sum(axis=1) * 0.37 + 0.01  # never an integer
+    path.write_text("\n".join(",".join(f"{v:.6f}" for v in row) for row in np.c_[X, y]) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def regression_model(tmp_path_factory):
+    d = tmp_path_factory.mktemp("reg")
+    data, model = _regression_csv(d / "reg64.csv", 64), d / "reg.safetensors"
+    args = ["train", "--data", str(data), "--hidden", "4", "--epochs", "1", "--no-diagnostics", "--out", str(model)]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 0
+    return model, data
+
+
+def test_a_regression_model_evaluated_on_classification_data_is_one_line_naming_both(capsys, regression_model):
+    model, _ = regression_model
+    code, _, err = _run(capsys, "evaluate", str(model), "--data", "digits")
+    assert code == 2
+    _one_line(err, f"model {model} is a regression model", "--data digits is a classification dataset")
+
+
+def test_a_classifier_evaluated_on_regression_targets_names_the_line(capsys, regression_model, tmp_path):
+    _, data = regression_model
+    model = tmp_path / "digits.safetensors"
+    assert _run(capsys, "train", "--data", "digits", "--hidden", "4", "--epochs", "1", "--out", str(model))[0] == 0
+    code, _, err = _run(capsys, "evaluate", str(model), "--data", str(data))
+    assert code == 2
+    _one_line(err, str(data), "line 1: class labels must be integers")
+
+
+def test_a_regression_model_evaluates_on_its_own_kind_of_data(capsys, regression_model):
+    model, data = regression_model
+    code, out, err = _run(capsys, "evaluate", str(model), "--data", str(data))
+    assert code == 0 and "loss" in out and "accuracy" not in out, (out, err)
+
+
+def _edit_user(src, dst, **changes):
+    """A copy of model file ``src`` with user metadata keys replaced (the tensors untouched)."""
+    import json
+
+    blob = src.read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + n])
+    header["__metadata__"]["user"] = json.dumps({**json.loads(header["__metadata__"]["user"]), **changes})
+    raw = json.dumps(header).encode()
+    dst.write_bytes(len(raw).to_bytes(8, "little") + raw + blob[8 + n :])
+    return dst
+
+
+@pytest.fixture(scope="module")
+def standardized_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("std") / "m.safetensors"
+    with pytest.raises(SystemExit) as info:
+        main(["train", *TINY, "--standardize", "--out", str(path)])
+    assert info.value.code == 0
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"preprocessing": {"mean": [0.5, 0.5], "std": [0.0, 0.5]}}, "metadata preprocessing.std: entry 0 is 0"),
+        ({"preprocessing": {"mean": [0.5, 0.5]}}, "metadata preprocessing: lacks std"),
+        ({"classes": [1, 1]}, "metadata classes: label 1 appears twice"),
+        ({"classes": [{"a": 1}, 0]}, "metadata classes: label {'a': 1} is not a string or a finite number"),
+        ({"task": "regression", "classes": []}, "metadata task: 'regression' does not fit"),
+    ],
+)
+def test_predict_with_edited_metadata_is_one_line_naming_the_model_and_the_field(
+    capsys, standardized_model, tmp_path, changes, needle
+):
+    bad = _edit_user(standardized_model, tmp_path / "edited.safetensors", **changes)
+    x = tmp_path / "x.csv"
+    x.write_text("0,1\n1,0\n")
+    code, _, err = _run(capsys, "predict", str(bad), "--input", str(x), "--output", str(tmp_path / "p.csv"))
+    assert code == 2 and not (tmp_path / "p.csv").exists()
+    _one_line(err, str(bad), needle)
+
+
+def test_inspect_prints_the_configuration_and_the_test_results(capsys, standardized_model):
+    code, out, _ = _run(capsys, "inspect", str(standardized_model))
+    assert code == 0
+    lines = out.splitlines()
+    assert "config:" in lines and "  hidden = [4]" in lines and '  data = "xor"' in lines, out
+    assert any(ln.startswith("test: loss ") and "accuracy" in ln for ln in lines), out
+    assert "task: classification; classes 0, 1" in lines and "checksum verified" in lines[0], out
+    assert any(ln.startswith("training: 2 epochs") and "inputs standardized" in ln for ln in lines), out
+
+
+def test_what_the_library_decided_is_shown_as_one_line_warnings(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    data.write_text("a,b,label\n" + "\n".join(f"{a:.3f},{b:.3f},{int(a > b)}" for a, b in rng.random((40, 2))))
+    code, _, err = _run(capsys, "train", "--data", str(data), "--hidden", "2", "--epochs", "1", "--no-diagnostics")
+    assert code == 0
+    _one_line(err, "neuronet train: warning: ", f"{data}: first row read as a header", "'a', 'b'")

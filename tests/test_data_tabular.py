@@ -1,5 +1,9 @@
 """CSV and NPZ files through ``neuronet.data.load``."""
 
+import io
+import warnings
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -223,10 +227,153 @@ def test_npz_malformed(tmp_path, arrays, problem):
 
 def test_npz_that_is_not_an_archive(tmp_path):
     path = tmp_path / "d.npz"
-    path.write_bytes(b"this is not a zip file")
-    with pytest.raises(DataError, match=rf"^{path}: not a readable .npz archive"):
-        load(str(path))
+    for junk in (b"this is not a zip file", np.random.default_rng(0).bytes(1000)):
+        path.write_bytes(junk)
+        with pytest.raises(DataError, match=rf"^{path}: not a zip/npz archive") as info:
+            load(str(path))
+        assert "pickle" not in str(info.value), f"never suggest unpickling a file: {info.value}"
     np.save(tmp_path / "single.npy", np.zeros(3))
     (tmp_path / "single.npy").rename(path)
     with pytest.raises(DataError, match="holds a single array; expected an .npz archive"):
         load(str(path))
+
+
+def _npz_claiming(path, shape, dtype="<f4", data=b"\0" * 16):
+    """An .npz whose X.npy header claims ``shape`` but holds only ``data``; y is a real 3-vector."""
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": dtype, "fortran_order": False, "shape": shape})
+    y = io.BytesIO()
+    np.save(y, np.arange(3.0))
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("X.npy", head.getvalue() + data)
+        zf.writestr("y.npy", y.getvalue())
+    return path
+
+
+def test_npz_whose_header_claims_a_huge_shape_is_refused_before_allocating(tmp_path):
+    # 10^9 x 10^6 float32 = 4 * 10^15 bytes: numpy would try to allocate it (MemoryError) before reading
+    path = _npz_claiming(tmp_path / "huge.npz", (10**9, 10**6))
+    with pytest.raises(DataError) as info:
+        load(str(path))
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: array 'X' is too large") and "3725290.3 GB" in msg, msg
+    assert "\n" not in msg
+
+
+def test_npz_whose_header_claims_more_bytes_than_it_holds_is_corrupt(tmp_path):
+    path = _npz_claiming(tmp_path / "short.npz", (100, 4))  # 1600 bytes claimed, 16 held
+    with pytest.raises(DataError, match=rf"^{path}: array 'X' is corrupt: its header claims shape \(100, 4\)"):
+        load(str(path))
+
+
+def test_npy_input_whose_header_claims_a_huge_shape_is_refused(tmp_path):
+    from neuronet.data.tabular import read_features
+
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**6)})
+    path = tmp_path / "x.npy"
+    path.write_bytes(head.getvalue() + b"\0" * 64)
+    with pytest.raises(DataError, match=rf"^{path}: the array is too large: .* would need 7450580.6 GB"):
+        read_features(path)
+
+
+# --- CSV: header and task, said or given ---------------------------------------------------
+
+
+def _load_warned(path, **kw):
+    """``load(path, **kw)`` and the messages of the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load(str(path), **kw)
+    return ds, [str(w.message) for w in caught]
+
+
+def test_a_detected_header_is_announced_with_the_cells_that_made_it_one(tmp_path):
+    path = _csv(tmp_path, "x0,x1,label\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(10)))
+    ds, said = _load_warned(path)
+    assert ds.n_train + ds.n_test == 10
+    assert said == [
+        f"{path}: first row read as a header (non-numeric cells: 'x0', 'x1'); --no-header "
+        "(header=False) reads it as data"
+    ], said
+    _, said = _load_warned(path, csv_header=True)
+    assert said == [], "a header that was asked for is not announced"
+
+
+def test_a_typo_in_the_first_row_is_an_error_with_header_false(tmp_path):
+    # '2x' made the first data row a header, silently dropping it
+    path = _csv(tmp_path, "1,2x,0\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(10)))
+    ds, said = _load_warned(path)
+    assert ds.n_train + ds.n_test == 10 and said and "'2x'" in said[0], "auto-detection must name the cell"
+    with pytest.raises(DataError, match=rf"^{path}: line 1, column 2: '2x' is not a number \(the first row is data"):
+        load(str(path), csv_header=False)
+
+
+def test_header_false_refuses_a_non_numeric_label_above_numeric_ones(tmp_path):
+    path = _csv(tmp_path, "1,2,class\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(10)))
+    with pytest.raises(DataError, match=rf"^{path}: line 1, column 3: label 'class' is not a number"):
+        load(str(path), csv_header=False)
+
+
+def test_header_true_drops_a_numeric_first_row(tmp_path):
+    path = _csv(tmp_path, "0,1,2\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(10)))
+    assert load(str(path)).n_train + load(str(path)).n_test == 11, "a numeric first row is data by default"
+    ds, said = _load_warned(path, csv_header=True)
+    assert ds.n_train + ds.n_test == 10 and said == []
+
+
+def test_one_non_integer_label_is_an_error_naming_its_line_with_task_classification(tmp_path):
+    rows = [f"{i},{i + 1},{i % 3}" for i in range(12)]
+    rows[6] = "6,7,1.5"
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    ds, said = _load_warned(path)
+    assert ds.task == "regression", "auto-detection still reads it as regression ..."
+    assert said == [
+        f"{path}: labels are not all integers (line 7: '1.5'), so the task is regression; "
+        "--task classification (task='classification') refuses them"
+    ], "... and says so"
+    with pytest.raises(DataError, match=rf"^{path}: line 7: class labels must be integers, got '1.5'"):
+        load(str(path), csv_task="classification")
+    with pytest.raises(DataError, match=rf"^{path}: line 7: class labels must be integers, got '1.5'"):
+        load(str(path), task="classification")
+
+
+def test_task_classification_accepts_integral_floats_and_class_names(tmp_path):
+    floats = _csv(tmp_path, "".join(f"{i},{i % 2}.0\n" for i in range(10)), "floats.csv")
+    ds, said = _load_warned(floats, csv_task="classification")
+    assert ds.task == "classification" and ds.n_classes == 2 and said == []
+    names = _csv(tmp_path, _two_class_rows(), "names.csv")
+    assert load(str(names), csv_task="classification").classes == ("no", "yes")
+
+
+def test_labels_mixing_numbers_and_text(tmp_path):
+    rows = [f"{i},{i % 2}" for i in range(10)]
+    rows[4] = "4,l"  # a typo for 1
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    ds, said = _load_warned(path)
+    assert ds.classes == ("0", "1", "l") and said and "line 5: 'l'" in said[0], said
+    with pytest.raises(DataError, match=rf"^{path}: line 5: class labels must be integers, got 'l'"):
+        load(str(path), csv_task="classification")
+
+
+def test_task_regression_refuses_text_and_non_finite_labels_by_line(tmp_path):
+    path = _csv(tmp_path, "1,0.5\n2,1.5\n3,nan\n4,2\n")
+    with pytest.raises(DataError, match=rf"^{path}: line 3: label 'nan' is not a finite number \(task regression\)"):
+        load(str(path), csv_task="regression")
+    ints = _csv(tmp_path, "".join(f"{i},{i % 3}\n" for i in range(10)), "ints.csv")
+    ds, said = _load_warned(ints, csv_task="regression")
+    assert ds.task == "regression" and ds.y_train.dtype == np.float32 and said == []
+
+
+def test_csv_options_are_checked(tmp_path):
+    path = _csv(tmp_path, "".join(f"{i},{i % 2}\n" for i in range(10)))
+    with pytest.raises(DataError, match="csv_task: applies to CSV files only, not to --data 'digits'"):
+        load("digits", csv_task="classification")
+    with pytest.raises(DataError, match="csv_header: applies to CSV files only, not to --data 'xor'"):
+        load("xor", csv_header=False)
+    with pytest.raises(DataError, match="csv_task: 'regression' contradicts task 'classification'"):
+        load(str(path), csv_task="regression", task="classification")
+    with pytest.raises(DataError, match=r"task: 'clustering' is not a task; valid: classification, regression"):
+        load(str(path), csv_task="clustering")
+    with pytest.raises(DataError, match="header: expected True, False or None"):
+        read_csv(path, header="yes")

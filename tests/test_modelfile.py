@@ -728,3 +728,206 @@ def test_save_checkpoint_refuses_state_that_could_not_be_resumed(tmp_path):
     with pytest.raises(ModelFileError, match=r"cannot save: optimizer config: unknown optimizer 'my-own-adam'"):
         save_checkpoint(tmp_path / "ck.safetensors", tr.network, state, config_hash="h")
     assert os.listdir(tmp_path) == []
+
+
+# -- a full disk ------------------------------------------------------------------------------------
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Every write to the atomic writer's temporary file fails with ENOSPC (the file write, not a syscall mock)."""
+    import errno
+
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def fileno(self):
+            return self.f.fileno()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+
+
+def test_a_full_disk_names_the_file_being_written_and_leaves_no_part_of_it(tmp_path, full_disk):
+    from neuronet.files import write_json_atomic, write_text_atomic
+
+    for write, target in [
+        (lambda p: write_json_atomic(p, {"a": 1}), tmp_path / "results.json"),
+        (lambda p: write_text_atomic(p, "text"), tmp_path / "report.html"),
+    ]:
+        with pytest.raises(OSError, match="No space left on device") as info:
+            write(target)
+        assert info.value.filename == str(target), f"the error must name {target}"
+    target = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match=rf"^{target}: cannot write the file: No space left on device$"):
+        save_model(target, mlp([3, 4, 2], seed=0))
+    assert os.listdir(tmp_path) == [], "no partial or temporary file may remain"
+
+
+# -- the tensors' checksum --------------------------------------------------------------------------
+def _flip_a_weight_bit(blob, tensor="layers.0.W", bit=0):
+    """The file with the lowest mantissa bit of the first element of ``tensor`` flipped: still finite."""
+    header, data = _split(blob)
+    start = header[tensor]["data_offsets"][0]
+    data = bytearray(data)
+    data[start] ^= 1 << bit
+    return _craft(header, bytes(data))
+
+
+def test_saved_files_carry_a_sha256_of_their_tensors(tmp_path):
+    net = mlp([3, 4, 2], seed=0)
+    p = tmp_path / "m.safetensors"
+    save_model(p, net)
+    header, _ = _split(p.read_bytes())
+    with safe_open(str(p), framework="numpy") as f:
+        raw = b"".join(f.get_tensor(name).astype("<f4").tobytes() for name in sorted(f.keys()))
+    assert header["__metadata__"]["tensors_sha256"] == hashlib.sha256(raw).hexdigest()
+
+
+def test_a_flipped_bit_in_the_weights_is_detected(tmp_path, small_model_bytes):
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_flip_a_weight_bit(small_model_bytes))
+    _expect_error(p, "weights do not match the checksum", "tensors_sha256")
+    with pytest.raises(ModelFileError, match="checksum"):
+        inspect_model(p)
+
+
+def test_a_flipped_bit_in_a_checkpoint_is_detected(tmp_path):
+    p, _ = _checkpoint_bytes(tmp_path)
+    p.write_bytes(_flip_a_weight_bit(p.read_bytes(), "layers.1.b", bit=3))
+    with pytest.raises(ModelFileError, match=rf"^{p}: corrupt tensor data: the weights do not match the checksum"):
+        load_checkpoint(p)
+
+
+def test_a_malformed_checksum_is_refused(tmp_path, small_model_bytes):
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_rewritten(small_model_bytes, edit_meta=lambda d: d.update(tensors_sha256="abc")))
+    _expect_error(p, "tensors_sha256 is not a SHA-256 hex digest")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).parent / "data").glob("legacy_*")))
+def test_files_without_a_checksum_still_load(name):
+    path = Path(__file__).parent / "data" / name
+    header, _ = _split(path.read_bytes())
+    assert "tensors_sha256" not in header["__metadata__"], "the legacy files predate checksums"
+    net, _ = load_model(path)
+    assert inspect_model(path)["checksum"] == "none" and net.n_outputs >= 1
+
+
+# -- the metadata neuronet reads --------------------------------------------------------------------
+def _with_user(blob, **changes):
+    """The valid small model (3 inputs, 2 softmax outputs) with user metadata keys set."""
+
+    def edit(meta):
+        meta["user"] = json.dumps({**json.loads(meta["user"]), **changes})
+
+    return _rewritten(blob, edit_meta=edit)
+
+
+TRAIN_META = {
+    "task": "classification",
+    "classes": [0, 1],
+    "preprocessing": {"mean": [0.0, 1.0, 2.0], "std": [1.0, 2.0, 0.5]},
+    "target_range": None,
+    "n_features": 3,
+    "config": {"hidden": [4]},
+    "test": {"loss": 0.5, "accuracy": None},
+    "epochs_trained": 3,
+    "stop_reason": "completed 3 epochs",
+    "versions": {"neuronet": "0"},
+}
+
+HOSTILE_METADATA = {
+    "duplicate classes": ({"classes": [0, 0]}, ["metadata classes: label 0 appears twice"]),
+    "a dict as a class": ({"classes": [{"a": 1}, 1]}, ["metadata classes: label {'a': 1} is not a string"]),
+    "classes not a list": ({"classes": "ab"}, ["metadata classes: expected a list"]),
+    "one class": ({"classes": ["a"]}, ["a classifier needs a list of at least 2 classes, got 1"]),
+    "more classes than outputs": ({"classes": [0, 1, 2]}, ["3 classes for a network with 2 outputs"]),
+    "unknown task": ({"task": "ranking"}, ["metadata task: 'ranking' is not a task"]),
+    "regression with a softmax output": ({"task": "regression", "classes": []}, ["'regression' does not fit"]),
+    "std of zero": (
+        {"preprocessing": {"mean": [0, 0, 0], "std": [1, 0, 1]}},
+        ["metadata preprocessing.std: entry 1 is 0; a standard deviation must be > 0"],
+    ),
+    "std of NaN": (
+        {"preprocessing": {"mean": [0, 0, 0], "std": [1, 1, float("nan")]}},
+        ["metadata preprocessing.std: entry 2 is nan, not a finite number"],
+    ),
+    "std that overflows float32": (
+        {"preprocessing": {"mean": [0, 0, 0], "std": [1e300, 1, 1]}},
+        ["preprocessing.std: entry 0 is 1e+300, too large for float32"],
+    ),
+    "std missing": ({"preprocessing": {"mean": [0, 0, 0]}}, ["metadata preprocessing: lacks std"]),
+    "a misspelt key": (
+        {"preprocessing": {"mean": [0, 0, 0], "sd": [1, 1, 1]}},
+        ["metadata preprocessing: lacks std"],
+    ),
+    "mean of the wrong length": (
+        {"preprocessing": {"mean": [0, 0], "std": [1, 1, 1]}},
+        ["metadata preprocessing.mean: expected 3 numbers"],
+    ),
+    "mean of strings": (
+        {"preprocessing": {"mean": ["0", 0, 0], "std": [1, 1, 1]}},
+        ["preprocessing.mean: entry 0 is '0', not a finite number"],
+    ),
+    "reversed target range": ({"target_range": [1, 0]}, ["metadata target_range: expected [low, high]"]),
+    "n_features of another network": ({"n_features": 4}, ["metadata n_features: 4, but the network has 3 inputs"]),
+    "config not an object": ({"config": [1]}, ["metadata config: expected a JSON object"]),
+    "test results not numbers": ({"test": {"loss": "low"}}, ["metadata test: expected a JSON object of numbers"]),
+    "huge integer in the mean": (
+        {"preprocessing": {"mean": [10**400, 0, 0], "std": [1, 1, 1]}},
+        ["preprocessing.mean: entry 0"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_METADATA))
+def test_metadata_neuronet_reads_is_checked_against_the_network(tmp_path, small_model_bytes, case):
+    changes, fragments = HOSTILE_METADATA[case]
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_with_user(small_model_bytes, **{**TRAIN_META, **changes}))
+    _expect_error(p, *fragments)
+
+
+def test_the_metadata_control_loads(tmp_path, small_model_bytes):
+    # the control for the cases above: the same metadata without their defect loads
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_with_user(small_model_bytes, **TRAIN_META))
+    assert load_model(p)[1] == TRAIN_META
+
+
+def test_two_classes_fit_a_single_sigmoid_output(tmp_path):
+    p = tmp_path / "m.safetensors"
+    save_model(p, mlp([3, 4, 1], output="sigmoid", seed=0), metadata={"task": "classification", "classes": ["n", "y"]})
+    assert load_model(p)[1]["classes"] == ["n", "y"]
+
+
+# -- inspect and load share their checks and caps ---------------------------------------------------
+@pytest.mark.parametrize("declared", [MAX_HEADER_BYTES + 1, 2 * MAX_HEADER_BYTES, 70 << 20, 1 << 40])
+def test_inspect_and_load_model_refuse_an_oversized_header_alike(tmp_path, small_model_bytes, declared):
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(declared.to_bytes(8, "little") + small_model_bytes[8:])
+    with pytest.raises(ModelFileError) as loaded:
+        load_model(p)
+    with pytest.raises(ModelFileError) as inspected:
+        inspect_model(p)
+    assert str(inspected.value) == str(loaded.value), "inspect and evaluate must say the same about one file"
+    assert f"more than the {MAX_HEADER_BYTES} allowed" in str(loaded.value)
+
+
+def test_inspect_model_reports_the_training_config_and_results(tmp_path, small_model_bytes):
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_with_user(small_model_bytes, **TRAIN_META))
+    info = inspect_model(p)
+    assert info["config"] == {"hidden": [4]} and info["test"] == {"loss": 0.5, "accuracy": None}
+    assert info["task"] == "classification" and info["classes"] == [0, 1] and info["standardized"] is True
+    assert info["epochs_trained"] == 3 and info["stop_reason"] == "completed 3 epochs"

@@ -180,3 +180,41 @@ def test_checkpoint_trainer_state_with_hostile_values(folder, checkpoint_bytes, 
     if ck is not None:
         tr = Trainer(mlp([3, 4, 2], hidden="tanh", seed=0), "adam", lr=0.01, epochs=2)
         tr.load_state_dict(ck["trainer_state"])
+
+
+TRAIN_META = {
+    "task": "classification",
+    "classes": [0, 1],
+    "preprocessing": {"mean": [0.0, 0.5, 1.0], "std": [1.0, 2.0, 0.5]},
+    "target_range": [0.1, 0.9],
+    "n_features": 3,
+    "config": {"hidden": [4], "seed": 0},
+    "test": {"loss": 0.5, "accuracy": 0.75},
+    "epochs_trained": 3,
+    "stop_reason": "completed 3 epochs",
+    "label_type": "multiclass",
+    "feature_names_in": ["a", "b", "c"],
+}
+
+
+@FUZZ
+@given(data=st.data())
+def test_user_metadata_with_hostile_values(folder, model_bytes, data):
+    # Replace any one value of the metadata neuronet reads (task, classes, preprocessing, ...) with
+    # arbitrary JSON: a ModelFileError naming the file, or metadata that predict and evaluate can use.
+    n = int.from_bytes(model_bytes[:8], "little")
+    header = json.loads(model_bytes[8 : 8 + n])
+    path = data.draw(st.sampled_from(list(_paths(TRAIN_META))[1:]))
+    user = _replace(json.loads(json.dumps(TRAIN_META)), path, data.draw(json_values))
+    header["__metadata__"]["user"] = json.dumps(user)
+    raw = json.dumps(header).encode()
+    result = _outcome(folder, len(raw).to_bytes(8, "little") + raw + model_bytes[8 + n :])
+    if result is not None:
+        net, meta = result
+        pre = meta.get("preprocessing")
+        if pre:
+            std = np.asarray(pre["std"], dtype=net.dtype)
+            assert std.shape == (net.n_inputs,) and (std > 0).all() and np.isfinite(std).all()
+        classes = meta.get("classes") or []
+        assert len(set(map(repr, classes))) == len(classes), "classes that load are distinct"
+        assert meta.get("task") in (None, "classification", "regression")

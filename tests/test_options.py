@@ -25,7 +25,43 @@ def test_every_training_option_is_a_flag_and_a_config_field_with_the_declared_de
     cfg = TrainConfig()
     for opt in TRAIN_OPTIONS:
         assert getattr(cfg, opt.name) == opt.default, opt.name
-    assert TrainConfig.OUTPUT_KEYS == ("epochs", "out", "checkpoint_dir", "resume", "overwrite", "report")
+    # the preset names where the defaults came from; its values are the options themselves
+    assert TrainConfig.OUTPUT_KEYS == ("preset", "epochs", "out", "checkpoint_dir", "resume", "overwrite", "report")
+
+
+def test_task_and_header_are_flags_with_an_auto_default(tmp_path):
+    import typer
+
+    from neuronet.cli import app
+
+    train = typer.main.get_command(app).commands["train"]
+
+    def parsed(*args):
+        ctx = train.make_context("train", list(args))
+        return resolve({k: v for k, v in ctx.params.items() if k != "config"})
+
+    assert (parsed().task, parsed().header) == (None, None), "None: detect the task and the header, as before"
+    assert parsed("--no-header").header is False and parsed("--header").header is True
+    assert parsed("--task", "regression").task == "regression"
+    with pytest.raises(ConfigError, match=r"^--task: must be one of classification, regression, got 'bogus'$"):
+        parsed("--task", "bogus")
+    cfg = resolve({}, _toml(tmp_path, 'task = "classification"\nheader = false\n'))
+    assert (cfg.task, cfg.header) == ("classification", False)
+    with pytest.raises(ConfigError, match="header: expected true or false, got 'no'"):
+        resolve({}, _toml(tmp_path, 'header = "no"\n'))
+    assert parse_text(TRAIN["header"], "none") is None
+
+
+def test_checkpoints_of_earlier_versions_still_resume():
+    """Options added later (preset, task, header) do not change the hash of a run that leaves them unset."""
+    from neuronet.modelfile import config_hash
+
+    cfg = TrainConfig()
+    assert {"preset", "task", "header"}.isdisjoint(cfg.training_dict())
+    golden = "ae85b386e57aaf9c762ede51fe1ecade540754deea81df339e50be4705a9921a"  # TrainConfig() before they existed
+    assert config_hash(cfg.training_dict()) == golden
+    assert config_hash(TrainConfig(preset="lecture-baseline").training_dict()) == golden, "the name is provenance"
+    assert TrainConfig(task="regression").training_dict()["task"] == "regression", "a set task changes the run"
 
 
 # -- strict types (booleans are not numbers, strings are not booleans) ------------------------

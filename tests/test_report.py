@@ -39,6 +39,7 @@ from neuronet.report import (
 from neuronet.report.figures import PNG_SIGNATURE
 from neuronet.report.html import Details, format_interval, format_number
 from neuronet.report.lecture import figure_from_plot, metric_range, statement_verdict, write_lecture_report
+from neuronet.report.training import architecture_rows, write_run_report
 from neuronet.stats import Check
 
 CONFIG = {
@@ -258,7 +259,7 @@ def test_regression_run_has_no_accuracy_panel_or_row(digits, tmp_path):
     # the identity output layer has no bounds: only the tanh layer has a saturation line
     sat = saturation_figure(history)
     sat_ax = next(ax for ax in sat.axes if ax.get_title() == "saturated units")
-    assert [line.get_label() for line in sat_ax.get_lines()] == ["layer 1 (tanh)"]
+    assert [line.get_label() for line in sat_ax.get_lines()] == ["layer 0 (tanh)"], "layers count from 0"
     parsed = parse(write_training_report(tmp_path, history, config={}).read_text(encoding="utf-8"))
     keys = [r[0] for r in parsed.rows if r]
     assert "final training accuracy" not in keys and "final validation loss" in keys
@@ -332,10 +333,10 @@ def test_diagnostic_panels_follow_what_each_layer_records():
     h = {"epoch": [0, 1, 2], "history": {"loss": [1.0, 0.5, 0.2]}, "diagnostics": diags}
     fig = saturation_figure(h)
     panels = {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in fig.axes}
-    assert panels == {
-        "saturated units": ["layer 2 (sigmoid, output)"],
-        "mean derivative": ["layer 1 (relu)", "layer 2 (sigmoid, output)"],
-        "dead ReLU units": ["layer 1 (relu)"],
+    assert panels == {  # layers numbered from 0, as the diagnostics' "layer" key and neuronet inspect
+        "saturated units": ["layer 1 (sigmoid, output)"],
+        "mean derivative": ["layer 0 (relu)", "layer 1 (sigmoid, output)"],
+        "dead ReLU units": ["layer 0 (relu)"],
     }
     sat_line = fig.axes[0].get_lines()[0]
     np.testing.assert_array_equal(sat_line.get_xdata(), [1, 2, 3])
@@ -348,7 +349,7 @@ def test_diagnostic_panels_follow_what_each_layer_records():
 def test_activation_histograms_check_their_inputs():
     a = [np.zeros((5, 3)), np.ones((5, 2))]  # constant outputs still get a visible bin
     fig = activation_histograms_figure(a, a)
-    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "layer 2"
+    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "layer 1", "layers count from 0"
     with pytest.raises(ValueError, match="start has 2 layers but end has 1"):
         activation_histograms_figure(a, a[:1])
     with pytest.raises(ValueError, match="1 layer names for 2 layers"):
@@ -441,6 +442,133 @@ def test_summary_rows_of_a_hand_made_history():
     assert rows["best validation loss"] == 1.5 and rows["epoch of best validation loss"] == 2
     assert rows["training time (s)"] == 1.0 and rows["final validation loss"] == 1.7
     assert rows["diverged"] is False and "final training accuracy" not in rows
+
+
+# -- a whole run (trainjob.run): test result, architecture, confusion matrix, saturation by output unit ---
+def _quiet_run(**flags):
+    from neuronet.config import resolve
+    from neuronet.trainjob import run as run_job
+
+    return run_job(resolve({"data": "digits", "hidden": "16", "epochs": 2, **flags}), log=lambda *a: None)
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    """A softmax classifier's run on digits and its report from ``write_run_report``, parsed."""
+    result = _quiet_run()
+    out = tmp_path_factory.mktemp("job")
+    index = write_run_report(out, result)
+    text = index.read_text(encoding="utf-8")
+    return result, out, text, parse(text)
+
+
+def _table_with(parsed, column):
+    """Header and body rows of the first table whose header has ``column``."""
+    for i, row in enumerate(parsed.rows):
+        if column in row:
+            body = []
+            for r in parsed.rows[i + 1 :]:
+                if len(r) != len(row) or r == row:
+                    break
+                body.append(dict(zip(row, r)))
+            return body
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def test_run_report_shows_the_test_result_as_the_console_prints_it(job):
+    result, _, _, parsed = job
+    # neuronet train prints f"test loss {loss:.4f}  test accuracy {accuracy:.4f}"
+    assert table_value(parsed, "test accuracy") == f"{result.test['accuracy']:.4f}"
+    assert table_value(parsed, "test loss") == f"{result.test['loss']:.4f}"
+    assert table_value(parsed, "test samples") == str(len(result.prepared.dataset.y_test))
+
+
+def test_architecture_counts_parameters_per_layer_as_inspect_does(job, tmp_path):
+    from neuronet.modelfile import inspect_model, save_model
+
+    result, out, _, parsed = job
+    rows = architecture_rows(result.network)
+    assert [r["layer"] for r in rows] == ["layer 0", "layer 1 (output)", "total"]
+    assert [r["parameters"] for r in rows] == [64 * 16 + 16, 16 * 10 + 10, 64 * 16 + 16 + 16 * 10 + 10]
+    save_model(tmp_path / "m.safetensors", result.network)
+    info = inspect_model(tmp_path / "m.safetensors")
+    assert rows[-1]["parameters"] == info["n_parameters"], "the total is inspect's n_parameters"
+    for i, layer in enumerate(info["layers"]):  # neuronet inspect prints them as "  0: ...", "  1: ..."
+        assert rows[i]["layer"].startswith(f"layer {i}") and rows[i]["unit"] == layer["unit"]
+        assert rows[i]["inputs → units"] == f"{layer['n_in']} → {layer['n_out']}"
+    assert rows[-1]["weights"] == 64 * 16 + 16 * 10 and rows[-1]["biases"] == 16 + 10
+    shown = _table_with(parsed, "parameters")
+    assert [r["parameters"] for r in shown] == [str(r["parameters"]) for r in rows]
+    assert json.loads((out / "history.json").read_text())["architecture"] == rows
+
+
+def test_confusion_matrix_counts_the_test_predictions(job):
+    result, out, _, parsed = job
+    ds = result.prepared.dataset
+    m = result.confusion
+    pred = result.network.predict(result.prepared.X_test).argmax(axis=1)
+    expected = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(expected, (ds.y_test, pred), 1)
+    np.testing.assert_array_equal(m, expected, err_msg="row = true class, column = predicted class")
+    assert m.sum() == len(ds.y_test), "every test sample is counted once"
+    assert np.trace(m) / m.sum() == pytest.approx(result.test["accuracy"]), "the diagonal is the test accuracy"
+    body = _table_with(parsed, "true ↓ predicted →")
+    assert [r["true ↓ predicted →"] for r in body] == [*map(str, range(10)), "total"]
+    assert [[int(r[str(j)]) for j in range(10)] for r in body[:10]] == m.tolist()
+    assert [int(r["total"]) for r in body[:10]] == np.bincount(ds.y_test, minlength=10).tolist()
+    assert [int(body[-1][str(j)]) for j in range(10)] == np.bincount(pred, minlength=10).tolist()
+    assert body[-1]["total"] == str(len(ds.y_test)), "the corner is the test-set size"
+    saved = json.loads((out / "history.json").read_text())
+    assert saved["confusion"] == {"classes": list(range(10)), "matrix": m.tolist()}
+    assert saved["test"]["accuracy"] == result.test["accuracy"]
+
+
+def test_report_shows_the_resolved_output_unit_and_loss(job):
+    result, _, _, parsed = job
+    assert result.config.output == "softmax" and result.config.loss == "cross-entropy"
+    assert table_value(parsed, "output") == "softmax" and table_value(parsed, "loss") == "cross-entropy"
+
+
+def test_softmax_saturation_is_not_applicable_and_the_fields_are_explained(job):
+    result, _, text, parsed = job
+    diag = {r["layer"]: r for r in _table_with(parsed, "saturated")}
+    assert diag["layer 1 (output)"]["saturated"] == "n/a (softmax)"
+    assert float(diag["layer 1 (output)"]["confidence"]) > 0.1, "the softmax's confidence stands in for it"
+    assert 0 <= float(diag["layer 0"]["saturated"]) <= 1, "the sigmoid hidden layer keeps its saturation"
+    fig = saturation_figure(result.history)
+    panels = {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in fig.axes}
+    assert panels["saturated units"] == ["layer 0 (sigmoid)"], "no softmax line in the saturation plot"
+    assert panels["softmax output confidence"] == ["layer 1 (softmax, output)"]
+    for words in ("sat L0 0.12", "dead L0 0.05", "conf 0.97", "saturation is n/a"):
+        assert words in text, f"the legend should explain {words!r}"
+
+
+def test_sigmoid_output_keeps_its_saturation_in_the_report(tmp_path):
+    result = _quiet_run(preset="lecture-baseline")
+    fig = saturation_figure(result.history)
+    panels = {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in fig.axes}
+    assert panels["saturated units"] == ["layer 0 (sigmoid)", "layer 1 (sigmoid, output)"]
+    assert "softmax output confidence" not in panels
+    parsed = parse(write_run_report(tmp_path, result).read_text(encoding="utf-8"))
+    diag = {r["layer"]: r for r in _table_with(parsed, "saturated")}
+    sat = result.history.diagnostics[-1][1]["saturated"]
+    assert diag["layer 1 (output)"]["saturated"] == format_value(sat), "a sigmoid output's saturation is shown"
+    assert sat > 0.1, f"N(0, 1) weights saturate the sigmoid outputs; got {sat}"
+    assert table_value(parsed, "output") == "sigmoid" and table_value(parsed, "loss") == "squared-error"
+    assert table_value(parsed, "preset") == "lecture-baseline"
+
+
+def test_regression_run_report_has_no_confusion_matrix_or_accuracy(tmp_path):
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    data = tmp_path / "r.csv"
+    np.savetxt(data, np.column_stack([X, X @ [0.5, -1.0, 2.0] + 0.25]), delimiter=",")
+    result = _quiet_run(data=str(data), hidden="4", task="regression", header=False)  # --task, --no-header
+    assert result.confusion is None and result.config.output == "identity" and result.config.loss == "squared-error"
+    text = write_run_report(tmp_path / "rep", result).read_text(encoding="utf-8")
+    parsed = parse(text)
+    assert "Confusion matrix" not in text
+    keys = [r[0] for r in parsed.rows if r]
+    assert "test loss" in keys and "test accuracy" not in keys
 
 
 # -- layering ------------------------------------------------------------------------------------------
@@ -687,7 +815,7 @@ def test_long_measurement_and_rules_go_into_details(lecture_page):
 
 def test_verdicts_across_runs_flag_flips(lecture_page):
     text, _ = lecture_page
-    across = parse(text[text.index('id="across-runs"') : text.index('id="exp-alpha"')]).rows
+    across = parse(text[text.index('id="across-runs"') : text.index('id="check-flips"')]).rows
     assert across[0] == ["experiment", "digits, full", "fashion-mnist, full", "digits, quick", "differs", "why"]
     rows = {r[0]: r for r in across[1:]}
     assert rows["alpha"][1:5] == ["mixed", "supported", "mixed", "flips"]

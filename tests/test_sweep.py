@@ -403,3 +403,91 @@ def test_a_folder_holding_another_specs_trials_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="holds the trials of a different spec"):
         run_sweep(other, out, log=_quiet)
     assert (out / "spec.toml").read_text() == before
+
+
+# -- corrupt trial files, silent schedulers ----------------------------------------------------------
+XOR_TWO = 'experiment = "train"\nseeds = [0, 1]\ndata = "xor"\n[fixed]\nepochs = 1\nhidden = [2]\n'
+
+
+def test_corrupt_trial_files_are_skipped_with_one_notice_naming_them(tmp_path):
+    from neuronet.sweep import load_records
+
+    spec = load_spec(_spec(tmp_path, XOR_TWO))
+    t0, t1 = spec.trials()
+    (tmp_path / "out" / "trials").mkdir(parents=True)
+    trial_path(tmp_path / "out", t0).write_text("[" * 200_000)  # a RecursionError in json.loads
+    trial_path(tmp_path / "out", t1).write_text('{"format": "neuronet-sweep-trial", "metr')  # truncated
+    with pytest.warns(UserWarning) as said:
+        assert load_records(tmp_path / "out", spec) == {}
+    assert len(said) == 1, [str(w.message) for w in said]
+    msg = str(said[0].message)
+    assert "skipped 2 unusable trial file(s)" in msg and "\n" not in msg, msg
+    assert f"{t0.id}.json (not JSON: nested too deeply)" in msg and f"{t1.id}.json (not JSON:" in msg, msg
+
+
+def test_a_sweep_over_corrupt_trials_says_so_in_one_line_and_reruns_them(tmp_path, capsys):
+    spec = _spec(tmp_path, XOR_TWO)
+    out = tmp_path / "out"
+    (out / "trials").mkdir(parents=True)
+    for t in load_spec(spec).trials():
+        trial_path(out, t).write_text("[" * 200_000)
+    with pytest.raises(SystemExit) as info:
+        cli_main(["sweep", str(spec), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert info.value.code == 0, captured.err
+    notices = captured.err.strip().splitlines()
+    assert len(notices) == 1 and notices[0].startswith("neuronet sweep: warning: "), captured.err
+    assert "skipped 2 unusable trial file(s)" in notices[0] and "Traceback" not in captured.err
+    assert "2 trials ran, 0 reused" in captured.out
+
+
+def test_a_scheduler_that_accepts_and_never_answers_fails_within_the_timeout(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+    import threading
+
+    import neuronet.backends
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def accept_and_say_nothing():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed at the end of the test
+                return
+            held.append(conn)
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    monkeypatch.setattr(neuronet.backends, "SCHEDULER_TIMEOUT_S", 2.0)
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli_main(["sweep", str(_spec(tmp_path, XOR_TWO)), "--out", str(tmp_path / "o"), "--backend", "dask",
+                      "--scheduler", address])  # fmt: skip
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    seconds = time.monotonic() - t0
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and err.count("\n") == 0, err
+    assert f"--scheduler {address}: accepted the connection, but no Dask scheduler answered within 2 s" in err, err
+    assert seconds < 20, f"took {seconds:.1f} s; the 2 s timeout must bound the wait"
+    assert held, "the server must have accepted the connection (else this tests a refused one)"
+
+
+def test_a_real_scheduler_passes_the_probe(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    from neuronet.backends import _probe_scheduler
+
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, dashboard_address=None, silence_logs=logging.CRITICAL
+    ) as cluster:
+        _probe_scheduler(cluster.scheduler_address, 10.0)  # raises ConfigError if it did not answer

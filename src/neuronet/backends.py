@@ -152,6 +152,57 @@ def _on_dask_worker(fn, task, shares: dict, default: int | None):
     return fn(task, threads)
 
 
+#: Seconds a Dask scheduler at ``--scheduler`` has to accept the connection and answer.
+SCHEDULER_TIMEOUT_S = 20.0
+
+
+def _probe_scheduler(address: str, timeout_s: float) -> None:
+    """ConfigError unless a Dask scheduler at ``address`` answers within ``timeout_s`` seconds.
+
+    distributed's ``Client`` waits for the scheduler's handshake with no time limit of its own, so
+    a server that accepts the TCP connection and never answers would hang the sweep for ever.
+    This asks the scheduler who it is, under one deadline for connecting, the handshake and the
+    reply, in a thread of its own (with its own event loop, so it works inside a notebook too).
+    """
+    import asyncio
+    import threading
+
+    from distributed.comm import connect
+
+    grace_s = 1.0  # connect() itself gives up on an address that refuses or drops connections after timeout_s
+
+    async def ask():
+        # connect() retries refused connections until timeout_s, then raises OSError; but once a
+        # connection is accepted it waits for the handshake for ever: hence the outer deadline
+        comm = await asyncio.wait_for(connect(address, timeout=timeout_s), timeout_s + grace_s)
+        try:
+            await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout_s)
+            await asyncio.wait_for(comm.read(), timeout_s)
+        finally:
+            comm.abort()
+
+    failed = []
+
+    def probe():
+        try:
+            asyncio.run(ask())
+        except BaseException as e:  # handed to the caller's thread
+            failed.append(e)
+
+    thread = threading.Thread(target=probe, name="neuronet-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(3 * timeout_s + 5)
+    if thread.is_alive() or (failed and isinstance(failed[0], asyncio.TimeoutError)):
+        raise ConfigError(
+            f"--scheduler {address}: accepted the connection, but no Dask scheduler answered within {timeout_s:g} s"
+        )
+    if failed:
+        e = failed[0]
+        if not isinstance(e, (OSError, ValueError, TypeError)):
+            raise e
+        raise ConfigError(f"--scheduler {address}: cannot connect ({' '.join(str(e).split())})")
+
+
 def _connect(workers, scheduler):
     """(client, cluster) for a scheduler address, or a new LocalCluster of single-threaded workers."""
     import logging
@@ -159,8 +210,9 @@ def _connect(workers, scheduler):
     from distributed import Client, LocalCluster
 
     if scheduler:
+        _probe_scheduler(scheduler, SCHEDULER_TIMEOUT_S)
         try:
-            return Client(scheduler, timeout="20s"), None
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
         except (OSError, ValueError, TypeError) as e:
             raise ConfigError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(e).split())})") from None
     cluster = LocalCluster(

@@ -1,7 +1,11 @@
 """The training configuration shared by ``neuronet train``, config files and model files.
 
-Precedence: defaults < ``--config FILE.toml`` < command-line flags.  The resolved
-configuration is printed at the start of a run and stored in the model file.
+Precedence: defaults < ``--preset NAME`` < ``--config FILE.toml`` < command-line flags.  A preset
+(``options.PRESETS``) replaces the table's defaults; anything the config file or the command line
+sets wins over it, even a value equal to the table's default.  The preset is named on the command
+line or in the config file (the command line wins).  ``resolve`` applies it; ``validate`` only
+checks values.  The configuration is printed at the start of a run; the model file stores it with
+the output unit and loss filled in (``trainjob.resolved_config``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 from .errors import ConfigError
-from .options import TRAIN, TRAIN_OPTIONS, convert
+from .options import TRAIN, TRAIN_OPTIONS, convert, preset_values
 
 
 class _TrainConfigMethods:
@@ -20,6 +24,9 @@ class _TrainConfigMethods:
 
     #: keys that do not change the trained weights of a given epoch
     OUTPUT_KEYS = tuple(o.name for o in TRAIN_OPTIONS if o.output)
+    #: keys added after checkpoints existed: left at None (auto) they are not hashed, so an
+    #: older checkpoint still resumes
+    LATER_KEYS = ("task", "header")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -33,6 +40,9 @@ class _TrainConfigMethods:
         d = self.to_dict()
         for k in self.OUTPUT_KEYS:
             d.pop(k)
+        for k in self.LATER_KEYS:
+            if d[k] is None:
+                d.pop(k)
         return d
 
     def to_json(self) -> str:
@@ -94,9 +104,13 @@ def load_toml(path) -> dict:
 
 
 def resolve(flags: dict, config_file=None) -> TrainConfig:
-    """Defaults, then the config file, then the flags that were given (not None)."""
-    values = {}
-    if config_file is not None:
-        values.update(load_toml(config_file))
-    values.update({k: v for k, v in flags.items() if v is not None})
+    """Defaults, then the preset, then the config file, then the flags that were given (not None).
+
+    >>> cfg = resolve({"preset": "lecture-baseline", "optimizer": "momentum"})
+    >>> cfg.output, cfg.loss, cfg.optimizer
+    ('sigmoid', 'squared-error', 'momentum')
+    """
+    given = load_toml(config_file) if config_file is not None else {}
+    given.update({k: v for k, v in flags.items() if v is not None})
+    values = {**preset_values(given.get("preset")), **given}
     return validate(TrainConfig(**values))

@@ -29,7 +29,18 @@ from types import UnionType
 
 from .errors import ConfigError
 
-__all__ = ["TRAIN", "TRAIN_OPTIONS", "Option", "convert", "describe", "options_for", "parse_text"]
+__all__ = [
+    "PRESETS",
+    "TRAIN",
+    "TRAIN_OPTIONS",
+    "Option",
+    "Preset",
+    "convert",
+    "describe",
+    "options_for",
+    "parse_text",
+    "preset_values",
+]
 
 KINDS = ("int", "float", "bool", "str", "sizes", "pair", "batch", "ints", "tuple", "any")
 
@@ -363,9 +374,27 @@ def options_for(config_cls) -> dict:
     return out
 
 
+def _default_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _num(value) if value.is_integer() else repr(value)
+    if isinstance(value, tuple):
+        return ",".join(_default_text(v) for v in value)
+    return str(value)
+
+
 def describe(opt: Option) -> str:
-    """The help text with the default, for ``--help`` and the docs."""
-    return opt.help
+    """The help text with the default, for ``--help`` and the docs: ``"Learning rate. (default: 0.1)"``.
+
+    An option whose default is None says in its help what None means (``--output``: the
+    task's natural unit), so it gets no suffix.  Idempotent: help that already ends with the
+    suffix is returned as is.
+    """
+    if opt.default is None:
+        return opt.help
+    suffix = f"(default: {_default_text(opt.default)})"
+    return opt.help if opt.help.endswith(suffix) else f"{opt.help} {suffix}".strip()
 
 
 # -- the training options -----------------------------------------------------------------------
@@ -399,9 +428,104 @@ def _path(value):
         raise ConfigError("an empty path; give a file or folder name, or leave the option out")
 
 
+# -- presets: named sets of defaults ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Preset:
+    """A named set of option values that replaces the table's defaults (flags and config files override it).
+
+    ``values`` maps option names to values in the form ``convert`` returns; ``summary`` says in
+    a few words what the preset is, for ``--help``.
+    """
+
+    name: str
+    summary: str
+    values: dict
+
+
+#: The lecture's network whose sigmoid units saturate (lecture lines 106-118): sigmoid hidden and
+#: output units, squared error on 0/1 targets, plain gradient descent, N(0, 1) weights.  The
+#: remedies experiment (``experiments/remedies.py``) starts from the same network.  The learning
+#: rate 1 is plain SGD at the step size of the default optimizer (momentum 0.9 at rate 0.1 moves
+#: by up to 0.1 / (1 - 0.9) = 1 per unit gradient), so the baseline is slowed by saturation, not
+#: by a smaller step.
+_BASELINE = {
+    "activation": "sigmoid",
+    "output": "sigmoid",
+    "loss": "squared-error",
+    "optimizer": "sgd",
+    "lr": 1.0,
+    "init": "normal:1",
+}
+
+#: name -> Preset.  Each remedy preset is the baseline with one remedy of the lecture switched on.
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("lecture-baseline", "the lecture's network with saturating sigmoid units", _BASELINE),
+        Preset("remedy-fan-in", "remedy 1, fan-in initialization N(0, 1/n)", {**_BASELINE, "init": "fan-in"}),
+        Preset("remedy-soft-targets", "remedy 2, soft targets", {**_BASELINE, "targets": (0.15, 0.85)}),
+        Preset("remedy-prime-offset", "remedy 3, S' + 0.1 in backpropagation", {**_BASELINE, "prime_offset": 0.1}),
+        # the cross-entropy of a sigmoid output is the logistic loss (the lecture's scalar form), as in
+        # the remedies experiment; --output softmax --loss cross-entropy gives the k-class form
+        Preset(
+            "remedy-cross-entropy",
+            "remedy 4, cross-entropy: the logistic loss of sigmoid outputs",
+            {**_BASELINE, "loss": "logistic"},
+        ),
+        # ReLU units need weights scaled to their fan-in (He et al. 2015): N(0, 1) weights on 64 inputs
+        # make sums so large that the sigmoid outputs saturate and nothing trains
+        Preset(
+            "remedy-relu",
+            "remedy 5, ReLU hidden units with He initialization",
+            {**_BASELINE, "activation": "relu", "init": "he"},
+        ),
+    )
+}
+
+
+def _preset(name):
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+
+
+def preset_values(name: str | None) -> dict:
+    """The option values of preset ``name`` ({} for None); ConfigError naming the valid presets."""
+    if name is None:
+        return {}
+    convert(TRAIN["preset"], name)
+    return dict(PRESETS[name].values)
+
+
+def _preset_help() -> str:
+    def show(values):
+        return ", ".join(f"{k.replace('_', '-')} {_default_text(v)}" for k, v in values.items())
+
+    parts = []
+    for p in PRESETS.values():
+        changed = {k: v for k, v in p.values.items() if _BASELINE.get(k) != v}
+        what = show(p.values) if p.values is _BASELINE else "the baseline with " + show(changed)
+        parts.append(f"{p.name} = {what} ({p.summary})")
+    return (
+        "Start from a named set of defaults; --config and command-line options override it: " + "; ".join(parts) + "."
+    )
+
+
+_DIAGNOSTICS_HELP = (
+    "Record per-layer diagnostics on a probe batch after every epoch; the epoch line shows them. "
+    "Layers are numbered from 0 on the input side, as in 'neuronet inspect' and the report. "
+    "'sat L0 0.12': fraction of layer 0's outputs within 0.05 of its unit's bounds (sigmoid below 0.05 "
+    "or above 0.95, where S' = S(1-S) is nearly 0 and the unit learns slowly). "
+    "'dead L0 0.05': fraction of layer 0's ReLU units that output 0 on every probe sample. "
+    "'conf 0.97': mean largest probability of a softmax output. A softmax output gets no 'sat': its "
+    "near-0 probabilities for the wrong classes are confident answers, not stuck units."
+)
+
 _DATA_HELP = "Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, FILE.npz, xor, encoder:N-M-N, spirals, circles."
 
-TRAIN_OPTIONS: tuple[Option, ...] = (
+_OPTIONS: tuple[Option, ...] = (
+    # the preset only names where the defaults came from: the values it sets are the options
+    # themselves, so it does not change the weights of a resolved run (output=True)
+    Option("preset", "str", None, "", optional=True, check=_preset, output=True),
     Option("data", "str", "digits", _DATA_HELP),
     Option("hidden", "sizes", (100,), "Hidden layer sizes, comma-separated, e.g. 128,64."),
     Option(
@@ -440,9 +564,24 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("dtype", "str", "float32", "float32 or float64.", choices=("float32", "float64")),
     Option("standardize", "bool", False, "Standardize features (training statistics)."),
     Option("label_column", "int", None, "CSV: index of the label column.", optional=True),
+    Option(
+        "task",
+        "str",
+        None,
+        "CSV/NPZ: classification or regression (default: regression when the labels are non-integer numbers).",
+        optional=True,
+        choices=("classification", "regression"),
+    ),
+    Option(
+        "header",
+        "bool",
+        None,
+        "CSV: the first row is (--header) or is not (--no-header) a header (default: detected).",
+        optional=True,
+    ),
     Option("max_train", "int", None, "Use at most this many training samples.", low=1, optional=True),
     Option("max_test", "int", None, "Use at most this many test samples.", low=1, optional=True),
-    Option("diagnostics", "bool", True, "Record per-layer diagnostics."),
+    Option("diagnostics", "bool", True, _DIAGNOSTICS_HELP),
     Option(
         "out",
         "str",
@@ -478,6 +617,11 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         output=True,
         check=_path,
     ),
+)
+
+#: Every training option, its help ending in its default (``describe``); the preset's help lists the presets.
+TRAIN_OPTIONS: tuple[Option, ...] = tuple(
+    dataclasses.replace(o, help=_preset_help() if o.name == "preset" else describe(o)) for o in _OPTIONS
 )
 
 #: name -> Option

@@ -5,6 +5,7 @@ Used by ``neuronet train``; knows nothing of the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from dataclasses import dataclass
@@ -31,6 +32,16 @@ class Prepared:
     preprocessing: dict | None
 
 
+def _table_options(cfg: TrainConfig) -> dict:
+    """``load``'s keywords for ``--task`` and ``--header``, given only when set (None: ``load`` detects)."""
+    kw = {}
+    if cfg.task is not None:
+        kw["task"] = cfg.task  # CSV and NPZ
+    if cfg.header is not None:
+        kw["csv_header"] = cfg.header
+    return kw
+
+
 def prepare_data(cfg: TrainConfig) -> Prepared:
     """Load ``cfg.data`` and standardize it (statistics of the training split only) if asked."""
     ds = load(
@@ -40,6 +51,7 @@ def prepare_data(cfg: TrainConfig) -> Prepared:
         dtype=np.dtype(cfg.dtype),
         max_train=cfg.max_train,
         max_test=cfg.max_test,
+        **_table_options(cfg),
     )
     Xtr, Xte, pre = ds.X_train, ds.X_test, None
     if cfg.standardize:
@@ -103,6 +115,26 @@ def build_network(cfg: TrainConfig, n_features: int, task: str, n_classes: int |
         )
     except ConfigError as e:
         raise ConfigError(f"--output/--loss: {e}") from None
+
+
+def resolved_config(cfg: TrainConfig, network: Network) -> TrainConfig:
+    """``cfg`` with the output unit and loss that ``build_network`` chose in place of None (auto)."""
+    return dataclasses.replace(cfg, output=cfg.output or network.output_unit.name, loss=cfg.loss or network.loss.name)
+
+
+def confusion_matrix(network: Network, X, labels, n_classes: int, target_range=None) -> np.ndarray:
+    """``(n_classes, n_classes)`` int64 counts: row = true class, column = predicted class.
+
+    Predictions are decoded as ``Trainer.evaluate`` decodes them (argmax, or the mid-range
+    threshold of a single output), so the diagonal sums to ``accuracy * len(labels)``.
+    """
+    from .targets import decode_outputs, default_target_range
+
+    unit = network.output_unit.name
+    pred = decode_outputs(network.predict(X), target_range or default_target_range(unit), unit)
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(labels, dtype=np.int64), pred), 1)
+    return counts
 
 
 def build_trainer(cfg: TrainConfig, network: Network, callbacks=()) -> Trainer:
@@ -203,6 +235,10 @@ def check_outputs(cfg: TrainConfig) -> Path | None:
 
 @dataclass
 class RunResult:
+    """What ``run`` did: ``config`` is the resolved configuration (output unit and loss filled in),
+    ``test`` the test-split metrics, ``confusion`` the test-split confusion matrix (None for regression).
+    """
+
     network: Network
     trainer: Trainer
     history: History
@@ -210,9 +246,12 @@ class RunResult:
     test: dict
     metadata: dict
     diverged: DivergenceError | None = None
+    config: TrainConfig | None = None
+    confusion: np.ndarray | None = None
 
 
 def model_metadata(cfg, prepared, history, test) -> dict:
+    """The model file's metadata; ``cfg`` should be resolved (``resolved_config``)."""
     ds = prepared.dataset
     return {
         "config": cfg.to_dict(),
@@ -257,9 +296,13 @@ def run(cfg: TrainConfig, *, prepared: Prepared | None = None, callbacks=(), log
     except DivergenceError as e:
         history, diverged = e.history, e
     test = trainer.evaluate(prepared.X_test, ds.y_test)
-    meta = model_metadata(cfg, prepared, history, test)
+    confusion = None
+    if ds.task == "classification":
+        confusion = confusion_matrix(net, prepared.X_test, ds.y_test, ds.n_classes, cfg.targets)
+    resolved = resolved_config(cfg, net)
+    meta = model_metadata(resolved, prepared, history, test)
     if cfg.out:
         from .modelfile import save_model
 
         save_model(cfg.out, net, metadata=meta)
-    return RunResult(net, trainer, history, prepared, test, meta, diverged)
+    return RunResult(net, trainer, history, prepared, test, meta, diverged, config=resolved, confusion=confusion)

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import ConfigError
 from ._app import _errors, _fail, app, experiment_app
+from .model_commands import one_line_warnings
 
 
 # -- experiments and the lecture ---------------------------------------------------------------
@@ -137,6 +138,7 @@ def _other_runs(compare) -> dict:
 # -- sweeps ------------------------------------------------------------------------------------
 @app.command()
 @_errors("sweep")
+@one_line_warnings("sweep")
 def sweep(
     spec: Annotated[Path, typer.Argument(help="TOML spec: experiment, grid, seeds, data.")],
     out: Annotated[str, typer.Option(help="Folder for spec.toml, trials/, summary.csv and summary.html.")],
@@ -177,6 +179,7 @@ def sweep(
 
 @app.command("sweep-report")
 @_errors("sweep-report")
+@one_line_warnings("sweep-report")
 def sweep_report(
     directory: Annotated[str, typer.Argument(help="A sweep's --out folder.")],
 ):

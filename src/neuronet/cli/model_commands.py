@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import inspect as _inspect
 import io
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +74,30 @@ class _EpochPrinter:
             self.progress.stop()
 
 
+def one_line_warnings(command):
+    """Show each warning raised inside the command as one line, ``neuronet CMD: warning: ...``, on stderr.
+
+    The library says what it decided on its own (a CSV's first row read as a header, labels read as
+    regression targets, unreadable sweep trials skipped) with ``warnings.warn``; this is how the
+    command line shows them: no source line, no traceback.
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        typer.echo(f"neuronet {command}: warning: {' '.join(str(message).split())}", err=True)
+
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")
+                warnings.showwarning = show
+                return f(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
 def _load_model_or_fail(path):
     from ..modelfile import load_model
 
@@ -103,6 +129,7 @@ def _options_from_schema(options):
 
 @app.command()
 @_errors("train")
+@one_line_warnings("train")
 @_options_from_schema(TRAIN_OPTIONS)
 def train(
     config: Annotated[Path | None, typer.Option(help="TOML file with the same options; flags override it.")] = None,
@@ -153,17 +180,10 @@ class _StartActivations:
 
 
 def _training_report(cfg, result, start_acts, sample):
-    from ..report import write_training_report
+    from ..report.training import write_run_report
 
-    net = result.network
-    names = [f"layer {i} ({L.unit.name})" for i, L in enumerate(net.layers)]
-    path = write_training_report(
-        cfg.report,
-        result.history.to_dict(),
-        config=cfg.to_dict(),
-        activations_start=start_acts,
-        activations_end=net.activations(sample),
-        layer_names=names,
+    path = write_run_report(
+        cfg.report, result, activations_start=start_acts, activations_end=result.network.activations(sample)
     )
     typer.echo(f"report written to {path}")
 
@@ -184,6 +204,7 @@ def _target_range(meta):
 
 @app.command()
 @_errors("evaluate")
+@one_line_warnings("evaluate")
 def evaluate(
     model: Annotated[str, typer.Argument(help="A model file written by 'neuronet train --out'.")],
     data: Annotated[str, typer.Option(help="Dataset spec; its test split is evaluated.")],
@@ -195,12 +216,19 @@ def evaluate(
 
     Example: neuronet evaluate model.safetensors --data digits
     """
-    from ..data import load
+    from ..data import load, takes_task
     from ..train import Trainer
 
     net, meta = _load_model_or_fail(model)
     cfg = meta.get("config") or {}
-    ds = load(data, label_column=label_column, seed=int(cfg.get("seed", 0)), dtype=net.dtype, max_test=max_test)
+    task = meta.get("task")
+    # a CSV or NPZ is read as the model's task: labels that do not fit it are named by line
+    given = {"task": task} if task is not None and takes_task(data) else {}
+    ds = load(
+        data, label_column=label_column, seed=int(cfg.get("seed", 0)), dtype=net.dtype, max_test=max_test, **given
+    )
+    if task is not None and ds.task != task:
+        raise DataError(f"model {model} is a {task} model, but --data {data} is a {ds.task} dataset")
     X = _model_inputs(model, net, meta, ds.X_test, f"--data {data}")
     if ds.task == "classification" and meta.get("task") == "classification":
         classes = meta.get("classes") or []
@@ -220,6 +248,7 @@ def evaluate(
 
 @app.command()
 @_errors("predict")
+@one_line_warnings("predict")
 def predict(
     model: Annotated[str, typer.Argument(help="A model file written by 'neuronet train --out'.")],
     input: Annotated[str, typer.Option("--input", help="Features: .csv (no label column), .npy or .npz (X).")],
@@ -275,15 +304,60 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(info, indent=2, default=str))
         return
-    for k, v in info.items():
-        if k == "layers":
-            typer.echo("layers:")
-            for i, L in enumerate(v):
-                typer.echo(f"  {i}: {L}")
-        elif isinstance(v, dict):
-            typer.echo(f"{k}: {json.dumps(v, default=str)}")
-        else:
-            typer.echo(f"{k}: {v}")
+    for line in _summary_lines(info):
+        typer.echo(line)
+
+
+def _summary_lines(info: dict) -> list[str]:
+    """``inspect_model``'s summary as readable lines: the file, the network, the task, the training, the results."""
+    fmt = f"{info['format']} (format {info['format_version']})"
+    checksum = "checksum verified" if info["checksum"] == "verified" else "no checksum (an older file)"
+    lines = [f"{info['path']}: {fmt}, {info['file_size']} bytes, {checksum}"]
+    sizes = "-".join(str(n) for n in [info["layers"][0]["n_in"]] + [L["n_out"] for L in info["layers"]])
+    lines.append(f"network: {sizes}, {info['dtype']}, loss {info['loss']}, {info['n_parameters']} parameters")
+    for i, L in enumerate(info["layers"]):
+        unit = L["unit"] + (f" ({_pairs(L['unit_params'])})" if L["unit_params"] else "")
+        extras = [f"dropout {L['dropout']:g}"] if L["dropout"] else []
+        extras += [f"{L['lesioned']} units lesioned"] if L["lesioned"] else []
+        lines.append(f"  layer {i}: {L['n_in']} -> {L['n_out']} {unit}" + "".join(f", {e}" for e in extras))
+    if info.get("task"):
+        classes = info.get("classes") or []
+        shown = ", ".join(map(str, classes[:12])) + (f", ... ({len(classes)} in all)" if len(classes) > 12 else "")
+        lines.append(f"task: {info['task']}" + (f"; classes {shown}" if classes else ""))
+    if "epoch" in info:
+        lines.append(f"checkpoint: after epoch {info['epoch']}, optimizer {_pairs(info['optimizer'])}")
+    trained = []
+    if info.get("epochs_trained") is not None:
+        trained.append(f"{info['epochs_trained']} epochs")
+    if info.get("stop_reason"):
+        trained.append(f"stopped: {info['stop_reason']}")
+    if info.get("standardized"):
+        trained.append("inputs standardized")
+    if info.get("target_range"):
+        trained.append(f"targets {info['target_range']}")
+    if trained:
+        lines.append("training: " + "; ".join(trained))
+    config = info.get("config")
+    if isinstance(config, dict) and config:
+        lines.append("config:")
+        lines += [f"  {k} = {json.dumps(v)}" for k, v in config.items() if v is not None]
+    test = info.get("test")
+    if isinstance(test, dict) and test:
+        lines.append(
+            "test: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in test.items())
+        )
+    others = [k for k in info.get("metadata_keys", []) if k not in _SHOWN_KEYS]
+    if others:
+        lines.append("other metadata: " + ", ".join(others))
+    return lines
+
+
+#: Metadata keys ``_summary_lines`` shows in their own lines.
+_SHOWN_KEYS = ("task", "classes", "config", "test", "epochs_trained", "stop_reason", "preprocessing", "target_range")
+
+
+def _pairs(d: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in d.items())
 
 
 @app.command("export-onnx")

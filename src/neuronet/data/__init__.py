@@ -62,6 +62,7 @@ __all__ = [
     "read_npz",
     "split_indices",
     "standardize",
+    "takes_task",
     "train_validation_split",
     "write_idx",
 ]
@@ -106,6 +107,7 @@ class _Request:
     dtype: np.dtype
     task: str | None
     rng: np.random.Generator
+    header: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def load(
     max_train: int | None = None,
     max_test: int | None = None,
     task: str | None = None,
+    csv_task: str | None = None,
+    csv_header: bool | None = None,
 ) -> Dataset:
     """Load a dataset from a spec string (the value of ``--data``).
 
@@ -156,7 +160,15 @@ def load(
         seeded permutation.  Handy for quick runs on Fashion-MNIST.
     task : {"classification", "regression"}, optional
         CSV and NPZ only.  Default: regression when the labels are floats
-        that are not all integers, classification otherwise.
+        that are not all integers, classification otherwise (for a CSV, said
+        with ``warnings.warn``).  Given, a CSV label that does not fit the
+        task is an error naming its line (see :func:`read_csv`).
+    csv_task : {"classification", "regression"}, optional
+        ``task`` for a CSV file only (the ``--task`` of a CSV); given with
+        ``task``, both must agree.
+    csv_header : bool, optional
+        CSV only: whether the first row is a header; default detected (and the
+        detection said with ``warnings.warn``), see :func:`read_csv`.
 
     Returns
     -------
@@ -175,20 +187,32 @@ def load(
     [0, 1, 1, 0]
     """
     _check_load_options(spec, seed, max_train, max_test)
+    if csv_task is not None and task is not None and csv_task != task:
+        raise DataError(f"csv_task: {csv_task!r} contradicts task {task!r}")
     request = _Request(
         spec=spec,
         label_column=label_column,
         test_fraction=check_fraction(test_fraction),
         dtype=check_dtype(dtype),
-        task=task,
+        task=task if task is not None else csv_task,
         rng=np.random.default_rng(int(seed)),
+        header=csv_header,
     )
     loader, is_tabular = _resolve(spec)
-    if label_column is not None and loader is not _load_csv:
-        raise DataError(f"label_column: applies to CSV files only, not to --data {spec!r}")
+    for option, value in (("label_column", label_column), ("csv_task", csv_task), ("csv_header", csv_header)):
+        if value is not None and loader is not _load_csv:
+            raise DataError(f"{option}: applies to CSV files only, not to --data {spec!r}")
     if task is not None and not is_tabular:
         raise DataError(f"task: applies to CSV and NPZ files only, not to --data {spec!r}")
     return _dataset(request, loader(request), max_train, max_test)
+
+
+def takes_task(spec) -> bool:
+    """Whether ``load(spec, task=...)`` accepts a task: ``spec`` names a CSV or NPZ file."""
+    try:
+        return _resolve(spec)[1]
+    except (DataError, AttributeError):
+        return False
 
 
 def _check_load_options(spec, seed, max_train, max_test) -> None:
@@ -306,7 +330,7 @@ def _load_circles(req: _Request) -> _Parts:
 
 
 def _load_csv(req: _Request) -> _Parts:
-    X, labels = read_csv(req.spec, label_column=req.label_column, dtype=req.dtype)
+    X, labels = read_csv(req.spec, label_column=req.label_column, dtype=req.dtype, task=req.task, header=req.header)
     y, classes, task = encode_labels(
         labels, X.shape[0], task=req.task, name=f"{req.spec}: label column", dtype=req.dtype
     )

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..files import atomic_write_bytes
 
 __all__ = [
     "IDX_FILES",
@@ -220,7 +221,7 @@ def write_idx(path, array) -> Path:
     path = Path(path)
     if path.name.endswith(".gz"):
         payload = gzip.compress(payload, mtime=0)
-    path.write_bytes(payload)
+    atomic_write_bytes(path, payload)  # a failed write (ENOSPC) names the file and leaves no part of it
     return path
 
 

@@ -9,7 +9,9 @@ column into class indices ``0 .. k-1`` (classification) or float targets
 from __future__ import annotations
 
 import csv
+import math
 import os
+import warnings
 import zipfile
 
 import numpy as np
@@ -71,12 +73,18 @@ def _parse_label_column(labels: list[str]) -> np.ndarray:
         return np.array(labels, dtype=str)
 
 
-def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+def read_csv(
+    path, *, label_column: int | None = None, dtype=np.float32, task: str | None = None, header: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV file of numeric features and one label column.
 
-    The first row is taken as a header when one of its feature cells is not
-    a number, or when its label cell is the only non-numeric label in the
-    column (a header such as ``x0,x1,class`` above numeric labels).  Blank
+    With ``header=None`` the first row is taken as a header when one of its
+    feature cells is not a number, or when its label cell is the only
+    non-numeric label in the column (a header such as ``x0,x1,class`` above
+    numeric labels); the decision is announced with ``warnings.warn``, naming
+    the cells that made it.  With ``task=None`` labels that are numbers but
+    not all integers are regression targets, announced the same way, as are
+    labels that mix numbers and text (all then read as class names).  Blank
     lines are skipped; line numbers in messages are those of the file.
 
     Parameters
@@ -88,6 +96,14 @@ def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tupl
         Default: the last column.
     dtype : numpy floating dtype, default float32
         Type of the feature matrix.
+    task : {None, "classification", "regression"}
+        None: detect (see above).  ``"classification"``: numeric labels must
+        all be integers (``2`` or ``2.0``), or else every label is text (class
+        names).  ``"regression"``: every label must be a finite number.
+    header : {None, True, False}
+        None: detect (see above).  True: the first row is a header, whatever
+        it holds.  False: the first row is data, so a non-numeric cell in it
+        is an error.
 
     Returns
     -------
@@ -95,7 +111,8 @@ def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tupl
         The features, finite, C-contiguous.
     labels : numpy.ndarray, shape (n_samples,)
         The label column: int64 when every label is an integer, float64 when
-        every label is a number, strings otherwise.
+        every label is a number (always with ``task="regression"``), strings
+        otherwise.
 
     Raises
     ------
@@ -103,36 +120,87 @@ def read_csv(path, *, label_column: int | None = None, dtype=np.float32) -> tupl
         If the file is missing or empty, has fewer than 2 columns, has a row
         with a different number of fields (the message gives its line), a
         non-numeric, missing, NaN or infinite feature value (line and
-        column), a missing label, or ``label_column`` is out of range.
+        column), a missing label, a label that does not fit ``task`` (its
+        line), a non-numeric first row with ``header=False`` (line and
+        column), or ``label_column``, ``task`` or ``header`` is invalid.
     """
     name = _check_file(path)
     dtype = check_dtype(dtype)
+    if task is not None and task not in TASKS:
+        raise DataError(f"task: {task!r} is not a task; valid: {', '.join(TASKS)}")
+    if header is not None and not isinstance(header, bool):
+        raise DataError(f"header: expected True, False or None (detect), got {header!r}")
     rows = _read_rows(name)
     if not rows:
         raise DataError(f"{name}: empty file (no rows)")
     col, features = _label_and_features(name, rows, label_column)
-    header, rows = _split_header(name, rows, col, features)
+    head, rows = _split_header(name, rows, col, features, header)
     lines = [line for line, _ in rows]
     for line, cells in rows:
         if not cells[col]:
             raise DataError(f"{name}: line {line}: missing label (column {col + 1})")
-    labels = _parse_label_column([cells[col] for _, cells in rows])
+    labels = _labels(name, lines, [cells[col] for _, cells in rows], task)
     table = [[cells[c] for c in features] for _, cells in rows]
-    X = _parse_features(name, table, lines, features, header)
+    X = _parse_features(name, table, lines, features, head)
 
     bad = ~np.isfinite(X)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise DataError(
-            f"{name}: line {lines[i]}, {_column(features[j], header)}: {table[i][j]!r} is NaN or infinity; "
+            f"{name}: line {lines[i]}, {_column(features[j], head)}: {table[i][j]!r} is NaN or infinity; "
             "features must be finite"
         )
     with np.errstate(over="ignore"):
         X_out = np.ascontiguousarray(X, dtype=dtype)
     if not np.isfinite(X_out).all():
         i, j = np.argwhere(~np.isfinite(X_out))[0]
-        raise DataError(f"{name}: line {lines[i]}, {_column(features[j], header)}: {table[i][j]!r} overflows {dtype}")
+        raise DataError(f"{name}: line {lines[i]}, {_column(features[j], head)}: {table[i][j]!r} overflows {dtype}")
     return X_out, labels
+
+
+def _labels(name: str, lines: list[int], cells: list[str], task: str | None) -> np.ndarray:
+    """The label column as ``read_csv`` documents it: checked against ``task``, or the detected task announced."""
+    numeric = [_is_number(c) for c in cells]
+    if task == "regression":
+        for line, cell, ok in zip(lines, cells, numeric):
+            if not ok or not np.isfinite(float(cell)):
+                raise DataError(f"{name}: line {line}: label {cell!r} is not a finite number (task regression)")
+        return np.array([float(c) for c in cells], dtype=np.float64)
+    if task == "classification" and any(numeric):
+        for line, cell, ok in zip(lines, cells, numeric):
+            if not ok or not _is_integral(cell):
+                raise DataError(
+                    f"{name}: line {line}: class labels must be integers, got {cell!r} (task classification)"
+                )
+        return _parse_label_column(cells)
+    labels = _parse_label_column(cells)
+    if task is None and labels.dtype.kind == "f" and np.isfinite(labels).all():
+        fractional = labels != np.round(labels)
+        if fractional.any():
+            i = int(np.argmax(fractional))
+            warnings.warn(
+                f"{name}: labels are not all integers (line {lines[i]}: {cells[i]!r}), so the task is regression; "
+                "--task classification (task='classification') refuses them",
+                stacklevel=3,
+            )
+    elif task is None and labels.dtype.kind == "U" and any(numeric):
+        i = numeric.index(False)
+        warnings.warn(
+            f"{name}: labels mix numbers and text (line {lines[i]}: {cells[i]!r}), so every label is a class "
+            "name; --task classification (task='classification') refuses them",
+            stacklevel=3,
+        )
+    return labels
+
+
+def _is_integral(cell: str) -> bool:
+    """Whether a numeric cell is an integer value (``2``, ``2.0``, ``2e3``)."""
+    try:
+        int(cell)
+        return True
+    except ValueError:
+        x = float(cell)
+        return math.isfinite(x) and x == round(x)
 
 
 def _label_and_features(name: str, rows, label_column) -> tuple[int, list[int]]:
@@ -156,14 +224,35 @@ def _label_and_features(name: str, rows, label_column) -> tuple[int, list[int]]:
     return col, [c for c in range(n_cols) if c != col]
 
 
-def _split_header(name: str, rows, col: int, features: list[int]):
+def _split_header(name: str, rows, col: int, features: list[int], header: bool | None):
     """``(header or None, data rows)``: the first row is a header by the rule ``read_csv`` documents."""
-    first = rows[0][1]
-    first_is_header = any(not _is_number(first[c]) for c in features)
-    if not first_is_header and not _is_number(first[col]) and len(rows) > 1:
-        first_is_header = all(_is_number(cells[col]) for _, cells in rows[1:])
-    if not first_is_header:
+    first_line, first = rows[0]
+    if header is False:
+        for c in features:
+            if not _is_number(first[c]):
+                what = f"{first[c]!r} is not a number" if first[c] else "missing value"
+                raise DataError(
+                    f"{name}: line {first_line}, {_column(c, None)}: {what} (the first row is data: no header)"
+                )
+        if not _is_number(first[col]) and len(rows) > 1 and all(_is_number(cells[col]) for _, cells in rows[1:]):
+            raise DataError(
+                f"{name}: line {first_line}, {_column(col, None)}: label {first[col]!r} is not a number, unlike "
+                "every label below it (the first row is data: no header)"
+            )
         return None, rows
+    if header is None:
+        text = [first[c] for c in features if not _is_number(first[c])]
+        if text:
+            shown = ", ".join(map(repr, text[:3])) + (", ..." if len(text) > 3 else "")
+            reason = f"non-numeric cells: {shown}"
+        elif not _is_number(first[col]) and len(rows) > 1 and all(_is_number(cells[col]) for _, cells in rows[1:]):
+            reason = f"its label {first[col]!r} is the only non-numeric label"
+        else:
+            return None, rows
+        warnings.warn(
+            f"{name}: first row read as a header ({reason}); --no-header (header=False) reads it as data",
+            stacklevel=3,
+        )
     if len(rows) == 1:
         raise DataError(f"{name}: has a header but no data rows")
     return first, rows[1:]
@@ -214,21 +303,17 @@ def read_npz(path, *, dtype=np.float32):
     Raises
     ------
     DataError
-        If the file is missing or not an ``.npz`` archive, lacks ``X`` or
+        If the file is missing or not a zip/npz archive, lacks ``X`` or
         ``y`` (or has only one of ``X_test`` / ``y_test``), holds an object
-        array (which would need unpickling), or ``X`` / ``X_test`` is not a
-        finite 2-D numeric matrix with the same number of features.
+        array (which would need unpickling), an array whose header claims
+        more memory than the machine has or more bytes than the archive holds
+        (checked from the ``.npy`` headers, before anything is allocated), or
+        ``X`` / ``X_test`` is not a finite 2-D numeric matrix with the same
+        number of features.
     """
     name = _check_file(path)
     dtype = check_dtype(dtype)
-    try:
-        archive = np.load(name, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{name}: not a readable .npz archive ({_one_line(exc)})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(
-            f"{name}: holds a single array; expected an .npz archive with arrays X and y (numpy.savez(path, X=X, y=y))"
-        )
+    archive = _open_npz(name)
     with archive:
         keys = set(archive.files)
         expected = "expected arrays X (n_samples, n_features) and y (n_samples,)"
@@ -246,6 +331,72 @@ def read_npz(path, *, dtype=np.float32):
         if X_test.shape[1] != X.shape[1]:
             raise DataError(f"{name}[X_test]: has {X_test.shape[1]} features, but X has {X.shape[1]}")
     return X, arrays["y"], X_test, arrays.get("y_test")
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory, where the OS tells."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_npy_header(fh, what: str, stored: int | None = None) -> None:
+    """Read an ``.npy`` header from ``fh`` and refuse, before anything is allocated, an array that
+    holds Python objects, would not fit in memory, or claims more bytes than ``stored``.
+
+    ``what`` names the array in messages: ``"d.npz: array 'X'"``, ``"x.npy: the array"``.
+    """
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, descr = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, _, descr = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{what} is not a readable .npy array ({_one_line(exc)})") from None
+    if descr.hasobject:
+        raise DataError(
+            f"{what} holds Python objects (dtype=object); refusing to unpickle it, save plain numeric or string arrays"
+        )
+    if any(d < 0 for d in shape):
+        raise DataError(f"{what} is corrupt: its header claims the shape {shape}")
+    need = math.prod(shape) * descr.itemsize
+    have = _memory_bytes()
+    if have is not None and need > have:
+        raise DataError(
+            f"{what} is too large: shape {shape} of dtype {descr} would need {need / 2**30:.1f} GB, "
+            f"and this machine has {have / 2**30:.1f} GB"
+        )
+    if stored is not None and need > stored:
+        raise DataError(f"{what} is corrupt: its header claims shape {shape} ({need} bytes), it holds {stored} bytes")
+
+
+def _is_npy(name: str) -> bool:
+    """Whether the file starts with the ``.npy`` magic string (one array, not an archive)."""
+    with open(name, "rb") as fh:
+        return fh.read(6) == b"\x93NUMPY"
+
+
+def _open_npz(name: str):
+    """``numpy.load`` of a zip of ``.npy`` arrays, after reading every array's header (shape, dtype) first."""
+    if _is_npy(name):
+        raise DataError(
+            f"{name}: holds a single array; expected an .npz archive with arrays X and y (numpy.savez(path, X=X, y=y))"
+        )
+    if not zipfile.is_zipfile(name):
+        raise DataError(f"{name}: not a zip/npz archive (numpy.savez(path, X=X, y=y) writes one)")
+    try:
+        with zipfile.ZipFile(name) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith(".npy"):
+                    with zf.open(info) as fh:
+                        _check_npy_header(fh, f"{name}: array {info.filename[:-4]!r}", info.file_size)
+        return np.load(name, allow_pickle=False)
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
+        raise DataError(f"{name}: not a readable zip/npz archive ({_one_line(exc)})") from None
 
 
 def _one_line(exc: Exception) -> str:
@@ -346,7 +497,9 @@ def read_features(path, *, dtype=np.float32) -> np.ndarray:
                 raise DataError(f"{name}: line {line}: has {len(cells)} columns, expected {width} (ragged rows)")
         X = _parse_features(name, [c for _, c in rows], [ln for ln, _ in rows], list(range(width)), header)
         return check_features(X, name=name, dtype=dtype)
-    if lower.endswith(".npy"):
+    if lower.endswith(".npy") or (lower.endswith(".npz") and _is_npy(name)):  # a lone array named .npz: fine here
+        with open(name, "rb") as fh:
+            _check_npy_header(fh, f"{name}: the array", os.path.getsize(name))
         try:
             X = np.load(name, allow_pickle=False)
         except ValueError as exc:
@@ -355,12 +508,7 @@ def read_features(path, *, dtype=np.float32) -> np.ndarray:
             raise DataError(f"{name}: not a readable .npy file ({_one_line(exc)})") from None
         return check_features(X, name=name, dtype=dtype)
     if lower.endswith(".npz"):
-        try:
-            archive = np.load(name, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise DataError(f"{name}: not a readable .npz archive ({_one_line(exc)})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            return check_features(archive, name=name, dtype=dtype)
+        archive = _open_npz(name)
         with archive:
             if "X" not in archive.files:
                 raise DataError(f"{name}: no array 'X' (found: {', '.join(sorted(archive.files)) or 'none'})")

@@ -15,6 +15,8 @@ holds ``__metadata__``, a dict of strings:
 ``trainer``         checkpoints: JSON of the trainer state minus its arrays
 ``config_hash``     checkpoints: ``config_hash(config)`` of the run
 ``config``          checkpoints: JSON of the run's configuration (or ``null``)
+``tensors_sha256``  SHA-256 of the tensors' raw bytes (little-endian, C order, sorted
+                    by name); files written before it have none and still load
 ==================  =================================================================
 
 Tensors: ``layers.{i}.W`` (n_in, n_out) and ``layers.{i}.b`` (n_out,) in the network's
@@ -30,9 +32,16 @@ first, and nothing is allocated beyond the file's own size):
 1. a regular file, at least 8 bytes, a JSON object header of sane length;
 2. ``format`` and ``format_version``;
 3. the network config: known layer type, known units and loss, sizes that chain;
-4. the tensor table: exactly the expected names, shapes and dtype, byte ranges
+4. model files: the user metadata neuronet reads (``task``, ``classes``,
+   ``preprocessing``, ``target_range``, ...) against the network
+   (``schema.check_user_metadata``);
+5. the tensor table: exactly the expected names, shapes and dtype, byte ranges
    inside the file (then safetensors re-checks every offset);
-5. every value finite.
+6. every value finite, and the tensors' checksum, when the file has one.
+
+A file's header may be at most ``schema.header_limit(format)`` bytes: 1 MiB for a model
+file, 64 MiB for a checkpoint; every reader (``load_model``, ``load_checkpoint``,
+``inspect_model``) applies the cap of the file's format.
 
 Each failure raises ``ModelFileError`` with one line, ``"<path>: <problem>"``.
 Files are written with ``atomic_write_bytes``: a crash at any moment leaves

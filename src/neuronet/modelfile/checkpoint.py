@@ -15,13 +15,24 @@ import numpy as np
 from ..errors import ConfigError, NeuronetError
 from ..files import numpy_default
 from ..optim import get_optimizer
-from .container import check_entries, fail, is_int, load_tensors, meta_json, read_file, short, to_json, write_container
+from .container import (
+    check_digest,
+    check_entries,
+    fail,
+    is_int,
+    load_tensors,
+    meta_json,
+    read_file,
+    short,
+    to_json,
+    write_container,
+)
 from .schema import (
     CHECKPOINT_FORMAT,
     FORMAT_VERSION,
-    MAX_CHECKPOINT_HEADER_BYTES,
     build_network,
     decode,
+    header_limit,
     layer_specs,
     network_tensors,
 )
@@ -116,7 +127,7 @@ def save_checkpoint(path, network, trainer_state: dict, *, config_hash: str, con
     # Apply the loader's schema now: a checkpoint that cannot be resumed should fail at save time,
     # not when the run is resumed (e.g. an optimizer missing from the registry).
     _check_trainer_meta(f"{path}: cannot save", json.loads(meta["trainer"]), len(shapes))
-    write_container(path, tensors, meta, MAX_CHECKPOINT_HEADER_BYTES)
+    write_container(path, tensors, meta, header_limit(CHECKPOINT_FORMAT))
 
 
 def _state_index(name, n_params):
@@ -199,7 +210,7 @@ def load_checkpoint(path) -> dict:
         As for ``load_model``.
     """
     data = read_file(path)
-    meta, cfg, entries = decode(path, data, CHECKPOINT_FORMAT, MAX_CHECKPOINT_HEADER_BYTES)
+    meta, cfg, entries = decode(path, data, CHECKPOINT_FORMAT)
     n_params = 2 * len(cfg["layers"])
     trainer = meta_json(path, meta, "trainer")
     _check_trainer_meta(path, trainer, n_params)
@@ -216,6 +227,7 @@ def load_checkpoint(path) -> dict:
         required[f"optimizer.{name}"] = param_shapes[_state_index(name, n_params)]
     check_entries(path, entries, required, optional, cfg["dtype"])
     tensors = load_tensors(path, data, entries, cfg["dtype"])
+    check_digest(path, meta, tensors)
     network = build_network(path, cfg, tensors)
     opt = trainer["optimizer"]
     state = {

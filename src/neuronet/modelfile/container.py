@@ -9,8 +9,10 @@ a one-line ``ModelFileError`` ``"<path>: <problem>"``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import stat
 
 import numpy as np
@@ -21,7 +23,9 @@ from ..errors import ConfigError, ModelFileError
 from ..files import atomic_write_bytes, numpy_default
 
 __all__ = [
+    "DIGEST_KEY",
     "DTYPE_CODES",
+    "check_digest",
     "check_entries",
     "fail",
     "from_json",
@@ -32,12 +36,16 @@ __all__ = [
     "parse_container",
     "read_file",
     "short",
+    "tensor_digest",
     "to_json",
     "write_container",
 ]
 
 
 DTYPE_CODES = {"float32": "F32", "float64": "F64"}  # network dtype -> safetensors code
+#: The metadata key holding ``tensor_digest`` of the file's tensors (absent in files before it).
+DIGEST_KEY = "tensors_sha256"
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 # -- small helpers ---------------------------------------------------------------------------------
@@ -85,10 +93,37 @@ def from_json(path, text, what):
         fail(path, f"{what} is not valid JSON ({e})")
 
 
+# -- the tensors' checksum -------------------------------------------------------------------------
+def tensor_digest(tensors) -> str:
+    """SHA-256 (hex) of the tensors' raw bytes: C order, little-endian, tensors in sorted name order.
+
+    Names, shapes and dtypes are checked against the schema on their own; the digest catches
+    what no schema can, a flipped bit inside the weights.
+    """
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        a = np.asarray(tensors[name])
+        h.update(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
+    return h.hexdigest()
+
+
+def check_digest(path, meta, tensors) -> bool:
+    """Verify ``meta[DIGEST_KEY]`` against the loaded tensors; False when the file has none (older files)."""
+    want = meta.get(DIGEST_KEY)
+    if want is None:
+        return False
+    if not _HEX_DIGEST.fullmatch(want):
+        fail(path, f"metadata {DIGEST_KEY} is not a SHA-256 hex digest: {short(want)}")
+    if tensor_digest(tensors) != want:
+        fail(path, f"corrupt tensor data: the weights do not match the checksum in the metadata ({DIGEST_KEY})")
+    return True
+
+
 # -- writing ---------------------------------------------------------------------------------------
 def write_container(path, tensors, metadata, limit):
-    """Serialise with safetensors, check the header size, write atomically."""
-    data = safetensors.numpy.save(tensors, metadata=metadata)
+    """Serialise with safetensors (adding the tensors' checksum to ``metadata``), check the header size,
+    write atomically."""
+    data = safetensors.numpy.save(tensors, metadata={**metadata, DIGEST_KEY: tensor_digest(tensors)})
     n = int.from_bytes(data[:8], "little")
     if n > limit:
         fail(

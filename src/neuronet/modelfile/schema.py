@@ -6,6 +6,8 @@ share the format check, the network config and the tensor names.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import NeuronetError
@@ -15,6 +17,7 @@ from ..network import Network
 from ..units import get_unit
 from .container import (
     DTYPE_CODES,
+    check_digest,
     check_entries,
     fail,
     from_json,
@@ -37,11 +40,14 @@ __all__ = [
     "READABLE_VERSIONS",
     "build_network",
     "check_format",
+    "check_user_metadata",
     "decode",
+    "header_limit",
     "layer_specs",
     "load_model",
     "network_config",
     "network_tensors",
+    "read_model",
     "save_model",
 ]
 
@@ -56,6 +62,11 @@ MAX_HEADER_BYTES = 1 << 20
 #: Checkpoints carry the training history (with per-epoch diagnostics) in their header.
 MAX_CHECKPOINT_HEADER_BYTES = 64 << 20
 _LAYER_TENSORS = ("W", "b")
+
+
+def header_limit(fmt) -> int:
+    """The largest header a file of format ``fmt`` may declare: the one cap every reader of it applies."""
+    return MAX_CHECKPOINT_HEADER_BYTES if fmt == CHECKPOINT_FORMAT else MAX_HEADER_BYTES
 
 
 # -- the schema ------------------------------------------------------------------------------------
@@ -124,6 +135,128 @@ def network_config(path, meta) -> dict:
     return cfg
 
 
+# -- the metadata neuronet reads --------------------------------------------------------------------
+TASKS = ("classification", "regression")
+_LABEL_TYPES = ("binary", "multiclass", "multilabel-indicator")
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _finite(v) -> bool:
+    try:
+        return _number(v) and math.isfinite(v)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def check_user_metadata(path, user: dict, cfg: dict) -> None:
+    """The user-metadata keys neuronet itself reads, checked against the network before anything trusts them.
+
+    ``task`` (classification or regression; not regression for a softmax output), ``classes``
+    (distinct scalars, as many as the outputs), ``preprocessing`` (``mean`` and ``std``, one
+    finite number per input, every ``std > 0``), ``target_range`` (``[low, high]``), ``n_features``,
+    ``config``, ``test``, ``epochs_trained``, ``stop_reason``, ``versions``, and the estimator keys
+    (``estimator``, ``params``, ``fitted``, ``label_type``, ``y_ndim``, ``feature_names_in``).  Any
+    other key is the caller's own and is returned as saved.  Each failure is one line naming the
+    key: ``"<path>: metadata <key>: <problem>"``.
+    """
+    n_in, n_out = cfg["layers"][0]["n_in"], cfg["layers"][-1]["n_out"]
+    output = get_unit(cfg["layers"][-1]["unit"]).name
+
+    def bad(key, problem):
+        fail(path, f"metadata {key}: {problem}")
+
+    task = user.get("task")
+    if task is not None and task not in TASKS:
+        bad("task", f"{short(task)} is not a task; valid: {', '.join(TASKS)}")
+    if task == "regression" and output == "softmax":
+        bad("task", "'regression' does not fit the network's softmax output (class probabilities that sum to 1)")
+    _check_classes(bad, user.get("classes"), task, n_out, output)
+    _check_preprocessing(bad, user.get("preprocessing"), n_in, cfg["dtype"])
+    tr = user.get("target_range")
+    if tr is not None and not (isinstance(tr, list) and len(tr) == 2 and all(map(_finite, tr)) and tr[0] < tr[1]):
+        bad("target_range", f"expected [low, high], two finite numbers with low < high, got {short(tr)}")
+    for key in ("n_features", "epochs_trained", "y_ndim"):
+        v = user.get(key)
+        if v is not None and (not is_int(v) or v < 0):
+            bad(key, f"expected an integer >= 0, got {short(v)}")
+    if user.get("n_features") not in (None, n_in):
+        bad("n_features", f"{user['n_features']}, but the network has {n_in} inputs")
+    for key in ("config", "params", "fitted", "versions"):
+        if user.get(key) is not None and not isinstance(user[key], dict):
+            bad(key, f"expected a JSON object, got {short(user[key])}")
+    for key in ("stop_reason", "estimator"):
+        if user.get(key) is not None and not isinstance(user[key], str):
+            bad(key, f"expected a string, got {short(user[key])}")
+    test = user.get("test")
+    if test is not None and (not isinstance(test, dict) or not all(v is None or _number(v) for v in test.values())):
+        bad("test", f"expected a JSON object of numbers (the test results), got {short(test)}")
+    label_type = user.get("label_type")
+    if label_type is not None and label_type not in _LABEL_TYPES:
+        bad("label_type", f"{short(label_type)} is not one of {', '.join(_LABEL_TYPES)}")
+    names = user.get("feature_names_in")
+    if names is not None and (
+        not isinstance(names, list) or len(names) != n_in or not all(isinstance(n, str) for n in names)
+    ):
+        bad("feature_names_in", f"expected {n_in} strings, one per input, got {short(names)}")
+
+
+def _check_classes(bad, classes, task, n_out, output):
+    """Distinct scalar labels; for a classifier, one per output (or two for a single sigmoid-like output)."""
+    if classes is None:
+        return
+    if not isinstance(classes, list):
+        bad("classes", f"expected a list of labels, got {short(classes)}")
+    for c in classes:
+        if not isinstance(c, (str, int, float)) or (isinstance(c, float) and not math.isfinite(c)):
+            bad("classes", f"label {short(c)} is not a string or a finite number")
+    seen = set()
+    for c in classes:
+        if c in seen:
+            bad("classes", f"label {short(c)} appears twice; each output needs its own class")
+        seen.add(c)
+    if task == "regression":
+        if classes:
+            bad("classes", f"a regression model has no classes, got {len(classes)}")
+        return
+    if not classes:
+        return
+    if len(classes) < 2:
+        bad("classes", f"a classifier needs a list of at least 2 classes, got {len(classes)}")
+    if len(classes) != n_out and not (n_out == 1 and len(classes) == 2 and output != "softmax"):
+        bad("classes", f"{len(classes)} classes for a network with {n_out} outputs")
+
+
+def _check_preprocessing(bad, pre, n_in, dtype):
+    """``None`` or ``{}`` (no standardization), or exactly ``mean`` and ``std``: one number per input,
+    finite in the network's dtype, every ``std > 0``."""
+    if pre is None or pre == {}:
+        return
+    if not isinstance(pre, dict):
+        bad("preprocessing", f"expected a JSON object with mean and std, got {short(pre)}")
+    if set(pre) != {"mean", "std"}:
+        missing = sorted({"mean", "std"} - set(pre))
+        extra = sorted(set(pre) - {"mean", "std"})
+        what = f"lacks {', '.join(missing)}" if missing else f"has unknown keys {short(extra)}"
+        bad("preprocessing", f"{what}; standardization needs exactly mean and std")
+    for key in ("mean", "std"):
+        v = pre[key]
+        if not isinstance(v, list) or len(v) != n_in:
+            bad(f"preprocessing.{key}", f"expected {n_in} numbers (one per input), got {short(v)}")
+        for j, x in enumerate(v):
+            if not _finite(x):
+                bad(f"preprocessing.{key}", f"entry {j} is {short(x)}, not a finite number")
+        with np.errstate(over="ignore", under="ignore"):
+            a = np.asarray(v, dtype=dtype)
+        for j, x in enumerate(v):
+            if not np.isfinite(a[j]):
+                bad(f"preprocessing.{key}", f"entry {j} is {short(x)}, too large for {dtype}")
+            if key == "std" and not a[j] > 0:
+                bad(f"preprocessing.{key}", f"entry {j} is {short(x)}; a standard deviation must be > 0")
+
+
 def layer_specs(cfg):
     """Required ``{name: shape}`` and optional (lesion mask) ``{name: shape}`` for the network tensors."""
     required, optional = {}, {}
@@ -181,9 +314,9 @@ def build_network(path, cfg, tensors) -> Network:
     return net
 
 
-def decode(path, data, fmt, limit):
+def decode(path, data, fmt):
     """Everything shared by model files and checkpoints: returns ``(meta, cfg, entries)``."""
-    meta, entries = parse_container(path, data, limit)
+    meta, entries = parse_container(path, data, header_limit(fmt))
     check_format(path, meta, fmt)
     cfg = network_config(path, meta)
     return meta, cfg, entries
@@ -218,7 +351,7 @@ def save_model(path, network, *, metadata: dict | None = None) -> None:
         "network": to_json(path, network.config(), "the network config"),
         "user": to_json(path, metadata or {}, "metadata"),
     }
-    write_container(path, tensors, meta, MAX_HEADER_BYTES)
+    write_container(path, tensors, meta, header_limit(MODEL_FORMAT))
 
 
 def load_model(path) -> tuple[Network, dict]:
@@ -237,12 +370,20 @@ def load_model(path) -> tuple[Network, dict]:
         ``"<path>: <problem>"`` for a missing, truncated, corrupt, hostile or
         schema-violating file.  Nothing in the file is ever executed.
     """
+    network, user, _ = read_model(path)
+    return network, user
+
+
+def read_model(path) -> tuple[Network, dict, bool]:
+    """``load_model``, and whether the file carried a checksum of its tensors (and it matched)."""
     data = read_file(path)
-    meta, cfg, entries = decode(path, data, MODEL_FORMAT, MAX_HEADER_BYTES)
+    meta, cfg, entries = decode(path, data, MODEL_FORMAT)
     user = meta_json(path, meta, "user")
     if not isinstance(user, dict):
         fail(path, "user metadata is not a JSON object")
+    check_user_metadata(path, user, cfg)
     required, optional = layer_specs(cfg)
     check_entries(path, entries, required, optional, cfg["dtype"])
     tensors = load_tensors(path, data, entries, cfg["dtype"])
-    return build_network(path, cfg, tensors), user
+    verified = check_digest(path, meta, tensors)
+    return build_network(path, cfg, tensors), user, verified

@@ -6,36 +6,54 @@ import os
 
 import numpy as np
 
+from ..errors import ModelFileError
 from .checkpoint import load_checkpoint
-from .container import parse_container, read_file
-from .schema import CHECKPOINT_FORMAT, MAX_CHECKPOINT_HEADER_BYTES, load_model
+from .container import DIGEST_KEY, parse_container, read_file
+from .schema import CHECKPOINT_FORMAT, header_limit, read_model
 
 __all__ = ["inspect_model"]
+
+#: Metadata keys ``inspect_model`` reports as fields of their own (the others are listed by name).
+_SHOWN = ("task", "classes", "config", "test", "epochs_trained", "stop_reason", "preprocessing", "target_range")
 
 
 def inspect_model(path) -> dict:
     """A summary of a model file (or checkpoint) for ``neuronet inspect``; validates it fully.
 
+    A model file is read by the loader ``load_model`` uses, with the same header cap, so
+    ``neuronet inspect`` and ``neuronet evaluate`` accept and refuse the same files with the same
+    message; a checkpoint by ``load_checkpoint``.
+
     Returns
     -------
     dict
-        ``path``, ``format``, ``format_version``, ``file_size`` (bytes), ``dtype``,
-        ``loss``, ``n_parameters``, ``layers`` (one dict per layer: ``n_in``,
-        ``n_out``, ``unit``, ``unit_params``, ``dropout``, ``lesioned`` units) and
-        ``metadata_keys`` (sorted keys of the user metadata).  Checkpoints add
-        ``epoch``, ``optimizer`` and ``config_hash``.
+        ``path``, ``format``, ``format_version``, ``file_size`` (bytes), ``checksum``
+        (``"verified"``, or ``"none"`` for files written before checksums), ``dtype``, ``loss``,
+        ``n_parameters``, ``layers`` (one dict per layer: ``n_in``, ``n_out``, ``unit``,
+        ``unit_params``, ``dropout``, ``lesioned`` units), what training recorded (``task``,
+        ``classes``, ``config``, ``test`` results, ``epochs_trained``, ``stop_reason``,
+        ``standardized``, ``target_range``; None when absent) and ``metadata_keys`` (sorted keys
+        of the user metadata).  Checkpoints add ``epoch``, ``optimizer`` and ``config_hash``, and
+        their ``config`` is the run's configuration.
     """
     data = read_file(path)
-    meta, _ = parse_container(path, data, MAX_CHECKPOINT_HEADER_BYTES)
-    fmt = meta.get("format")
-    out = {"path": os.fspath(path), "format": fmt, "format_version": meta.get("format_version"), "file_size": len(data)}
-    if fmt == CHECKPOINT_FORMAT:
-        ck = load_checkpoint(path)
-        net, user = ck["network"], ck["config"] or {}
+    meta = _metadata(path, data)
+    if meta is not None and meta.get("format") == CHECKPOINT_FORMAT:
+        ck = load_checkpoint(path)  # verifies the checksum when the file has one
+        net, user, verified = ck["network"], {"config": ck["config"]}, DIGEST_KEY in meta
         st = ck["trainer_state"]
-        out.update(epoch=st["epoch"], optimizer=st["optimizer"]["config"], config_hash=ck["config_hash"])
-    else:
-        net, user = load_model(path)
+        extra = {"epoch": st["epoch"], "optimizer": st["optimizer"]["config"], "config_hash": ck["config_hash"]}
+    else:  # a model file, or no neuronet file at all: the model loader says what is wrong
+        net, user, verified = read_model(path)
+        extra = {}
+    out = {
+        "path": os.fspath(path),
+        "format": meta["format"],
+        "format_version": meta["format_version"],
+        "file_size": len(data),
+        "checksum": "verified" if verified else "none",
+        **extra,
+    }
     layers = []
     for L in net.layers:
         ucfg = L.unit.config()
@@ -54,6 +72,17 @@ def inspect_model(path) -> dict:
         loss=net.loss.name,
         n_parameters=int(sum(p.size for p in net.params)),
         layers=layers,
+        **{key: user.get(key) for key in _SHOWN if key != "preprocessing"},
+        standardized=bool(user.get("preprocessing")),
         metadata_keys=sorted(user),
     )
     return out
+
+
+def _metadata(path, data) -> dict | None:
+    """The file's ``__metadata__`` under the largest cap, to tell a checkpoint from a model file; None if unreadable."""
+    try:
+        meta, _ = parse_container(path, data, header_limit(CHECKPOINT_FORMAT))
+    except ModelFileError:
+        return None
+    return meta

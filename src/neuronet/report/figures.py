@@ -126,9 +126,13 @@ def _epochs(history: dict, n: int) -> np.ndarray:
 
 
 def layer_label(index: int, unit: str | None = None, *, output: bool = False) -> str:
-    """``layer 1 (sigmoid)``: 1-based layer number, unit name, ``output`` for the last layer."""
+    """``layer 0 (sigmoid)``: layer number, unit name, ``output`` for the last layer.
+
+    Layers are numbered from 0 on the input side, as the diagnostics (``layer``), the
+    parameter names (``W0``, ``b0``), ``neuronet inspect`` and the epoch line (``sat L0``) do.
+    """
     inner = [s for s in (unit, "output" if output else None) if s]
-    return f"layer {index + 1}" + (f" ({', '.join(inner)})" if inner else "")
+    return f"layer {index}" + (f" ({', '.join(inner)})" if inner else "")
 
 
 def _layer_series(history: dict, key: str) -> dict[int, tuple[str, np.ndarray]]:
@@ -218,16 +222,19 @@ def loss_accuracy_figure(history) -> Figure | None:
 
 
 def saturation_figure(history) -> Figure | None:
-    """Per-layer saturated fraction, mean derivative ``f'(a)`` and dead-ReLU fraction by epoch.
+    """Per-layer saturated fraction, mean derivative ``f'(a)``, dead-ReLU fraction and softmax confidence by epoch.
 
-    One line per layer that has the value (``saturated`` is None for unbounded units,
-    ``dead`` for units that cannot die).  Returns None without diagnostics.
+    One line per layer that has the value: ``saturated`` is None for unbounded units and
+    for a softmax output (its near-0 probabilities are confident answers, not stuck
+    units), ``dead`` for units that cannot die, ``confidence`` (mean largest probability)
+    for all but a softmax output.  Returns None without diagnostics.
     """
     h = _as_dict(history)
     specs = [
         ("saturated", "saturated units", "fraction of outputs near a bound", (-0.02, 1.02)),
         ("mean_derivative", "mean derivative", "mean f'(a)", None),
         ("dead", "dead ReLU units", "fraction of units never active", (-0.02, 1.02)),
+        ("confidence", "softmax output confidence", "mean largest probability", (-0.02, 1.02)),
     ]
     panels = [(spec, _layer_series(h, spec[0])) for spec in specs]
     panels = [(spec, series) for spec, series in panels if series]
@@ -277,7 +284,7 @@ def activation_histograms_figure(
         One array per layer (any shape, e.g. ``(B, n_out)`` from ``Network.activations``);
         either may be None to show only the other.  Non-finite values are left out.
     names : list of str, optional
-        One title per layer; default ``layer 1``, ``layer 2``, ...
+        One title per layer; default ``layer 0``, ``layer 1``, ...
     bins : int
         Bins per histogram, shared by the two histograms of a layer.
     labels : (str, str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -21,24 +22,51 @@ def trial_path(out_dir, trial_or_id) -> Path:
 
 def read_record(path, trial: Trial | None = None) -> dict | None:
     """The record in ``path`` if it is a complete trial file (of ``trial``, when given); else None."""
+    return _read(path, trial)[0]
+
+
+def _read(path, trial: Trial | None) -> tuple[dict | None, str | None]:
+    """``(record, None)``, or ``(None, why it is not one)``; ``(None, None)`` for a file that does not exist."""
     try:
-        rec = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # missing, truncated or not JSON: not done
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None  # not run yet
+    except (OSError, UnicodeDecodeError) as e:
+        return None, f"unreadable: {getattr(e, 'strerror', None) or type(e).__name__}"
+    try:
+        rec = json.loads(text)
+    except RecursionError:
+        return None, "not JSON: nested too deeply"
+    except ValueError as e:
+        return None, f"not JSON: {' '.join(str(e).split())}"
     if not isinstance(rec, dict) or rec.get("format") != TRIAL_FORMAT or not isinstance(rec.get("metrics"), dict):
-        return None
+        return None, "not a trial record"
     if trial is not None and (rec.get("id") != trial.id or rec.get("seed") != trial.seed):
-        return None
-    return rec
+        return None, "the record of another trial"
+    return rec, None
 
 
 def load_records(out_dir, spec: Spec) -> dict:
-    """``{trial id: record}`` of the spec's trials that are done in ``out_dir``."""
-    out = {}
+    """``{trial id: record}`` of the spec's trials that are done in ``out_dir``.
+
+    A trial file that exists but holds no usable record (truncated, not JSON, nested too deeply,
+    another trial's) is skipped, so its trial counts as not done; one warning names them.
+    """
+    out, skipped = {}, []
     for t in spec.trials():
-        rec = read_record(trial_path(out_dir, t), t)
+        path = trial_path(out_dir, t)
+        rec, problem = _read(path, t)
         if rec is not None:
             out[t.id] = rec
+        elif problem is not None:
+            skipped.append(f"{path.name} ({problem})")
+    if skipped:
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        warnings.warn(
+            f"{Path(out_dir) / 'trials'}: skipped {len(skipped)} unusable trial file(s), counted as not done: "
+            f"{'; '.join(skipped[:3])}{more}",
+            stacklevel=2,
+        )
     return out
 
 
