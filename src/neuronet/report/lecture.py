@@ -43,6 +43,7 @@ from .verdicts import (
     _across_runs_section,
     _anchor,
     _badge,
+    _check_flips_section,
     _checks,
     _get,
     _held,
@@ -347,8 +348,13 @@ def lecture_sections(
     sections = _statement_sections(statements, results, judged) if statements else []
     sections.append(_experiments_section(results))
     if other_runs:
-        across, flips = _across_runs_section(results, other_runs, run_label, flip_notes or {})
+        if flip_notes is None:
+            from ..experiments.flips import FLIP_NOTES as flip_notes
+        across, flips = _across_runs_section(results, other_runs, run_label, flip_notes)
         sections.append(across)
+        check_flips = _check_flips_section(results, other_runs, run_label, flip_notes)
+        if check_flips is not None:
+            sections.append(check_flips)
         top.append(
             Markup(
                 '<strong>Across datasets and modes:</strong> {} of {} verdicts differ (<a href="#{}">table</a>)'
@@ -395,8 +401,9 @@ def write_lecture_report(
     statements : sequence of coverage.Statement, optional
         Default ``experiments.coverage.STATEMENTS``.
     flip_notes : dict, optional
-        ``{experiment: why its verdict differs between runs}``; without one the table names the
-        checks that changed.
+        ``{"experiment": why its verdict differs}`` and ``{"experiment: check": why that check
+        differs}`` between runs; default ``experiments.flips.FLIP_NOTES`` (pass ``{}`` for none).
+        Without a note the tables name the checks that changed and read the cause off their numbers.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

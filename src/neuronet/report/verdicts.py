@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from markupsafe import Markup
@@ -88,22 +89,97 @@ def _verdict(entry) -> str | None:
     return entry if isinstance(entry, str) or entry is None else _get(entry, "verdict")
 
 
-def _flip_reason(name: str, runs: dict) -> str:
-    """Which checks hold in one run and fail in another, from the runs that carry checks."""
-    held: dict[str, dict[str, bool]] = {}
+def _check_entries(name: str, runs: dict) -> dict[str, dict[str, dict]]:
+    """``{check name: {run label: check dict}}`` of experiment ``name`` in the runs that carry checks."""
+    out: dict[str, dict[str, dict]] = {}
     for label, run in runs.items():
         entry = run.get(name)
         if entry is None or isinstance(entry, str):
             continue
         for c in _checks(entry):
-            held.setdefault(c["name"], {})[label] = bool(c.get("holds"))
+            out.setdefault(c["name"], {})[label] = c
+    return out
+
+
+def _flipping(entries: dict[str, dict[str, dict]]) -> dict[str, dict[str, dict]]:
+    return {
+        check: by_run for check, by_run in entries.items() if len({bool(c.get("holds")) for c in by_run.values()}) > 1
+    }
+
+
+def _flip_reason(name: str, runs: dict) -> str:
+    """Which checks hold in one run and fail in another, from the runs that carry checks."""
     parts = []
-    for check, by_run in held.items():
-        if len(set(by_run.values())) > 1:
-            yes = ", ".join(k for k, v in by_run.items() if v)
-            no = ", ".join(k for k, v in by_run.items() if not v)
-            parts.append(f"“{check}” holds in {yes}, fails in {no}")
+    for check, by_run in _flipping(_check_entries(name, runs)).items():
+        yes = ", ".join(k for k, c in by_run.items() if c.get("holds"))
+        no = ", ".join(k for k, c in by_run.items() if not c.get("holds"))
+        parts.append(f"“{check}” holds in {yes}, fails in {no}")
     return "; ".join(parts)
+
+
+def _number(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _ci_width(c: dict) -> float | None:
+    ci = c.get("ci")
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2:
+        return None
+    lo, hi = _number(ci[0]), _number(ci[1])
+    return None if lo is None or hi is None else hi - lo
+
+
+def flip_cause(by_run: dict[str, dict]) -> str:
+    """Why one check holds in some runs and fails in others, read off its numbers.
+
+    Three causes are told apart, in this order: the failing runs have far fewer samples (n at most
+    half the holding runs' smallest n: a quick run's few seeds); the measured effect has the other
+    sign where it fails (the data disagree, not the noise); otherwise the effect has the same sign
+    and the failing run's confidence interval (or its size) misses the threshold (a narrow margin).
+    """
+    held = {k: c for k, c in by_run.items() if c.get("holds")}
+    failed = {k: c for k, c in by_run.items() if not c.get("holds")}
+    if not held or not failed:
+        return ""
+    n_held = [n for n in (_number(c.get("n")) for c in held.values()) if n is not None]
+    n_failed = [n for n in (_number(c.get("n")) for c in failed.values()) if n is not None]
+    fmt = ", ".join
+    if n_held and n_failed and max(n_failed) <= min(n_held) / 2:
+        return (
+            f"fewer samples where it fails (n = {fmt(format_number(n) for n in n_failed)} against "
+            f"{fmt(format_number(n) for n in n_held)}): too few to resolve the effect"
+        )
+    v_held = [v for v in (_number(c.get("value")) for c in held.values()) if v is not None]
+    v_failed = [v for v in (_number(c.get("value")) for c in failed.values()) if v is not None]
+    if v_held and v_failed and (min(v_held) > 0 > max(v_failed) or max(v_held) < 0 < min(v_failed)):
+        return (
+            f"the effect changes sign ({fmt(format_number(v) for v in v_held)} where it holds, "
+            f"{fmt(format_number(v) for v in v_failed)} where it fails): the datasets disagree"
+        )
+    return (
+        f"same direction, but the effect or its interval misses the threshold where it fails "
+        f"({fmt(format_number(v) for v in v_failed)} against {fmt(format_number(v) for v in v_held)})"
+    )
+
+
+def _check_cell(c: dict | None) -> str:
+    if c is None:
+        return "—"
+    mark = "✓" if c.get("holds") else "✗"
+    value = format_number(c.get("value")) if c.get("value") is not None else ""
+    ci = c.get("ci")
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        value += f" [{format_number(ci[0])}, {format_number(ci[1])}]"
+    n = f" (n = {format_number(c['n'])})" if c.get("n") is not None else ""
+    return f"{mark} {value}{n}".strip()
+
+
+def _note(flip_notes: dict, name: str, check: str | None = None) -> str | None:
+    return flip_notes.get(f"{name}: {check}") if check is not None else flip_notes.get(name)
 
 
 def _across_runs_section(results: dict, other_runs: dict, run_label: str, flip_notes: dict) -> tuple[Section, int]:
@@ -121,13 +197,20 @@ def _across_runs_section(results: dict, other_runs: dict, run_label: str, flip_n
                 verdicts.add(v)
         flipped = len(verdicts) > 1
         flips += flipped
-        row["differs"] = _badge("mixed", "flips") if flipped else ""
+        changed = _flipping(_check_entries(name, runs))
         if flipped:
-            row["why"] = flip_notes.get(name) or _flip_reason(name, runs) or "not explained yet"
+            row["differs"] = _badge("mixed", "flips")
+        elif changed:
+            row["differs"] = f"{len(changed)} check{'s' if len(changed) > 1 else ''}"
+        else:
+            row["differs"] = ""
+        if flipped or changed:
+            row["why"] = _note(flip_notes, name) or _flip_reason(name, runs) or "not explained yet"
         rows.append(row)
     text = (
         f"The same experiments on each dataset and mode. {flips} of {len(names)} verdicts differ between the runs; "
-        "the last column says which checks changed (or why, where the authors explained it)."
+        "“differs” also counts the checks that hold in one run and fail in another while the verdict stays, "
+        "and the table below gives each such check's numbers and the reason."
     )
     section = Section(
         "Verdicts across datasets and modes",
@@ -138,3 +221,33 @@ def _across_runs_section(results: dict, other_runs: dict, run_label: str, flip_n
         number_format=format_number,
     )
     return section, flips
+
+
+def _check_flips_section(results: dict, other_runs: dict, run_label: str, flip_notes: dict) -> Section | None:
+    """One row per check that holds in one run and fails in another: its numbers per run, and why."""
+    runs = {label: _as_results(run) for label, run in other_runs.items()}
+    runs[run_label] = results
+    names = list(dict.fromkeys([*results, *(n for run in runs.values() for n in run)]))
+    rows = []
+    for name in names:
+        for check, by_run in _flipping(_check_entries(name, runs)).items():
+            row = {"experiment": _link(name, results), "check": check}
+            for label in runs:
+                row[label] = _check_cell(by_run.get(label))
+            row["why"] = _note(flip_notes, name, check) or flip_cause(by_run)
+            rows.append(row)
+    if not rows:
+        return None
+    text = (
+        f"{len(rows)} checks hold in one run and fail in another: value [95% CI] (n) per run, ✓ holds, ✗ fails. "
+        "“why” is the authors' note where there is one, else the cause read off the numbers: fewer samples, "
+        "an effect that changes sign, or a narrow margin."
+    )
+    return Section(
+        "Checks that differ between runs",
+        id="check-flips",
+        text=text,
+        table=rows,
+        table_class="verdicts",
+        number_format=format_number,
+    )
