@@ -150,3 +150,36 @@ def test_a_lecture_killed_mid_run_resumes_at_run_granularity(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     ran, reused, verdict = rerun.stdout.split("RESULT ")[1].split()
     assert int(reused) == done and int(ran) == 12 - done and verdict == "supported"
+
+
+def test_dry_run_plans_counts_the_cache_and_writes_nothing(tmp_path):
+    lines = []
+    plan = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, dry_run=True, log=lines.append)
+    assert (plan.ran, plan.reused, plan.results) == (0, 0, {}) and not any(tmp_path.iterdir()), "nothing written"
+    assert lines[-1].endswith("1 experiments, 3 runs; 0 cached, 3 would run on serial"), lines
+    run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, log=_quiet)
+    lines.clear()
+    again = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, dry_run=True, log=lines.append)
+    assert again.reused == 3 and "3 runs, 3 cached" in lines[0], lines
+
+
+def test_sizes_reach_only_the_experiments_that_take_images(tmp_path):
+    lines = []
+    names = ["remedies", "hebb"]
+    run_lecture(tmp_path, names=names, quick=True, dry_run=True, sizes={"max_train": None}, log=lines.append)
+    remedies = next(ln for ln in lines if ln.strip().startswith("remedies:"))
+    assert "(max_train all, max_test 2000)" in remedies, remedies
+    assert next(ln for ln in lines if ln.strip().startswith("hebb:")).endswith("cached"), "hebb takes no images"
+
+
+def test_lecture_cli_refuses_a_bad_size_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from neuronet.cli import app
+
+    r = CliRunner().invoke(app, ["lecture", "--out", str(tmp_path), "--max-train", "0", "--dry-run"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "neuronet lecture: error: --max-train: expected a whole number >= 1 or 'all', got '0'"
+    ), r.stderr
+    ok = CliRunner().invoke(app, ["lecture", "--out", str(tmp_path), "--only", "hebb", "--quick", "--dry-run"])
+    assert ok.exit_code == 0 and "would run on serial" in ok.stdout and not any(tmp_path.iterdir())

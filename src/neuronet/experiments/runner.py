@@ -163,6 +163,24 @@ def run_one(name, config, out_dir=None, log=print) -> Result:
     return result
 
 
+def _dry_run(out_dir, plan: dict, force: bool, backend: str, log) -> LectureOutcome:
+    """Log the plan: runs per experiment and how many are cached in ``out_dir``; compute nothing."""
+    total = cached = 0
+    for name, (cfg, tasks) in plan.items():
+        done = 0 if force else sum(_load_run(out_dir, t) is not None for t in tasks)
+        sizes = ", ".join(
+            f"{k} {'all' if getattr(cfg, k) is None else getattr(cfg, k)}"
+            for k in ("max_train", "max_test")
+            if hasattr(cfg, k)
+        )
+        runs = f"{len(tasks)} run" + ("s" if len(tasks) != 1 else "")
+        log(f"  {name}: {runs}, {done} cached" + (f" ({sizes})" if sizes else ""))
+        total, cached = total + len(tasks), cached + done
+    todo = total - cached
+    log(f"lecture (dry run): {len(plan)} experiments, {total} runs; {cached} cached, {todo} would run on {backend}")
+    return LectureOutcome({}, {}, cached, 0)
+
+
 @dataclass
 class LectureOutcome:
     """What ``run_lecture`` did: the results, the experiments that failed, and task counts."""
@@ -185,17 +203,28 @@ def run_lecture(
     scheduler=None,
     client=None,
     force=False,
+    sizes=None,
+    dry_run=False,
     log=print,
 ) -> LectureOutcome:
-    """Run (or reuse) every task of the chosen experiments on ``backend``; judge each; write results.json."""
+    """Run (or reuse) every task of the chosen experiments on ``backend``; judge each; write results.json.
+
+    ``sizes`` (``{"max_train": n or None, "max_test": ...}``) replaces those fields in every
+    experiment whose config has them (None: the whole split).  ``dry_run`` plans and logs the runs
+    per experiment (how many, how many cached) and stops before computing or writing anything.
+    """
     from ..backends import check_backend, run_tasks
 
     check_backend(backend, workers=workers, scheduler=scheduler, client=client)
     names = list(names or sorted_names())
     plan = {}
     for name in names:
-        cfg = experiment_config(name, quick=quick, data=data, seed=seed)
+        fields = {f.name for f in dataclasses.fields(get_experiment(name).config_cls)}
+        overrides = {k: v for k, v in (sizes or {}).items() if k in fields}
+        cfg = experiment_config(name, quick=quick, data=data, seed=seed, overrides=overrides)
         plan[name] = (cfg, tasks_for(name, cfg))
+    if dry_run:
+        return _dry_run(out_dir, plan, force, backend, log)
     values = {}
     for _, tasks in plan.values():
         for t in tasks:
