@@ -1,6 +1,7 @@
 """IDX reader and writer: round trips, every corruption named, and fuzzing."""
 
 import gzip
+import os
 import re
 
 import numpy as np
@@ -291,3 +292,19 @@ def test_write_idx_on_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, mo
         write_idx(target, _images())
     assert info.value.filename == str(target), "the error must name the file being written"
     assert list(tmp_path.iterdir()) == [], "no partial or temporary file may remain"
+
+
+def test_a_pair_is_read_once_per_process_and_again_when_a_file_changes(tmp_path):
+    images, labels = tmp_path / "img", tmp_path / "lab"
+    write_idx(images, np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3))
+    write_idx(labels, np.array([1, 0], dtype=np.uint8))
+    X1, y1 = load_idx_pair(images, labels)
+    X2, y2 = load_idx_pair(images, labels)
+    assert X2 is X1 and y2 is y1, "the second read comes from the process's cache"
+    with pytest.raises(ValueError):
+        X1[0, 0] = 99  # read-only: no caller can change what the next one gets
+    write_idx(labels, np.array([0, 1], dtype=np.uint8))
+    os.utime(labels, ns=(0, 10**9))  # a new mtime even on a coarse clock
+    X3, y3 = load_idx_pair(images, labels)
+    assert X3 is not X1, "a new pair, not the cached one"
+    assert y3.tolist() == [0, 1] and y1.tolist() == [1, 0], "an edited file is read again"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import dataclass
 
 import pytest
 
@@ -183,3 +184,54 @@ def test_lecture_cli_refuses_a_bad_size_in_one_line(tmp_path):
     ), r.stderr
     ok = CliRunner().invoke(app, ["lecture", "--out", str(tmp_path), "--only", "hebb", "--quick", "--dry-run"])
     assert ok.exit_code == 0 and "would run on serial" in ok.stdout and not any(tmp_path.iterdir())
+
+
+def test_dask_batches_cover_every_task_in_order_and_shrink_to_single_tasks():
+    from neuronet.backends import MAX_BATCH, dask_batches
+
+    tasks = list(range(500))
+    batches = dask_batches(tasks, n_workers=2)
+    assert [t for b in batches for t in b] == tasks, "every task once, in order"
+    sizes = [len(b) for b in batches]
+    assert max(sizes) == MAX_BATCH and sizes == sorted(sizes, reverse=True), sizes
+    assert sizes[-7:] == [1] * 7, "the last batches are single tasks, so no worker waits long at the end"
+    assert dask_batches([], 2) == [] and dask_batches([7], 64) == [[7]]
+
+
+@dataclass(frozen=True)
+class _T:
+    n: int
+
+    @property
+    def id(self):
+        return f"t{self.n}"
+
+
+def _fails_on_odd(task, threads):
+    if task.n % 2:
+        raise ValueError(f"odd {task.n}")
+    return task.n * 10
+
+
+class _Collect:
+    def __init__(self):
+        self.ok, self.bad = {}, {}
+
+    def result(self, task, value):
+        self.ok[task.n] = value
+
+    def failure(self, task, error):
+        self.bad[task.n] = str(error)
+
+    def log(self, line):
+        pass
+
+
+def test_a_failing_task_in_a_dask_batch_fails_alone():
+    pytest.importorskip("distributed")
+    from neuronet.backends import run_tasks
+
+    sink = _Collect()
+    run_tasks(_fails_on_odd, [_T(n) for n in range(40)], sink, backend="dask", workers=2)
+    assert sink.ok == {t: t * 10 for t in range(0, 40, 2)}
+    assert sink.bad == {t: f"odd {t}" for t in range(1, 40, 2)}

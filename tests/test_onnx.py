@@ -575,3 +575,26 @@ def test_a_train_file_exports_as_what_neuronet_load_predicts(tmp_path):
     assert outputs["label"].tolist() == est.predict(X).tolist()
     assert len(set(outputs["label"].tolist())) == 3, "the test data should reach every class"
     np.testing.assert_allclose(outputs["probabilities"], est.predict_proba(X), atol=1e-5)
+
+
+def test_cli_export_serves_digits_labels_from_float32_input(tmp_path):
+    from typer.testing import CliRunner
+
+    from neuronet.cli import app
+    from neuronet.data import load
+
+    runner = CliRunner()
+    model, out = tmp_path / "m.safetensors", tmp_path / "m.onnx"
+    r = runner.invoke(app, ["train", "--data", "digits", "--hidden", "16", "--epochs", "3", "--out", str(model)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["export-onnx", str(model), str(out)])
+    assert r.exit_code == 0 and "float32 input; outputs: label, probabilities" in r.stdout, r.output
+    X = load("digits", seed=0).X_test.astype(np.float32)
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    label, proba = sess.run(["label", "probabilities"], {sess.get_inputs()[0].name: X})
+    est = neuronet.load(str(model))
+    np.testing.assert_array_equal(label, est.predict(X))
+    np.testing.assert_allclose(proba, est.predict_proba(X), atol=1e-5)
+    bad = runner.invoke(app, ["export-onnx", str(model), str(tmp_path / "x.onnx"), "--input-dtype", "float16"])
+    assert bad.exit_code == 2 and "input_dtype" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert not (tmp_path / "x.onnx").exists(), "nothing half-written"

@@ -23,6 +23,10 @@ def test_flip_cause_tells_few_samples_sign_and_margin_apart():
         {"quick": _check("a", False, 0.04, (-0.1, 0.2), 3), "full": _check("a", True, 0.15, (0.11, 0.18), 20)}
     )
     assert few.startswith("fewer samples where it fails (n = 3 against 20)"), few
+    small = flip_cause(
+        {"quick": _check("a", True, -0.01, (-0.016, -0.006), 3), "full": _check("a", False, 0.06, (-0.005, 0.13), 20)}
+    )
+    assert small.startswith("holds only with fewer samples (n = 3 against 20)"), small
     sign = flip_cause(
         {"digits": _check("a", False, -0.002, (-0.005, 0.001), 20), "fm": _check("a", True, 0.02, (0.001, 0.05), 20)}
     )

@@ -365,8 +365,14 @@ def _pairs(d: dict) -> str:
 def export_onnx(
     model: Annotated[str, typer.Argument(help="A model file.")],
     out: Annotated[str, typer.Argument(help="Where to write the .onnx file.")],
+    input_dtype: Annotated[
+        str, typer.Option(help="The graph's input type: float32 (what most ONNX users feed) or float64.")
+    ] = "float32",
 ):
-    """Export a model to ONNX (Gemm + unit nodes).
+    """Export a model to ONNX: Gemm + unit nodes, with the stored standardization in front.
+
+    A classifier's graph has two outputs, "label" and "probabilities", so the file serves
+    predictions on its own; a regression model's has one, "Y".
 
     Example: neuronet export-onnx model.safetensors model.onnx
     """
@@ -374,5 +380,6 @@ def export_onnx(
     from ..onnx_export import OPSET, export_model_file
 
     refuse_overwriting_inputs(("OUT", out), ("MODEL", model))
-    export_model_file(model, out)
-    typer.echo(f"{out} written (ONNX opset {OPSET}); outputs match neuronet's within float32 rounding")
+    proto = export_model_file(model, out, input_dtype=input_dtype)
+    outputs = ", ".join(o.name for o in proto.graph.output)
+    typer.echo(f"{out} written (ONNX opset {OPSET}, {input_dtype} input; outputs: {outputs})")

@@ -136,10 +136,11 @@ def _ci_width(c: dict) -> float | None:
 def flip_cause(by_run: dict[str, dict]) -> str:
     """Why one check holds in some runs and fails in others, read off its numbers.
 
-    Three causes are told apart, in this order: the failing runs have far fewer samples (n at most
-    half the holding runs' smallest n: a quick run's few seeds); the measured effect has the other
-    sign where it fails (the data disagree, not the noise); otherwise the effect has the same sign
-    and the failing run's confidence interval (or its size) misses the threshold (a narrow margin).
+    Four causes are told apart, in this order: the failing runs have far fewer samples (n at most
+    half the holding runs' smallest n: a quick run's few seeds); or the holding runs do (then the
+    larger runs are the ones to trust); the measured effect has the other sign where it fails (the
+    data disagree, not the noise); otherwise the effect has the same sign and the failing run's
+    confidence interval (or its size) misses the threshold (a narrow margin).
     """
     held = {k: c for k, c in by_run.items() if c.get("holds")}
     failed = {k: c for k, c in by_run.items() if not c.get("holds")}
@@ -152,6 +153,11 @@ def flip_cause(by_run: dict[str, dict]) -> str:
         return (
             f"fewer samples where it fails (n = {fmt(format_number(n) for n in n_failed)} against "
             f"{fmt(format_number(n) for n in n_held)}): too few to resolve the effect"
+        )
+    if n_held and n_failed and max(n_held) <= min(n_failed) / 2:
+        return (
+            f"holds only with fewer samples (n = {fmt(format_number(n) for n in n_held)} against "
+            f"{fmt(format_number(n) for n in n_failed)}): the larger runs are the ones to trust"
         )
     v_held = [v for v in (_number(c.get("value")) for c in held.values()) if v is not None]
     v_failed = [v for v in (_number(c.get("value")) for c in failed.values()) if v is not None]
