@@ -211,7 +211,9 @@ def _across_runs_section(results: dict, other_runs: dict, run_label: str, flip_n
         else:
             row["differs"] = ""
         if flipped or changed:
-            row["why"] = _note(flip_notes, name) or _flip_reason(name, runs) or "not explained yet"
+            listed = _flip_reason(name, runs) if len(changed) <= 3 else ""
+            summary = f"{len(changed)} checks hold in one run and fail in another: see the next table"
+            row["why"] = _note(flip_notes, name) or listed or (summary if changed else "not explained yet")
         rows.append(row)
     text = (
         f"The same experiments on each dataset and mode. {flips} of {len(names)} verdicts differ between the runs; "
@@ -254,6 +256,6 @@ def _check_flips_section(results: dict, other_runs: dict, run_label: str, flip_n
         id="check-flips",
         text=text,
         table=rows,
-        table_class="verdicts",
+        table_class="flips",
         number_format=format_number,
     )
