@@ -35,3 +35,30 @@ def pytest_sessionstart(session):
             f"CI must run every test, but {', '.join(missing)} is not installed "
             "(make test installs the test, onnx, cluster and playground extras)"
         )
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Every write to the atomic writer's temporary file fails with ENOSPC (the file write, not a syscall mock)."""
+    import errno
+    import os
+
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def fileno(self):
+            return self.f.fileno()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(real(fd, mode)))

@@ -264,29 +264,7 @@ def test_fuzz_mutated_images_through_load_idx_pair(tmp_path, data):
     assert X.shape[0] == y.shape[0] == 3
 
 
-def test_write_idx_on_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
-    import errno
-    import os
-
-    real = os.fdopen
-
-    class Full:  # the temporary file of the atomic writer, on a disk that is full
-        def __init__(self, f):
-            self.f = f
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-
-        def fileno(self):
-            return self.f.fileno()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+def test_write_idx_on_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, full_disk):
     target = tmp_path / "train-images-idx3-ubyte"
     with pytest.raises(OSError, match="No space left on device") as info:
         write_idx(target, _images())

@@ -731,32 +731,6 @@ def test_save_checkpoint_refuses_state_that_could_not_be_resumed(tmp_path):
 
 
 # -- a full disk ------------------------------------------------------------------------------------
-@pytest.fixture
-def full_disk(monkeypatch):
-    """Every write to the atomic writer's temporary file fails with ENOSPC (the file write, not a syscall mock)."""
-    import errno
-
-    real = os.fdopen
-
-    class Full:
-        def __init__(self, f):
-            self.f = f
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-
-        def fileno(self):
-            return self.f.fileno()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
-
-
 def test_a_full_disk_names_the_file_being_written_and_leaves_no_part_of_it(tmp_path, full_disk):
     from neuronet.files import write_json_atomic, write_text_atomic
 
