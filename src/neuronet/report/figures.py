@@ -189,6 +189,31 @@ def _log_if_positive(ax, *arrays):
         ax.set_yscale("log")
 
 
+def metric_panels(h: dict) -> list:
+    """``[(name, [(key, values), ...]), ...]`` for "loss" and "accuracy": the recorded training and
+    validation series of each, a panel only where there is data."""
+    logs = h.get("history") or {}
+    panels = []
+    for name, keys in (("loss", ("loss", "val_loss")), ("accuracy", ("accuracy", "val_accuracy"))):
+        curves = [(k, _series(logs.get(k))) for k in keys]
+        curves = [(k, a) for k, a in curves if _has_data(a)]
+        if curves:
+            panels.append((name, curves))
+    return panels
+
+
+def draw_metric_panel(ax, h: dict, name: str, curves) -> None:
+    """One loss or accuracy panel: training and validation lines; a log axis for a loss spanning a decade."""
+    for key, y in curves:
+        val = key.startswith("val_")
+        _plot(ax, _epochs(h, len(y)), y, "validation" if val else "training", VAL_COLOR if val else TRAIN_COLOR)
+    if name == "loss":
+        _log_if_spans_decade(ax, *(y for _, y in curves))
+    else:
+        ax.set_ylim(-0.02, 1.02)
+    _finish(ax, name, name)
+
+
 # -- the figures -------------------------------------------------------------------------------
 def loss_accuracy_figure(history) -> Figure | None:
     """Training and validation loss, and accuracy when recorded, against the epoch.
@@ -197,25 +222,12 @@ def loss_accuracy_figure(history) -> Figure | None:
     None when no loss or accuracy was recorded.
     """
     h = _as_dict(history)
-    logs = h.get("history") or {}
-    panels = []
-    for name, keys in (("loss", ("loss", "val_loss")), ("accuracy", ("accuracy", "val_accuracy"))):
-        curves = [(k, _series(logs.get(k))) for k in keys]
-        curves = [(k, a) for k, a in curves if _has_data(a)]
-        if curves:
-            panels.append((name, curves))
+    panels = metric_panels(h)
     if not panels:
         return None
     fig, axes = new_figure(len(panels), ncols=2)
     for ax, (name, curves) in zip(axes, panels):
-        for key, y in curves:
-            val = key.startswith("val_")
-            _plot(ax, _epochs(h, len(y)), y, "validation" if val else "training", VAL_COLOR if val else TRAIN_COLOR)
-        if name == "loss":
-            _log_if_spans_decade(ax, *(y for _, y in curves))
-        else:
-            ax.set_ylim(-0.02, 1.02)
-        _finish(ax, name, name)
+        draw_metric_panel(ax, h, name, curves)
     if h.get("diverged"):
         axes[0].set_title("loss (training diverged)", color=END_COLOR)
     return fig

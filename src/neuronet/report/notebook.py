@@ -18,17 +18,14 @@ from matplotlib.figure import Figure
 
 from ..errors import ConfigError
 from .figures import (
-    TRAIN_COLOR,
-    VAL_COLOR,
     _as_dict,
     _epochs,
     _finish,
-    _has_data,
     _layer_series,
     _log_if_positive,
-    _log_if_spans_decade,
     _plot,
-    _series,
+    draw_metric_panel,
+    metric_panels,
     new_figure,
 )
 
@@ -53,13 +50,7 @@ def history_figure(history) -> Figure:
         recorded, one panel that says so.
     """
     h = _as_dict(history)
-    logs = h.get("history") or {}
-    panels = []
-    for name, keys in (("loss", ("loss", "val_loss")), ("accuracy", ("accuracy", "val_accuracy"))):
-        curves = [(k, _series(logs.get(k))) for k in keys]
-        curves = [(k, y) for k, y in curves if _has_data(y)]
-        if curves:
-            panels.append(("metric", name, curves))
+    panels = [("metric", name, curves) for name, curves in metric_panels(h)]
     for key, title, ylabel in (
         ("saturated", "saturated units", "fraction of outputs near a bound"),
         ("grad_norm", "gradient norm", "||dL/dW|| (probe batch)"),
@@ -75,14 +66,7 @@ def history_figure(history) -> Figure:
     fig, axes = new_figure(len(panels), ncols=2)
     for ax, (kind, title, data) in zip(axes, panels):
         if kind == "metric":
-            for key, y in data:
-                val = key.startswith("val_")
-                _plot(ax, _epochs(h, len(y)), y, "validation" if val else "training", VAL_COLOR if val else TRAIN_COLOR)
-            if title == "loss":
-                _log_if_spans_decade(ax, *(y for _, y in data))
-            else:
-                ax.set_ylim(-0.02, 1.02)
-            _finish(ax, title, title)
+            draw_metric_panel(ax, h, title, data)
         else:
             key, ylabel, series = data
             for label, y in series.values():
