@@ -95,11 +95,12 @@ def lecture(
     14 experiments cover the lecture; the report's coverage table gives each statement its checks or a reason.
 
     On 2 cores, digits: ~1 min --quick, 4.6 min serial, 3 min with --backend processes --workers 2 (same numbers).
-    Fashion-MNIST: 7.7 min with --backend dask --workers 2, 11.3 min serial.
 
-    The image experiments train each run on its own seeded draw of 2,000-3,000 training and 2,000 test
-    images (digits: all of it); --max-train all --max-test all uses the whole 60k/10k Fashion-MNIST
-    split instead, about 20-30x the compute (a cluster job: see --scheduler).
+    Fashion-MNIST: ~1.5 min --quick, 11.3 min serial, 7.7 min with --backend dask --workers 2.
+
+    Image experiments train each run on its own draw of 2,000-3,000 training and 2,000 test images (digits: all).
+
+    --max-train all --max-test all uses the whole 60k/10k split: 20-30x the compute, a cluster job (see --dry-run).
 
     Runs are cached in OUT/runs as they finish: a rerun computes only what is missing (--force recomputes).
 
