@@ -281,8 +281,11 @@ def test_a_pair_is_read_once_per_process_and_again_when_a_file_changes(tmp_path)
     assert X2 is X1 and y2 is y1, "the second read comes from the process's cache"
     with pytest.raises(ValueError):
         X1[0, 0] = 99  # read-only: no caller can change what the next one gets
-    write_idx(labels, np.array([0, 1], dtype=np.uint8))
-    os.utime(labels, ns=(0, 10**9))  # a new mtime even on a coarse clock
+    with pytest.raises(ValueError):
+        X1.flags.writeable = True  # not even by asking for it back
+    mtime = os.stat(labels).st_mtime_ns
+    write_idx(labels, np.array([0, 1], dtype=np.uint8))  # same size, atomically replaced
+    os.utime(labels, ns=(mtime, mtime))  # and the old mtime, as cp -p or rsync -t would leave it
     X3, y3 = load_idx_pair(images, labels)
     assert X3 is not X1, "a new pair, not the cached one"
     assert y3.tolist() == [0, 1] and y1.tolist() == [1, 0], "an edited file is read again"

@@ -36,6 +36,23 @@ def test_flip_cause_tells_few_samples_sign_and_margin_apart():
     )
     assert margin.startswith("same direction"), margin
     assert flip_cause({"x": _check("a", True, 1, (0, 2), 5), "y": _check("a", True, 1, (0, 2), 5)}) == ""
+    tost = {
+        "digits": {**_check("a", True, -0.01, (-0.015, -0.005), 20), "threshold": "|mean(a − b)| < 0.02 (TOST)"},
+        "fm": {**_check("a", False, 0.03, (0.009, 0.057), 20), "threshold": "|mean(a − b)| < 0.02 (TOST)"},
+    }
+    assert flip_cause(tost).startswith("an equivalence test"), "the sign of a TOST value means nothing"
+    assert "0.048 wide" in flip_cause(tost)
+    mixed = {"x": _check("a", True, 0.3, (0.1, 0.5), 20), "y": _check("a", False, 0, (-0.1, 0.1), 20)}
+    assert flip_cause(mixed).startswith("no single cause"), flip_cause(mixed)
+
+
+def test_a_check_without_a_name_is_left_out_not_a_crash(tmp_path):
+    run = _run(_check("a", True, 0.2, (0.1, 0.3), 20))
+    nameless = {"exp": {**run["exp"], "checks": [{"holds": False, "value": 1}, *run["exp"]["checks"]]}}
+    page = write_lecture_report(
+        tmp_path, run, meta={"data": "digits"}, other_runs={"other": nameless}, statements=()
+    ).read_text(encoding="utf-8")
+    assert 'id="across-runs"' in page
 
 
 def test_checks_that_flip_under_a_steady_verdict_are_listed_with_numbers(tmp_path):

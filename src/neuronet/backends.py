@@ -165,8 +165,19 @@ def _on_dask_worker(fn, batch, shares: dict, default: int | None):
         try:
             out.append((True, fn(task, threads)))
         except Exception as e:  # reported per task by the coordinator, like a task of its own
-            out.append((False, e))
+            out.append((False, _portable(e)))
     return out
+
+
+def _portable(error: Exception) -> Exception:
+    """``error`` if it survives pickling (it travels back inside a result), else a RuntimeError naming it."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
 
 
 #: Most tasks in one Dask task (see ``dask_batches``).
@@ -181,6 +192,8 @@ def dask_batches(tasks: list, n_workers: int, max_batch: int = MAX_BATCH) -> lis
     made each run about 30% slower than in a plain process.  Batches amortise it.  Each batch holds
     ``ceil(remaining / (4 · workers))`` tasks, at most ``max_batch`` (guided self-scheduling), so
     the batches shrink towards the end and no worker idles long while another finishes a big one.
+    The runs of a batch reach the coordinator (and their cache files) together when it ends; a batch
+    that kills its worker is run again task by task, so only the task at fault fails.
     """
     batches, i = [], 0
     while i < len(tasks):
@@ -212,7 +225,10 @@ def _probe_scheduler(address: str, timeout_s: float) -> None:
     async def ask():
         # connect() retries refused connections until timeout_s, then raises OSError; but once a
         # connection is accepted it waits for the handshake for ever: hence the outer deadline
-        comm = await asyncio.wait_for(connect(address, timeout=timeout_s), timeout_s + grace_s)
+        from distributed.security import Security
+
+        args = Security().get_connection_args("client")  # dask's TLS settings, as Client(address) reads them
+        comm = await asyncio.wait_for(connect(address, timeout=timeout_s, **args), timeout_s + grace_s)
         try:
             await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout_s)
             await asyncio.wait_for(comm.read(), timeout_s)
@@ -272,22 +288,30 @@ def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
             sink.log("the Dask cluster has no workers yet; the tasks wait for workers to join")
         session = uuid.uuid4().hex[:8]  # fresh keys: never attach to a dead session's tasks
         futures = {}
-        for i, batch in enumerate(dask_batches(list(tasks), _n_workers(client))):
+
+        def submit(batch, priority):
             key = f"neuronet-task-{batch[0].id}-{len(batch)}-{session}"
-            f = client.submit(_on_dask_worker, fn, batch, shares, blas_threads, key=key, pure=False, priority=-i)
+            f = client.submit(_on_dask_worker, fn, batch, shares, blas_threads, key=key, pure=False, priority=priority)
             futures[f.key] = (f, batch)
-        for f in as_completed([f for f, _ in futures.values()]):
+            return f
+
+        for i, batch in enumerate(dask_batches(list(tasks), _n_workers(client))):
+            submit(batch, -i)
+        queue = as_completed([f for f, _ in futures.values()])
+        for f in queue:
             _, batch = futures.pop(f.key)
             if f.status == "finished":
                 for t, (ok, value) in zip(batch, f.result(), strict=True):
                     (sink.result if ok else sink.failure)(t, value)
-            else:  # the batch killed its workers too often, or the scheduler lost it
+            elif len(batch) > 1:  # the batch killed its workers (or was lost): its tasks again, one by one
+                for t in batch:
+                    queue.add(submit([t], 0))
+            else:
                 try:
                     error = f.exception()
                 except BaseException as e:  # cancelled
                     error = e
-                for t in batch:
-                    sink.failure(t, error)
+                sink.failure(batch[0], error)
             f.release()
     finally:
         if own_client is not None:

@@ -239,15 +239,16 @@ _MAX_PAIRS = 4
 
 
 def _file_key(path) -> tuple:
-    st = os.stat(path)
-    return (os.path.abspath(os.fspath(path)), st.st_size, st.st_mtime_ns)
+    st = os.stat(path)  # a replaced file (new inode) or a rewritten one (new ctime) is read again
+    return (os.path.abspath(os.fspath(path)), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def load_idx_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
     """Read an images file and its labels file and check that they match.
 
     The arrays of the last few pairs read are kept in this process (keyed by each file's path,
-    size and modification time, so an edited file is read again) and returned read-only: the
+    inode, size and times, so an edited or replaced file is read again) and returned read-only,
+    over immutable bytes: the
     lecture's image experiments load Fashion-MNIST once per run, thousands of times, and
     decompressing its 26 MB of gzip took about 0.4 s of each run.
 
@@ -279,14 +280,17 @@ def load_idx_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
         key = None  # read_idx names the file that cannot be read
     if key is not None and key in _PAIRS:
         return _PAIRS[key]
-    X, y = _read_pair(images, labels)
-    X.flags.writeable = False
-    y.flags.writeable = False
+    X, y = (_frozen(a) for a in _read_pair(images, labels))
     if key is not None:
         if len(_PAIRS) >= _MAX_PAIRS:
             _PAIRS.pop(next(iter(_PAIRS)))
         _PAIRS[key] = (X, y)
     return X, y
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` over immutable bytes: no caller can make it writable again."""
+    return np.frombuffer(a.tobytes(), dtype=a.dtype).reshape(a.shape)
 
 
 def _read_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -319,4 +323,4 @@ def idx_to_float(X: np.ndarray, dtype=np.float32) -> np.ndarray:
         out = np.ascontiguousarray(X, dtype=dtype)
         np.divide(out, 255, out=out)
         return out
-    return np.ascontiguousarray(X, dtype=dtype)
+    return np.array(X, dtype=dtype, order="C")  # a copy, also of a float file's cached, read-only pixels

@@ -97,7 +97,8 @@ def _check_entries(name: str, runs: dict) -> dict[str, dict[str, dict]]:
         if entry is None or isinstance(entry, str):
             continue
         for c in _checks(entry):
-            out.setdefault(c["name"], {})[label] = c
+            if c.get("name"):
+                out.setdefault(c["name"], {})[label] = c
     return out
 
 
@@ -136,11 +137,12 @@ def _ci_width(c: dict) -> float | None:
 def flip_cause(by_run: dict[str, dict]) -> str:
     """Why one check holds in some runs and fails in others, read off its numbers.
 
-    Four causes are told apart, in this order: the failing runs have far fewer samples (n at most
-    half the holding runs' smallest n: a quick run's few seeds); or the holding runs do (then the
-    larger runs are the ones to trust); the measured effect has the other sign where it fails (the
-    data disagree, not the noise); otherwise the effect has the same sign and the failing run's
-    confidence interval (or its size) misses the threshold (a narrow margin).
+    In this order: the failing runs have far fewer samples (n at most half the holding runs'
+    smallest n: a quick run's few seeds); or the holding runs do (then the larger runs are the ones
+    to trust); an equivalence (TOST) check, whose value near 0 is what holds, so its sign says
+    nothing: the failing interval reaches past the margin; the measured effect has the other sign
+    where it fails (the data disagree, not the noise); the effect has one sign everywhere and misses
+    the threshold where it fails (a narrow margin).  Anything else is said to have no single cause.
     """
     held = {k: c for k, c in by_run.items() if c.get("holds")}
     failed = {k: c for k, c in by_run.items() if not c.get("holds")}
@@ -161,15 +163,24 @@ def flip_cause(by_run: dict[str, dict]) -> str:
         )
     v_held = [v for v in (_number(c.get("value")) for c in held.values()) if v is not None]
     v_failed = [v for v in (_number(c.get("value")) for c in failed.values()) if v is not None]
+    if any("TOST" in str(c.get("threshold", "")) for c in by_run.values()):
+        widths = [w for w in (_ci_width(c) for c in failed.values()) if w is not None]
+        wide = f", an interval {fmt(format_number(w) for w in widths)} wide" if widths else ""
+        return (
+            f"an equivalence test: it holds where the whole interval of the difference lies inside the margin, "
+            f"and fails where it reaches past it ({fmt(format_number(v) for v in v_failed)}{wide})"
+        )
     if v_held and v_failed and (min(v_held) > 0 > max(v_failed) or max(v_held) < 0 < min(v_failed)):
         return (
             f"the effect changes sign ({fmt(format_number(v) for v in v_held)} where it holds, "
             f"{fmt(format_number(v) for v in v_failed)} where it fails): the datasets disagree"
         )
-    return (
-        f"same direction, but the effect or its interval misses the threshold where it fails "
-        f"({fmt(format_number(v) for v in v_failed)} against {fmt(format_number(v) for v in v_held)})"
-    )
+    if v_held and v_failed and (min(v_held + v_failed) > 0 or max(v_held + v_failed) < 0):
+        return (
+            f"same direction, but the effect or its interval misses the threshold where it fails "
+            f"({fmt(format_number(v) for v in v_failed)} against {fmt(format_number(v) for v in v_held)})"
+        )
+    return "no single cause in the numbers: compare the values and intervals across the runs"
 
 
 def _check_cell(c: dict | None) -> str:
