@@ -531,7 +531,7 @@ def test_multilabel_outputs_are_independent_and_the_label_is_the_indicator_matri
         ({"classes": [0, 1, 2]}, "3 classes need 3 output unit"),
         ({"classes": [0, 1, 1, 2]}, "classes must be distinct"),
         ({"classes": [0]}, "at least 2 labels"),
-        ({"classes": [True, False]}, "integers, real numbers or strings"),
+        ({"classes": [1j, 2j, 3j, 4j]}, "booleans, integers, real numbers or strings"),
         ({"classes": [0, 1, 2, 3], "output_name": "probs"}, "a classifier's outputs are 'label' and 'probabilities'"),
         ({"classes": [0, 1, 2, 3], "input_name": "label"}, "would clash"),
         ({"classes": [0, 1, 2, 3], "output_range": (1, 0)}, "output_range must be finite with low < high"),
@@ -598,3 +598,19 @@ def test_cli_export_serves_digits_labels_from_float32_input(tmp_path):
     bad = runner.invoke(app, ["export-onnx", str(model), str(tmp_path / "x.onnx"), "--input-dtype", "float16"])
     assert bad.exit_code == 2 and "input_dtype" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert not (tmp_path / "x.onnx").exists(), "nothing half-written"
+
+
+def test_boolean_labels_export_as_a_bool_label_output(tmp_path):
+    from neuronet import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = X[:, 0] > 0  # scikit-learn keeps bool labels: classes_ = [False, True]
+    clf = MLPClassifier(max_iter=50, random_state=0).fit(X, y)
+    path = tmp_path / "b.onnx"
+    clf.to_onnx(path)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    label, proba = sess.run(["label", "probabilities"], {sess.get_inputs()[0].name: X.astype(np.float32)})
+    assert label.dtype == np.bool_
+    np.testing.assert_array_equal(label, clf.predict(X))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)

@@ -102,7 +102,7 @@ PROBABILITIES_OUTPUT = "probabilities"
 
 _INSTALL_HINT = "ONNX export needs the onnx package: pip install 'neuronet[onnx]'"
 _ELEM_TYPES = {"float32": 1, "float64": 11}  # onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE
-_INT64, _STRING = 7, 8  # onnx.TensorProto.INT64, onnx.TensorProto.STRING
+_INT64, _STRING, _BOOL = 7, 8, 9  # onnx.TensorProto.INT64, STRING, BOOL
 #: Prefixes of the graph's own tensor names, refused as input or output names.
 _INTERNAL = ("layers.", "classifier.")
 
@@ -429,8 +429,10 @@ def _layer_nodes(g: _Graph, network, h: str) -> str:
 
 # -- the classifier head -----------------------------------------------------------------------
 def _label_tensor(classes) -> tuple[np.ndarray, int]:
-    """The labels as an array ONNX can hold, and its element type: int64, double or string."""
+    """The labels as an array ONNX can hold, and its element type: bool, int64, double or string."""
     labels = np.asarray(classes)
+    if labels.dtype.kind == "b":
+        return labels.astype(bool), _BOOL
     if labels.dtype.kind == "O" and all(isinstance(c, str) for c in labels.ravel()):
         labels = labels.astype(str)
     elif labels.dtype.kind == "O" and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in labels):
@@ -441,7 +443,8 @@ def _label_tensor(classes) -> tuple[np.ndarray, int]:
         return labels.astype(np.float64), _ELEM_TYPES["float64"]
     if labels.dtype.kind == "U":
         return labels.astype(object), _STRING
-    raise ConfigError(f"classes must be integers, real numbers or strings, got {labels.dtype} labels: {classes!r}")
+    kinds = "booleans, integers, real numbers or strings"
+    raise ConfigError(f"classes must be {kinds}, got {labels.dtype} labels: {classes!r}")
 
 
 def _check_classifier(network, classes, multilabel, output_range) -> dict:
