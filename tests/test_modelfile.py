@@ -28,6 +28,7 @@ from neuronet.modelfile import (
     save_checkpoint,
     save_model,
 )
+from neuronet.modelfile.container import METADATA_DIGEST_KEY, metadata_digest
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -195,8 +196,12 @@ def test_save_into_a_missing_folder_is_a_one_line_model_file_error(tmp_path):
 
 
 # -- hostile and broken files ------------------------------------------------------------------------
-def _rewritten(blob, edit_header=None, edit_meta=None, edit_network=None, data=None):
-    """The valid file with its header, metadata or network config edited (offsets kept)."""
+def _rewritten(blob, edit_header=None, edit_meta=None, edit_network=None, data=None, restamp=True):
+    """The valid file with its header, metadata or network config edited (offsets kept).
+
+    ``restamp`` writes the metadata checksum of the edited metadata, as the writer of such a file
+    would, so each test reaches the check it is about; ``restamp=False`` leaves the old one.
+    """
     header, tensor_data = _split(blob)
     meta = header["__metadata__"]
     if edit_network:
@@ -205,6 +210,8 @@ def _rewritten(blob, edit_header=None, edit_meta=None, edit_network=None, data=N
         meta["network"] = json.dumps(cfg)
     if edit_meta:
         edit_meta(meta)
+    if restamp and METADATA_DIGEST_KEY in meta:
+        meta[METADATA_DIGEST_KEY] = metadata_digest(meta)
     if edit_header:
         edit_header(header)
     return _craft(header, tensor_data if data is None else data)
@@ -780,6 +787,18 @@ def test_a_flipped_bit_in_a_checkpoint_is_detected(tmp_path):
     p.write_bytes(_flip_a_weight_bit(p.read_bytes(), "layers.1.b", bit=3))
     with pytest.raises(ModelFileError, match=rf"^{p}: corrupt tensor data: the weights do not match the checksum"):
         load_checkpoint(p)
+
+
+def test_edited_metadata_is_detected_by_its_checksum(tmp_path, small_model_bytes):
+    def edit(meta):  # one digit of the stored class list, still valid JSON of the right shape
+        meta["user"] = meta["user"].replace('"a"', '"c"')
+
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_rewritten(small_model_bytes, edit_meta=edit, restamp=False))
+    _expect_error(p, "corrupt or edited metadata", "metadata_sha256")
+    restamped = tmp_path / "restamped.safetensors"
+    restamped.write_bytes(_rewritten(small_model_bytes, edit_meta=edit))
+    assert load_model(restamped)[1]["classes"] == ["c", "b"], "the control: the same edit, checksum updated"
 
 
 def test_a_malformed_checksum_is_refused(tmp_path, small_model_bytes):

@@ -17,6 +17,9 @@ holds ``__metadata__``, a dict of strings:
 ``config``          checkpoints: JSON of the run's configuration (or ``null``)
 ``tensors_sha256``  SHA-256 of the tensors' raw bytes (little-endian, C order, sorted
                     by name); files written before it have none and still load
+``metadata_sha256`` SHA-256 of every other metadata entry (sorted JSON of the stored
+                    strings): a hand-edited or corrupted class list or mean is refused;
+                    checked after the schema, so a malformed entry is named first
 ==================  =================================================================
 
 Tensors: ``layers.{i}.W`` (n_in, n_out) and ``layers.{i}.b`` (n_out,) in the network's

@@ -227,8 +227,8 @@ def load_checkpoint(path) -> dict:
         required[f"optimizer.{name}"] = param_shapes[_state_index(name, n_params)]
     check_entries(path, entries, required, optional, cfg["dtype"])
     tensors = load_tensors(path, data, entries, cfg["dtype"])
-    check_digest(path, meta, tensors)
     network = build_network(path, cfg, tensors)
+    check_digest(path, meta, tensors)  # after the schema checks, which name their own problems
     opt = trainer["optimizer"]
     state = {
         "epoch": trainer["epoch"],

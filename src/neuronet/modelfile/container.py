@@ -25,6 +25,7 @@ from ..files import atomic_write_bytes, numpy_default
 __all__ = [
     "DIGEST_KEY",
     "DTYPE_CODES",
+    "METADATA_DIGEST_KEY",
     "check_digest",
     "check_entries",
     "fail",
@@ -32,6 +33,7 @@ __all__ = [
     "is_int",
     "load_tensors",
     "meta_json",
+    "metadata_digest",
     "one_line",
     "parse_container",
     "read_file",
@@ -45,6 +47,8 @@ __all__ = [
 DTYPE_CODES = {"float32": "F32", "float64": "F64"}  # network dtype -> safetensors code
 #: The metadata key holding ``tensor_digest`` of the file's tensors (absent in files before it).
 DIGEST_KEY = "tensors_sha256"
+#: The metadata key holding ``metadata_digest`` of every other metadata entry (absent in older files).
+METADATA_DIGEST_KEY = "metadata_sha256"
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
@@ -107,23 +111,41 @@ def tensor_digest(tensors) -> str:
     return h.hexdigest()
 
 
+def metadata_digest(meta: dict) -> str:
+    """SHA-256 (hex) of the metadata entries (strings, as stored) other than the two checksums, keys sorted.
+
+    A flipped bit in the text of a stored mean, class list or configuration would pass every schema
+    check and change every prediction; this catches it.
+    """
+    rest = {k: v for k, v in meta.items() if k not in (DIGEST_KEY, METADATA_DIGEST_KEY)}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def check_digest(path, meta, tensors) -> bool:
-    """Verify ``meta[DIGEST_KEY]`` against the loaded tensors; False when the file has none (older files)."""
-    want = meta.get(DIGEST_KEY)
-    if want is None:
-        return False
-    if not _HEX_DIGEST.fullmatch(want):
-        fail(path, f"metadata {DIGEST_KEY} is not a SHA-256 hex digest: {short(want)}")
-    if tensor_digest(tensors) != want:
-        fail(path, f"corrupt tensor data: the weights do not match the checksum in the metadata ({DIGEST_KEY})")
-    return True
+    """Verify the checksums of the tensors and of the metadata; False when the file has none (older files)."""
+    found = False
+    for key, actual, what in (
+        (DIGEST_KEY, lambda: tensor_digest(tensors), "corrupt tensor data: the weights do not"),
+        (METADATA_DIGEST_KEY, lambda: metadata_digest(meta), "corrupt or edited metadata: it does not"),
+    ):
+        want = meta.get(key)
+        if want is None:
+            continue
+        if not isinstance(want, str) or not _HEX_DIGEST.fullmatch(want):
+            fail(path, f"metadata {key} is not a SHA-256 hex digest: {short(want)}")
+        if actual() != want:
+            fail(path, f"{what} match the checksum in the metadata ({key})")
+        found = True
+    return found
 
 
 # -- writing ---------------------------------------------------------------------------------------
 def write_container(path, tensors, metadata, limit):
     """Serialise with safetensors (adding the tensors' checksum to ``metadata``), check the header size,
     write atomically."""
-    data = safetensors.numpy.save(tensors, metadata={**metadata, DIGEST_KEY: tensor_digest(tensors)})
+    metadata = {**metadata, DIGEST_KEY: tensor_digest(tensors)}
+    metadata[METADATA_DIGEST_KEY] = metadata_digest(metadata)
+    data = safetensors.numpy.save(tensors, metadata=metadata)
     n = int.from_bytes(data[:8], "little")
     if n > limit:
         fail(

@@ -385,5 +385,6 @@ def read_model(path) -> tuple[Network, dict, bool]:
     required, optional = layer_specs(cfg)
     check_entries(path, entries, required, optional, cfg["dtype"])
     tensors = load_tensors(path, data, entries, cfg["dtype"])
-    verified = check_digest(path, meta, tensors)
-    return build_network(path, cfg, tensors), user, verified
+    network = build_network(path, cfg, tensors)
+    verified = check_digest(path, meta, tensors)  # last: every schema check names its own problem first
+    return network, user, verified
