@@ -377,3 +377,20 @@ def test_csv_options_are_checked(tmp_path):
         load(str(path), csv_task="clustering")
     with pytest.raises(DataError, match="header: expected True, False or None"):
         read_csv(path, header="yes")
+
+
+def test_an_unreadable_npz_is_one_data_error(tmp_path, monkeypatch):
+    import errno
+
+    from neuronet.data import load, tabular
+    from neuronet.errors import DataError
+
+    p = tmp_path / "d.npz"
+    np.savez(p, X=np.zeros((4, 2)), y=np.array([0, 1, 0, 1]))
+
+    def denied(name, *a, **k):  # what open() raises for a file this user may not read (root reads all)
+        raise PermissionError(errno.EACCES, "Permission denied", str(name))
+
+    monkeypatch.setattr(tabular, "open", denied, raising=False)
+    with pytest.raises(DataError, match=rf"^{p}: cannot read the file \(Permission denied\)$"):
+        load(str(p))

@@ -374,8 +374,11 @@ def _check_npy_header(fh, what: str, stored: int | None = None) -> None:
 
 def _is_npy(name: str) -> bool:
     """Whether the file starts with the ``.npy`` magic string (one array, not an archive)."""
-    with open(name, "rb") as fh:
-        return fh.read(6) == b"\x93NUMPY"
+    try:
+        with open(name, "rb") as fh:
+            return fh.read(6) == b"\x93NUMPY"
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
 
 
 def _open_npz(name: str):
