@@ -37,15 +37,17 @@ def pytest_sessionstart(session):
         )
 
 
-@pytest.fixture
-def full_disk(monkeypatch):
-    """Every write to the atomic writer's temporary file fails with ENOSPC (the file write, not a syscall mock)."""
-    import errno
+def break_temp_file_writes(monkeypatch, write):
+    """Make ``write(file, data)`` handle every write to the atomic writer's temporary file.
+
+    ``neuronet.files`` opens its temporary file with ``os.fdopen``; the wrapper passes everything
+    else (``fileno``, closing) through, so only the write itself misbehaves.
+    """
     import os
 
     real = os.fdopen
 
-    class Full:
+    class Broken:
         def __init__(self, f):
             self.f = f
 
@@ -59,6 +61,17 @@ def full_disk(monkeypatch):
             return self.f.fileno()
 
         def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
+            return write(self.f, data)
 
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Broken(real(fd, mode)))
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Every write to the atomic writer's temporary file fails with ENOSPC (the file write, not a syscall mock)."""
+    import errno
+
+    def enospc(f, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    break_temp_file_writes(monkeypatch, enospc)

@@ -16,6 +16,7 @@ import pytest
 import safetensors.numpy
 from safetensors import safe_open
 
+from conftest import break_temp_file_writes
 from neuronet import Trainer, mlp
 from neuronet.errors import ModelFileError
 from neuronet.modelfile import (
@@ -464,26 +465,12 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temp_files(tmp_path, monk
         raise KeyboardInterrupt if failing == "write" else OSError(28, "No space left on device")
 
     if failing == "write":  # an interrupt in the middle of writing the bytes
-        real = os.fdopen  # the atomic writer (neuronet.files) opens its temporary file with os.fdopen
 
-        class Half:
-            def __init__(self, f):
-                self.f = f
+        def half(f, data):
+            f.write(data[: len(data) // 2])
+            boom()
 
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self.f.close()
-
-            def fileno(self):
-                return self.f.fileno()
-
-            def write(self, data):
-                self.f.write(data[: len(data) // 2])
-                boom()
-
-        monkeypatch.setattr(os, "fdopen", lambda fd, mode: Half(real(fd, mode)))
+        break_temp_file_writes(monkeypatch, half)
     else:
         monkeypatch.setattr(os, failing, boom)
     with pytest.raises((ModelFileError, KeyboardInterrupt)) as info:
