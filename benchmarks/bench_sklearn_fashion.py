@@ -150,6 +150,7 @@ def machine_info(threads) -> dict:
         "blas": blas,
         "blas_threads": threads,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "kernels": neuronet.kernels.status(),
     }
 
 
@@ -345,7 +346,8 @@ def section(results, info, args, command, started, finished, n_planned, notes) -
         "Machine:",
         "",
         f"- CPU: {m['cpu']}; {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable)",
-        f"- BLAS threads (threadpoolctl): {m['blas_threads']}; OPENBLAS_CORETYPE={m['openblas_coretype'] or 'unset'}",
+        f"- BLAS threads (threadpoolctl): {m['blas_threads']}; OPENBLAS_CORETYPE={m['openblas_coretype'] or 'unset'}; "
+        f"compiled kernels: {m.get('kernels', 'none')}",
         *[f"- BLAS: {b}" for b in m["blas"]],
         f"- Python {m['python']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, neuronet {m['neuronet']}",
         f"- 1-minute load average after each fit: {load_range(results)} (above {m['blas_threads']} means other "
@@ -430,6 +432,10 @@ def say(*a):
 def main(argv=None):
     args = parse_args(argv)
     from threadpoolctl import threadpool_limits
+
+    from neuronet import kernels
+
+    kernels.warm_up(wait=True)  # the compiled kernels, loaded before anything is timed
 
     rows = select_rows(args.rows)
     command = "python benchmarks/bench_sklearn_fashion.py" + "".join(

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neuronet import Trainer, mlp
+from neuronet import Trainer, kernels, mlp
 
 
 def reference_training(params, X, Y, hidden, lr, mu, batch, steps):
@@ -39,8 +39,21 @@ def reference_training(params, X, Y, hidden, lr, mu, batch, steps):
     return [p for pair in zip(Ws, bs) for p in pair]
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def engine_path(request):
+    """Both paths of the engine: NumPy, and the compiled kernels (``neuronet.kernels``)."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        kernels.enable()
+        assert kernels.warm_up(wait=True) is not None, kernels.status()
+    else:
+        kernels.disable()
+    yield request.param
+    kernels.enable()
+
+
 @pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh"])
-def test_engine_matches_the_reference_after_many_steps(hidden):
+def test_engine_matches_the_reference_after_many_steps(hidden, engine_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(256, 20)).astype(np.float32)
     y = rng.integers(0, 5, 256)

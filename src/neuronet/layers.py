@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .errors import ConfigError
 from .init import get_init
-from .units import get_unit
+from .units import ReLU, Sigmoid, Tanh, get_unit
 
 _MAX_WORKSPACES = 4  # train batch, last short batch, diagnostics probe, prediction chunk
 
@@ -222,26 +223,36 @@ class Dense:
         ws = self._workspace(h.shape[0], keep_logits)
         a = ws.a
         np.matmul(h, self.W, out=a)  # (B, n_out)
-        a += self.b
-        if keep_logits:
-            self.unit.forward(a, ws.z)  # z apart from a
+        k = kernels.active()
+        if k is not None and not keep_logits and type(self.unit) is ReLU:
+            k.bias_relu(a, self.b, a.dtype.type(0))  # a += b; max(a, 0) in one pass, same bits
         else:
-            self.unit.forward(a, a)  # z over a, in place
-            if ws.drop is not None:
-                if train:
-                    m = ws.drop
-                    rng.random(dtype=self.dtype, out=m)
-                    np.greater_equal(m, self.dropout, out=m)  # keep with probability 1 - p
-                    m *= 1.0 / (1.0 - self.dropout)
-                    np.multiply(a, m, out=ws.z)
-                else:
-                    np.copyto(ws.z, a)
+            self._bias_unit(a, ws, keep_logits)
+        if ws.drop is not None and not keep_logits:
+            self._dropout(a, ws, train, rng)
         if self.unit_mask is not None:
             ws.z *= self.unit_mask
             if ws.zsrc is not ws.z:
                 ws.zsrc *= self.unit_mask
         self._last = (h, ws, train)
         return ws.z
+
+    def _bias_unit(self, a, ws, keep_logits):
+        a += self.b
+        if keep_logits:
+            self.unit.forward(a, ws.z)  # z apart from a
+        else:
+            self.unit.forward(a, a)  # z over a, in place
+
+    def _dropout(self, a, ws, train, rng):
+        if train:
+            m = ws.drop
+            rng.random(dtype=self.dtype, out=m)
+            np.greater_equal(m, self.dropout, out=m)  # keep with probability 1 - p
+            m *= 1.0 / (1.0 - self.dropout)
+            np.multiply(a, m, out=ws.z)
+        else:
+            np.copyto(ws.z, a)
 
     def output(self):
         """The output ``z`` of the last forward pass (a buffer the next pass overwrites)."""
@@ -265,16 +276,38 @@ class Dense:
         """
         h, ws, train = self._last
         d = ws.delta
-        if not is_logit_grad:
-            if train and ws.drop is not None:
-                d *= ws.drop  # through the dropout mask
-            self.through_unit(d)
-        if self.unit_mask is not None:
-            d *= self.unit_mask  # a silenced unit learns nothing
+        k = kernels.active()
+        if k is not None and not is_logit_grad and self.unit_mask is None and not (train and ws.drop is not None):
+            fused = self._fused_backward(k, ws.zsrc, d)  # d *= f'(z); db = sum of d: one kernel
+        else:
+            fused = False
+        if not fused:
+            if not is_logit_grad:
+                if train and ws.drop is not None:
+                    d *= ws.drop  # through the dropout mask
+                self.through_unit(d)
+            if self.unit_mask is not None:
+                d *= self.unit_mask  # a silenced unit learns nothing
+            np.sum(d, axis=0, out=self.db)  # dL/db (n_out,)
         np.matmul(h.T, d, out=self.dW)  # dL/dW (n_in, n_out)
-        np.sum(d, axis=0, out=self.db)  # dL/db (n_out,)
         if input_grad is not None:
             np.matmul(d, self.W.T, out=input_grad)  # dL/dh (B, n_in)
+
+    def _fused_backward(self, k, z, d) -> bool:
+        """``d *= f'(z)`` and ``db = d.sum(axis=0)`` by a compiled kernel, for the units that have one."""
+        unit, one = self.unit, d.dtype.type(1)
+        kind = type(unit)
+        if kind is ReLU:
+            k.back_relu(z, d, self.db, d.dtype.type(0), one)
+        elif kind is Sigmoid and unit.prime_offset:
+            k.back_sigmoid(z, d, self.db, one, d.dtype.type(unit.prime_offset))
+        elif kind is Sigmoid:
+            k.back_sigmoid_plain(z, d, self.db, one)
+        elif kind is Tanh:
+            k.back_tanh(z, d, self.db, one)
+        else:
+            return False
+        return True
 
     def through_unit(self, d):
         """``d *= f'(z)`` in place, from the last forward pass's cached output: dL/dz -> dL/da."""

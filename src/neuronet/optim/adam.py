@@ -7,8 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from .. import kernels
 from ..errors import ConfigError
-from .base import Optimizer, _positive
+from .base import Optimizer, _positive, flat_views
 
 
 class Adam(Optimizer):
@@ -41,7 +42,13 @@ class Adam(Optimizer):
         t = self.iterations + 1
         b1, b2 = self.beta_1, self.beta_2
         step = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        k = kernels.active()
         for p, g, m, v, tmp in zip(params, grads, state["m"], state["v"], state["tmp"]):
+            flat = flat_views(k, p, g, m, v)
+            if flat is not None:  # one pass instead of twelve; same bits
+                c = p.dtype.type
+                k.adam(*flat, c(b1), c(1 - b1), c(b2), c(1 - b2), c(self.epsilon), c(step))
+                continue
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
             m += tmp  # m = b1 m + (1 - b1) g

@@ -18,6 +18,20 @@ def _positive(name, value, allow_zero=False):
     return value
 
 
+def flat_views(k, *arrays):
+    """1-D views of C-contiguous arrays of one float dtype, for a compiled kernel ``k``; None if
+    there is no kernel or an array does not qualify (the update rule then runs in NumPy)."""
+    if k is None:
+        return None
+    dt = arrays[0].dtype
+    if dt not in (np.float32, np.float64):
+        return None
+    for a in arrays:
+        if a.dtype != dt or not a.flags.c_contiguous or a.shape != arrays[0].shape:
+            return None
+    return tuple(a.reshape(-1) for a in arrays)
+
+
 class Optimizer:
     """Base class: ``step(parameters)`` updates a network's ``Parameters`` in place.
 

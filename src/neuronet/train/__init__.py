@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import kernels
 from ..diagnostics import layer_diagnostics
 from ..errors import ConfigError, DivergenceError
 from ..network import Network
@@ -330,6 +331,8 @@ class Trainer:
         to the end of the last good epoch) if a loss becomes NaN or infinite.
         """
         run = self._start(X, y, sample_weight, validation_data)
+        # compiled kernels load in the background for a fit long enough to repay them; NumPy (same bits) until then
+        kernels.warm_up(work=run.X.shape[0] * max(self.epochs - self.epoch, 0) * self.network.parameters.size)
         self.stop_training = False
         self.history.stop_reason = ""
         if self.verbose and self.log is None:

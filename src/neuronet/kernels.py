@@ -1,0 +1,129 @@
+"""Compiled element-wise kernels, loaded in the background, used once they are ready.
+
+The hot loop of training is a few GEMMs (BLAS) plus element-wise work: the bias add and
+the unit, the unit's derivative and the bias gradient, and the optimizer's pass over the
+flat parameter buffer.  In NumPy each of those is several passes over memory (a momentum
+step is four, Adam twelve).  ``neuronet._jit`` has numba kernels that do each in one pass
+and give bit-identical results (see its docstring; ``tests/test_kernels.py`` checks it).
+
+Loading numba and its cached kernels takes about 0.7 s, longer than ``import neuronet``
+itself, so it never happens on import and never blocks training:
+
+- ``warm_up()`` (called by ``Trainer.fit`` for fits of ``MIN_WORK`` or more) starts loading
+  them in a daemon thread, once per process;
+- ``active()`` returns the kernel module once loaded, else ``None``, and every caller
+  then takes its NumPy path;
+- ``disable()`` / ``enable()`` switch them off and on in this process (tests compare the paths).
+
+Because the two paths give the same bits, a fit that starts on NumPy and continues on
+the kernels ends with the same weights as one that ran on either alone.
+
+``NEURONET_KERNELS`` selects: ``auto`` (default, as above), ``numpy`` (never load them: the
+NumPy path, ~120 MB less memory), ``wait`` (every ``warm_up()`` loads them before returning,
+whatever the size of the fit: benchmarks and tests).  If numba is
+missing or fails to load, neuronet runs on NumPy and ``status()`` says why.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+_MODES = ("auto", "numpy", "wait")
+#: samples x parameters x epochs below which a fit does not load the kernels (about 1 s of GEMMs)
+MIN_WORK = 3e9
+
+# "active": what active() returns (neuronet._jit once loaded, unless disabled); "loaded": the module once loaded
+_state = {"status": "not loaded", "thread": None, "loaded": None, "active": None, "disabled": False}
+_lock = threading.Lock()
+
+
+def mode() -> str:
+    """``NEURONET_KERNELS`` (``auto`` when unset); an unknown value counts as ``auto``."""
+    m = os.environ.get("NEURONET_KERNELS", "auto").strip().lower()
+    return m if m in _MODES else "auto"
+
+
+def active():
+    """The compiled kernels if they are loaded and enabled, else ``None`` (use NumPy)."""
+    return _state["active"]
+
+
+def status() -> str:
+    """``"not loaded"``, ``"loading"``, ``"ready"``, ``"disabled (NEURONET_KERNELS=numpy)"`` or why loading failed."""
+    if mode() == "numpy":
+        return "disabled (NEURONET_KERNELS=numpy)"
+    if _state["disabled"]:
+        return "disabled (kernels.disable())"
+    return _state["status"]
+
+
+def warm_up(wait: bool | None = None, work: float | None = None):
+    """Start loading the kernels (once per process); with ``wait`` (or ``NEURONET_KERNELS=wait``) finish first.
+
+    ``work`` (optional) is the size of the job about to run, in samples x parameters x epochs;
+    below ``MIN_WORK`` nothing is loaded in ``auto`` mode: a short fit would finish before the
+    kernels arrive, and loading them costs ~0.7 s of CPU and ~120 MB of memory (numba's LLVM).
+    Returns the kernel module when it is ready, else ``None``.
+    """
+    m = mode()
+    if m == "numpy" or _state["disabled"]:
+        return None
+    if wait is None:
+        wait = m == "wait"
+    if not wait and work is not None and work < MIN_WORK and _state["loaded"] is None:
+        return None
+    with _lock:
+        t = _state["thread"]
+        if t is None and _state["status"] == "not loaded":
+            _state["status"] = "loading"
+            t = threading.Thread(target=_load, name="neuronet-kernels", daemon=True)
+            _state["thread"] = t
+            t.start()
+    if wait and t is not None:
+        t.join()
+    return _state["active"]
+
+
+def disable():
+    """Use NumPy in this process until ``enable()`` (the kernels stay loaded); for tests and comparisons."""
+    with _lock:
+        _state["disabled"] = True
+        _state["active"] = None
+
+
+def enable():
+    """Undo ``disable()``: the kernels are active again if they were loaded."""
+    with _lock:
+        _state["disabled"] = False
+        _state["active"] = _state["loaded"]
+
+
+def _load():
+    try:
+        import numpy as np
+
+        from . import _jit
+
+        for dt in (np.float32, np.float64):  # load (or compile) every signature the engine uses
+            one, zero = dt(1), dt(0)
+            v = np.zeros(4, dt)
+            _jit.sgd(v, v, one)
+            _jit.momentum(v, v, v, one, zero)
+            _jit.nesterov(v, v, v, one, zero)
+            _jit.adam(v, v, v, v, zero, one, zero, one, one, zero)
+            a = np.zeros((2, 2), dt)
+            b = np.zeros(2, dt)
+            _jit.bias_relu(a, b, zero)
+            _jit.back_relu(a, a, b, zero, one)
+            _jit.back_sigmoid(a, a, b, one, zero)
+            _jit.back_sigmoid_plain(a, a, b, one)
+            _jit.back_tanh(a, a, b, one)
+    except Exception as e:  # numba missing or broken: NumPy does the work, as it always can
+        _state["status"] = f"unavailable ({type(e).__name__}: {e})".splitlines()[0][:200]
+        return
+    with _lock:
+        _state["loaded"] = _jit
+        _state["status"] = "ready"
+        if not _state["disabled"]:
+            _state["active"] = _jit

@@ -1,0 +1,214 @@
+"""The compiled kernels give the NumPy path's bits, and neuronet works with them, without them, and in between."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from neuronet import Trainer, kernels, mlp
+from neuronet.units import ReLU, Sigmoid, Tanh
+
+pytest.importorskip("numba")  # a normal dependency; CI has it (the fallback is tested below without it)
+DTYPES = (np.float32, np.float64)
+
+
+@pytest.fixture(scope="module")
+def k():
+    kernels.enable()
+    K = kernels.warm_up(wait=True)
+    assert K is not None, kernels.status()
+    return K
+
+
+def nasty(rng, shape, dtype):
+    """Values over many magnitudes, with NaN, +-inf and both zeros sprinkled in."""
+    x = rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 6, shape)
+    flat = x.reshape(-1)
+    picks = rng.choice(flat.size, size=min(flat.size, 12), replace=False)
+    flat[picks] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 0.0, -0.0, 3.0, -3.0, np.nan][: picks.size]
+    return x.astype(dtype)
+
+
+def same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    ints = np.int32 if a.dtype == np.float32 else np.int64
+    nan = np.isnan(a) & np.isnan(b)  # NaN payloads may differ; that a value is NaN may not
+    return bool(np.array_equal(a.view(ints)[~nan], b.view(ints)[~nan]) and np.array_equal(np.isnan(a), np.isnan(b)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(128, 512), (1, 7), (33, 1), (5, 10)])
+def test_layer_kernels_give_numpys_bits(k, rng, dtype, shape):
+    b = nasty(rng, shape[1], dtype)
+    a0 = nasty(rng, shape, dtype)
+    ref = a0.copy()
+    ref += b
+    np.maximum(ref, 0, out=ref)
+    got = a0.copy()
+    k.bias_relu(got, b, dtype(0))
+    assert same_bits(got, ref)
+
+    z = nasty(rng, shape, dtype)
+    zs = np.abs(np.tanh(z)).astype(dtype)  # outputs in [0, 1] as from a sigmoid, NaN kept
+    d0 = nasty(rng, shape, dtype)
+    one = dtype(1)
+    cases = [
+        (ReLU(), z, lambda d, db: k.back_relu(z, d, db, dtype(0), one)),
+        (Sigmoid(), zs, lambda d, db: k.back_sigmoid_plain(zs, d, db, one)),
+        (Sigmoid(prime_offset=0.1), zs, lambda d, db: k.back_sigmoid(zs, d, db, one, dtype(0.1))),
+        (Tanh(), z, lambda d, db: k.back_tanh(z, d, db, one)),
+    ]
+    for unit, zz, kernel in cases:
+        d_ref = d0.copy()
+        unit.backward(zz, d_ref, np.empty_like(d_ref))
+        db_ref = np.sum(d_ref, axis=0)
+        d, db = d0.copy(), np.full(shape[1], 7, dtype)
+        kernel(d, db)
+        assert same_bits(d, d_ref), unit
+        assert same_bits(db, db_ref), unit
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_column_sums_start_from_plus_zero_like_numpy(k, rows):
+    d = np.full((rows, 2), -0.0, np.float32)  # a column of -0.0 sums to +0.0 in NumPy
+    db = np.full(2, -1.0, np.float32)
+    k.back_relu(np.ones((rows, 2), np.float32), d, db, np.float32(0), np.float32(1))
+    assert not np.signbit(db).any() and not np.signbit(np.sum(d, axis=0)).any() and (db == 0).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adam"])
+def test_optimizer_kernels_give_numpys_bits(k, rng, dtype, name):
+    from neuronet.optim import get_optimizer
+    from neuronet.parameters import Parameters
+
+    arrays = [("W", nasty(rng, (40, 30), dtype)), ("b", nasty(rng, 30, dtype))]
+    runs = {}
+    for compiled in (False, True):
+        (kernels.enable if compiled else kernels.disable)()
+        try:
+            P = Parameters(arrays, dtype)
+            opt = get_optimizer(name, lr=0.37)
+            grads = np.random.default_rng(1)
+            for _ in range(5):
+                P.grad[...] = nasty(grads, P.size, dtype)
+                opt.step(P)
+            runs[compiled] = (P.data.copy(), *(b.copy() for b in (opt._flat_state or {}).values()))
+        finally:
+            kernels.enable()
+    for a, b in zip(runs[False], runs[True], strict=True):
+        assert same_bits(a, b)
+
+
+def fit(hidden, optimizer, compiled, dtype=np.float32, switch_after=None, threads=1, epochs=3, prime_offset=0.0):
+    X = np.random.default_rng(0).standard_normal((300, 20)).astype(dtype)
+    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int) + (X[:, 2] > 0.5)
+    net = mlp(
+        [20, 16, 12, 3], hidden=hidden, output="softmax", init="fan-in", seed=3, dtype=dtype, prime_offset=prime_offset
+    )
+    tr = Trainer(net, optimizer, lr=0.05, epochs=epochs, batch_size=32, diagnostics=False, seed=1)
+    (kernels.enable if compiled else kernels.disable)()
+    try:
+        with threadpool_limits(threads, user_api="blas"):
+            if switch_after is None:
+                tr.fit(X, y)
+            else:  # start on one path, finish on the other: what background loading does
+                tr.epochs = switch_after
+                tr.fit(X, y)
+                (kernels.disable if compiled else kernels.enable)()
+                tr.epochs = epochs
+                tr.fit(X, y)
+    finally:
+        kernels.enable()
+    return net.parameters.data.copy(), list(tr.history["loss"])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh", "sigmoid+offset"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
+def test_training_is_bit_identical_with_and_without_kernels(k, hidden, optimizer, dtype):
+    unit, _, offset = hidden.partition("+")
+    kw = {"prime_offset": 0.1 if offset else 0.0}
+    w_np, loss_np = fit(unit, optimizer, False, dtype, **kw)
+    w_k, loss_k = fit(unit, optimizer, True, dtype, **kw)
+    assert same_bits(w_np, w_k)
+    assert loss_np == loss_k
+    assert loss_np[-1] < loss_np[0]  # it trained
+
+
+def test_switching_paths_in_the_middle_of_a_fit_changes_nothing(k):
+    ref, _ = fit("relu", "momentum", False)
+    for compiled in (False, True):
+        w, _ = fit("relu", "momentum", compiled, switch_after=1)
+        assert same_bits(w, ref)
+
+
+def test_two_blas_threads_bit_identical_run_to_run_and_across_paths(k):
+    a, _ = fit("relu", "adam", True, threads=2)
+    b, _ = fit("relu", "adam", True, threads=2)
+    c, _ = fit("relu", "adam", False, threads=2)
+    assert same_bits(a, b) and same_bits(a, c)
+
+
+def test_the_kernels_start_no_thread_pool(k):
+    """Serial kernels only: numba's parallel thread pool is never launched, so a BLAS limit of 1 is 1 thread."""
+    import numba.np.ufunc.parallel as par
+
+    fit("relu", "adam", True)
+    assert not par._is_initialized
+
+
+def run_python(code, **env):
+    full = {**os.environ, **env}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().splitlines()
+
+
+SMALL_FIT = """
+import sys, numpy as np
+{pre}
+from neuronet import Trainer, kernels, mlp
+X = np.random.default_rng(0).standard_normal((200, 5)).astype(np.float32); y = (X[:, 0] > 0).astype(int)
+net = mlp([5, 8, 2], hidden="relu", output="softmax", seed=0)
+Trainer(net, "momentum", lr=0.1, epochs=2, diagnostics=False).fit(X, y)
+print(kernels.status()); print(kernels.active() is None); print(float(np.abs(net.parameters.data).sum()))
+"""
+
+
+def test_numpy_mode_never_loads_numba_and_gives_the_same_weights():
+    off = run_python(SMALL_FIT.format(pre="") + "print('numba' in sys.modules)", NEURONET_KERNELS="numpy")
+    on = run_python(SMALL_FIT.format(pre=""), NEURONET_KERNELS="wait")
+    assert off[:2] == ["disabled (NEURONET_KERNELS=numpy)", "True"] and off[3] == "False"
+    assert on[:2] == ["ready", "False"]
+    assert off[2] == on[2]
+
+
+def test_without_numba_training_runs_on_numpy_and_says_why():
+    no_numba = "sys.modules['numba'] = None  # as if not installed"
+    out = run_python(SMALL_FIT.format(pre=no_numba), NEURONET_KERNELS="wait")
+    assert out[0].startswith("unavailable (ModuleNotFoundError: import of numba") and out[1] == "True"
+    ref = run_python(SMALL_FIT.format(pre=""), NEURONET_KERNELS="numpy")
+    assert out[2] == ref[2]
+
+
+def test_import_does_not_load_numba():
+    out = run_python("import sys, neuronet; print('numba' in sys.modules, neuronet.kernels.status())")
+    assert out == ["False not loaded"]
+
+
+def test_auto_mode_loads_them_only_for_a_fit_that_repays_the_cost():
+    small = run_python(SMALL_FIT.format(pre="") + "print('numba' in sys.modules)", NEURONET_KERNELS="auto")
+    assert small[0] == "not loaded" and small[3] == "False"
+    big = run_python(
+        "from neuronet import kernels\n"
+        "assert kernels.warm_up(work=kernels.MIN_WORK / 2) is None and kernels.status() == 'not loaded'\n"
+        "kernels.warm_up(work=kernels.MIN_WORK); print(kernels.status())\n"
+        "kernels.warm_up(wait=True); print(kernels.status())",
+        NEURONET_KERNELS="auto",
+    )
+    assert big == ["loading", "ready"]
