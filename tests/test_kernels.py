@@ -12,6 +12,7 @@ from neuronet import Trainer, kernels, mlp
 from neuronet.units import ReLU, Sigmoid, Tanh
 
 pytest.importorskip("numba")  # a normal dependency; CI has it (the fallback is tested below without it)
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NaN and inf on purpose, on the NumPy side
 DTYPES = (np.float32, np.float64)
 
 
@@ -212,3 +213,34 @@ def test_auto_mode_loads_them_only_for_a_fit_that_repays_the_cost():
         NEURONET_KERNELS="auto",
     )
     assert big == ["loading", "ready"]
+
+
+def test_estimator_with_l2_is_bit_identical_with_and_without_kernels(k):
+    """scikit-learn's defaults (adam, alpha=1e-4: the L2 gradient goes through ``add_scaled``)."""
+    from neuronet import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((400, 12)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    coefs = {}
+    for compiled in (False, True):
+        (kernels.enable if compiled else kernels.disable)()
+        try:
+            est = MLPClassifier(hidden_layer_sizes=(9,), max_iter=15, random_state=0, alpha=0.3, dtype="float32")
+            with pytest.warns(Warning):  # ConvergenceWarning: 15 epochs are not enough, on purpose
+                est.fit(X, y)
+            coefs[compiled] = ([c.copy() for c in est.coefs_], list(est.loss_curve_))
+        finally:
+            kernels.enable()
+    for a, b in zip(coefs[False][0], coefs[True][0], strict=True):
+        assert same_bits(a, b)
+    assert coefs[False][1] == coefs[True][1]
+
+
+def test_add_scaled_gives_numpys_bits(k, rng):
+    for dtype in DTYPES:
+        g0, p = nasty(rng, 1000, dtype), nasty(rng, 1000, dtype)
+        ref = g0.copy()
+        ref += p * dtype(0.37)
+        got = g0.copy()
+        k.add_scaled(got, p, dtype(0.37))
+        assert same_bits(got, ref)

@@ -62,6 +62,13 @@ def adam(p, g, m, v, b1, one_minus_b1, b2, one_minus_b2, eps, step):
         p[i] -= (mi / (np.sqrt(vi) + eps)) * step
 
 
+@_jit
+def add_scaled(g, p, c):
+    """``g += p * c`` (the L2 penalty's gradient: ``tmp = p * c; g += tmp``)."""
+    for i in range(g.shape[0]):
+        g[i] += p[i] * c
+
+
 # -- layers: bias + unit forward, unit derivative + bias gradient backward --------------------
 @_jit
 def bias_relu(a, b, zero):

@@ -112,6 +112,7 @@ def _load():
             _jit.momentum(v, v, v, one, zero)
             _jit.nesterov(v, v, v, one, zero)
             _jit.adam(v, v, v, v, zero, one, zero, one, one, zero)
+            _jit.add_scaled(v, v, one)
             a = np.zeros((2, 2), dt)
             b = np.zeros(2, dt)
             _jit.bias_relu(a, b, zero)

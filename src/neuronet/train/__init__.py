@@ -424,9 +424,8 @@ class Trainer:
             if lt is not None:
                 bl = lt[s:e] if idx is None else lt[idx[s:e]]
                 correct += int(np.count_nonzero(self._decode(out) == bl))
-            for p, g, tmp in run.weights:
-                np.multiply(p, self.l2 / nb, out=tmp)
-                g += tmp
+            if run.weights:
+                self._l2_grad(run.weights, nb)
             if self.max_grad_norm is not None:
                 self._clip(params.grads)
             opt.step(params)
@@ -457,6 +456,17 @@ class Trainer:
             self.log(format_epoch(epoch, self.epochs, logs, diag))
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, logs)
+
+    def _l2_grad(self, weights, nb):
+        """``g += (l2 / nb) * W`` for every weight matrix (a compiled kernel when loaded; same bits)."""
+        k = kernels.active()
+        for p, g, tmp in weights:
+            c = self.l2 / nb
+            if k is not None and p.flags.c_contiguous and g.flags.c_contiguous:
+                k.add_scaled(g.reshape(-1), p.reshape(-1), p.dtype.type(c))
+            else:
+                np.multiply(p, c, out=tmp)
+                g += tmp
 
     def _clip(self, grads):
         sq = sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)
