@@ -24,12 +24,14 @@ def k():
     return K
 
 
-def nasty(rng, shape, dtype):
-    """Values over many magnitudes, with NaN, +-inf and both zeros sprinkled in."""
+def nasty(rng, shape, dtype, finite=False):
+    """Values over many magnitudes, with NaN, +-inf (unless ``finite``) and both zeros sprinkled in."""
     x = rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 6, shape)
     flat = x.reshape(-1)
     picks = rng.choice(flat.size, size=min(flat.size, 12), replace=False)
     flat[picks] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 0.0, -0.0, 3.0, -3.0, np.nan][: picks.size]
+    if finite:
+        x = np.nan_to_num(x, nan=1.5, posinf=2.5e3, neginf=-3.5e3)
     return x.astype(dtype)
 
 
@@ -42,10 +44,16 @@ def same_bits(a, b):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(128, 512), (1, 7), (33, 1), (5, 10)])
-def test_layer_kernels_give_numpys_bits(k, rng, dtype, shape):
-    b = nasty(rng, shape[1], dtype)
-    a0 = nasty(rng, shape, dtype)
+@pytest.mark.parametrize("shape", [(128, 512), (1, 7), (33, 2), (5, 10), (200, 3), (4096, 100), (9, 1000)])
+@pytest.mark.parametrize("finite", [True, False])
+def test_layer_kernels_give_numpys_bits(k, rng, dtype, shape, finite):
+    """``finite``: ordinary numbers only, so the column sums are real sums (a NaN would hide their order)."""
+    _layer_kernels(k, rng, dtype, shape, finite)
+
+
+def _layer_kernels(k, rng, dtype, shape, finite):
+    b = nasty(rng, shape[1], dtype, finite)
+    a0 = nasty(rng, shape, dtype, finite)
     ref = a0.copy()
     ref += b
     np.maximum(ref, 0, out=ref)
@@ -53,9 +61,9 @@ def test_layer_kernels_give_numpys_bits(k, rng, dtype, shape):
     k.bias_relu(got, b, dtype(0))
     assert same_bits(got, ref)
 
-    z = nasty(rng, shape, dtype)
+    z = nasty(rng, shape, dtype, finite)
     zs = np.abs(np.tanh(z)).astype(dtype)  # outputs in [0, 1] as from a sigmoid, NaN kept
-    d0 = nasty(rng, shape, dtype)
+    d0 = nasty(rng, shape, dtype, finite)
     one = dtype(1)
     cases = [
         (ReLU(), z, lambda d, db: k.back_relu(z, d, db, dtype(0), one)),
@@ -67,6 +75,7 @@ def test_layer_kernels_give_numpys_bits(k, rng, dtype, shape):
         d_ref = d0.copy()
         unit.backward(zz, d_ref, np.empty_like(d_ref))
         db_ref = np.sum(d_ref, axis=0)
+        assert np.isfinite(db_ref).all() or not finite  # real sums, not NaN == NaN
         d, db = d0.copy(), np.full(shape[1], 7, dtype)
         kernel(d, db)
         assert same_bits(d, d_ref), unit
@@ -244,3 +253,81 @@ def test_add_scaled_gives_numpys_bits(k, rng):
         got = g0.copy()
         k.add_scaled(got, p, dtype(0.37))
         assert same_bits(got, ref)
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid"])
+def test_a_one_unit_layer_is_bit_identical_too(k, hidden):
+    """NumPy sums a single column pairwise; that layer keeps NumPy's sum."""
+    runs = []
+    for compiled in (False, True):
+        (kernels.enable if compiled else kernels.disable)()
+        try:
+            X = np.random.default_rng(0).standard_normal((600, 6)).astype(np.float32)
+            y = (X[:, 0] > X[:, 1]).astype(int)
+            net = mlp([6, 8, 1, 2], hidden=hidden, output="softmax", seed=2)
+            Trainer(net, "momentum", lr=0.1, epochs=3, batch_size=300, diagnostics=False).fit(X, y)
+            runs.append(net.parameters.data.copy())
+        finally:
+            kernels.enable()
+    assert same_bits(*runs)
+
+
+def test_numpy_scalar_hyperparameters_round_like_floats_on_both_paths(k):
+    """A NumPy float64 assigned to lr, momentum, betas or a prime offset must not change the bits."""
+    from neuronet.optim import get_optimizer
+    from neuronet.parameters import Parameters
+
+    for name in ("sgd", "momentum", "nesterov", "adam"):
+        runs = []
+        for compiled in (False, True):
+            (kernels.enable if compiled else kernels.disable)()
+            try:
+                P = Parameters([("W", np.ones((3, 4)))], np.float32)
+                opt = get_optimizer(name, lr=0.1)
+                for i in range(3):
+                    opt.lr = 0.1 * np.exp(-0.3 * i)  # an np.float64, as a schedule written with NumPy gives
+                    if hasattr(opt, "momentum"):
+                        opt.momentum = np.float64(0.9)
+                    P.grad[...] = np.linspace(-1, 1, P.size, dtype=np.float32) / 3
+                    opt.step(P)
+                runs.append(P.data.copy())
+            finally:
+                kernels.enable()
+        assert same_bits(*runs), name
+    z, d0 = np.full((4, 3), 0.3, np.float32), np.full((4, 3), 0.7, np.float32)
+    unit = Sigmoid(prime_offset=0.1)
+    unit.prime_offset = np.float64(0.1)
+    d_ref = d0.copy()
+    unit.backward(z, d_ref, np.empty_like(d_ref))
+    d, db = d0.copy(), np.empty(3, np.float32)
+    k.back_sigmoid(z, d, db, np.float32(1), np.float32(0.1))
+    assert same_bits(d, d_ref)
+
+
+def test_a_layer_outside_a_network_still_runs_backward(k):
+    from neuronet.layers import Dense
+
+    layer = Dense(3, 4, "relu", rng=np.random.default_rng(0))
+    layer.forward(np.ones((5, 3), np.float32))
+    layer.delta_buffer()[...] = 1.0
+    layer.dW = np.empty((3, 4), np.float32)
+    layer.backward()  # db is None: NumPy allocates it, as before the kernels
+    assert np.isfinite(layer.dW).all()
+
+
+def test_forking_while_the_kernels_load_does_not_hang_the_child():
+    """``os.fork`` waits for a loading thread: the child gets numba whole, not half-imported."""
+    out = run_python(
+        "import os, signal\n"
+        "from neuronet import kernels\n"
+        "kernels.warm_up(work=kernels.MIN_WORK)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    signal.alarm(30)\n"
+        "    import numba\n"
+        "    os._exit(0 if kernels.status() == 'ready' else 3)\n"
+        "_, st = os.waitpid(pid, 0)\n"
+        "print(os.waitstatus_to_exitcode(st))",
+        NEURONET_KERNELS="auto",
+    )
+    assert out == ["0"]

@@ -50,12 +50,30 @@ def active():
 
 
 def status() -> str:
-    """``"not loaded"``, ``"loading"``, ``"ready"``, ``"disabled (NEURONET_KERNELS=numpy)"`` or why loading failed."""
+    """``"not loaded"``, ``"loading"``, ``"ready"``, ``"disabled (NEURONET_KERNELS=numpy)"`` or why loading failed.
+
+    ``NEURONET_KERNELS`` is read when loading is asked for: kernels loaded before it was set to
+    ``numpy`` stay in use (``disable()`` turns them off), and the status says ``"ready"``.
+    """
+    if _state["active"] is not None:
+        return "ready"
     if mode() == "numpy":
         return "disabled (NEURONET_KERNELS=numpy)"
     if _state["disabled"]:
         return "disabled (kernels.disable())"
     return _state["status"]
+
+
+def _before_fork():
+    """Let a loading thread finish before the process forks: a child would inherit numba half-imported,
+    with module locks held by a thread that does not exist there, and hang on its next ``import numba``."""
+    t = _state["thread"]
+    if t is not None and t.is_alive() and t is not threading.current_thread():
+        t.join()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork)
 
 
 def warm_up(wait: bool | None = None, work: float | None = None):

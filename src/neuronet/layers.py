@@ -277,7 +277,14 @@ class Dense:
         h, ws, train = self._last
         d = ws.delta
         k = kernels.active()
-        if k is not None and not is_logit_grad and self.unit_mask is None and not (train and ws.drop is not None):
+        if (
+            k is not None
+            and not is_logit_grad
+            and self.unit_mask is None
+            and not (train and ws.drop is not None)
+            and self.db is not None  # a layer outside a Network has no gradient buffer (NumPy then allocates)
+            and d.shape[1] > 1  # one column: NumPy sums it pairwise, the kernel would sum row by row
+        ):
             fused = self._fused_backward(k, ws.zsrc, d)  # d *= f'(z); db = sum of d: one kernel
         else:
             fused = False
@@ -300,7 +307,7 @@ class Dense:
         if kind is ReLU:
             k.back_relu(z, d, self.db, d.dtype.type(0), one)
         elif kind is Sigmoid and unit.prime_offset:
-            k.back_sigmoid(z, d, self.db, one, d.dtype.type(unit.prime_offset))
+            k.back_sigmoid(z, d, self.db, one, d.dtype.type(float(unit.prime_offset)))
         elif kind is Sigmoid:
             k.back_sigmoid_plain(z, d, self.db, one)
         elif kind is Tanh:

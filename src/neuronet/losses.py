@@ -40,8 +40,8 @@ def _tiny(dtype):
 
 
 def _mean(values, sw):
-    if sw is None:  # what values.mean() computes (pairwise sum, one division), without its Python overhead
-        return float(values.sum() / values.shape[0])
+    if sw is None:  # values.mean()'s bits (pairwise sum, a float64 division, rounded), without its overhead
+        return float(values.dtype.type(float(values.sum()) / values.shape[0]))
     return float(np.dot(sw, values) / sw.sum())
 
 

@@ -129,7 +129,7 @@ class Sigmoid(Unit):
     def backward(self, z, g, work):
         self.derivative(z, work)
         if self.prime_offset:
-            work += self.prime_offset  # z (1 - z) + c: remedy (3)
+            work += float(self.prime_offset)  # z (1 - z) + c: remedy (3); a Python float, rounded to z's dtype
         np.multiply(g, work, out=g)
         return g
 

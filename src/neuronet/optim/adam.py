@@ -40,14 +40,14 @@ class Adam(Optimizer):
 
     def _update(self, params, grads, state):
         t = self.iterations + 1
-        b1, b2 = self.beta_1, self.beta_2
-        step = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        b1, b2, eps = float(self.beta_1), float(self.beta_2), float(self.epsilon)  # the same rounding on both paths
+        step = float(self.lr) * math.sqrt(1 - b2**t) / (1 - b1**t)
         k = kernels.active()
         for p, g, m, v, tmp in zip(params, grads, state["m"], state["v"], state["tmp"]):
             flat = flat_views(k, p, g, m, v)
             if flat is not None:  # one pass instead of twelve; same bits
                 c = p.dtype.type
-                k.adam(*flat, c(b1), c(1 - b1), c(b2), c(1 - b2), c(self.epsilon), c(step))
+                k.adam(*flat, c(b1), c(1 - b1), c(b2), c(1 - b2), c(eps), c(step))
                 continue
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
@@ -57,7 +57,7 @@ class Adam(Optimizer):
             tmp *= 1 - b2
             v += tmp  # v = b2 v + (1 - b2) g^2
             np.sqrt(v, out=tmp)
-            tmp += self.epsilon
+            tmp += eps
             np.divide(m, tmp, out=tmp)  # m / (sqrt(v) + eps)
             tmp *= step
             p -= tmp

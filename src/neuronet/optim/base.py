@@ -44,7 +44,11 @@ class Optimizer:
 
     ``weight_decay`` adds the L2 term ``weight_decay * W`` to the gradient of
     every weight matrix (2-D parameter); biases are not decayed.  ``step`` may
-    overwrite the gradients: they are recomputed by every backward pass.
+    overwrite the gradients: they are recomputed by every backward pass, and what
+    ``parameters.grad`` holds after a step is unspecified (the NumPy path leaves
+    ``lr * g`` there, the compiled kernels of ``neuronet.kernels`` leave ``g``).
+    Hyper-parameters (``lr``, ``momentum``, ...) are used as Python floats, so a
+    NumPy scalar assigned to them rounds the same way as a float.
     """
 
     name = "optimizer"

@@ -21,13 +21,14 @@ class SGD(Optimizer):
         super().__init__(lr, weight_decay)
 
     def _update(self, params, grads, state):
+        lr = float(self.lr)  # a Python float: rounded to the arrays' dtype on both paths (a NumPy float64 would not be)
         k = kernels.active()
         for p, g in zip(params, grads):
             flat = flat_views(k, p, g)
             if flat is not None:  # one pass, same bits
-                k.sgd(*flat, p.dtype.type(self.lr))
+                k.sgd(*flat, p.dtype.type(lr))
                 continue
-            g *= self.lr
+            g *= lr
             p -= g
 
 
@@ -57,15 +58,15 @@ class Momentum(Optimizer):
         self.velocity = None
 
     def _update(self, params, grads, state):
-        mu = self.momentum
+        lr, mu = float(self.lr), float(self.momentum)  # Python floats: the same rounding on both paths
         k = kernels.active()
         for p, g, v in zip(params, grads, state["velocity"]):
             flat = flat_views(k, p, g, v)
             if flat is not None:  # one pass over the three buffers instead of four passes; same bits
                 kernel = k.nesterov if self.nesterov else k.momentum
-                kernel(*flat, p.dtype.type(self.lr), p.dtype.type(mu))
+                kernel(*flat, p.dtype.type(lr), p.dtype.type(mu))
                 continue
-            g *= self.lr  # lr * g
+            g *= lr  # lr * g
             v *= mu
             v -= g  # v = mu v - lr g
             if self.nesterov:

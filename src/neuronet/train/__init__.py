@@ -460,8 +460,8 @@ class Trainer:
     def _l2_grad(self, weights, nb):
         """``g += (l2 / nb) * W`` for every weight matrix (a compiled kernel when loaded; same bits)."""
         k = kernels.active()
+        c = float(self.l2) / nb  # a Python float: the same rounding on both paths
         for p, g, tmp in weights:
-            c = self.l2 / nb
             if k is not None and p.flags.c_contiguous and g.flags.c_contiguous:
                 k.add_scaled(g.reshape(-1), p.reshape(-1), p.dtype.type(c))
             else:

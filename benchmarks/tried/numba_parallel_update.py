@@ -1,0 +1,64 @@
+"""The momentum update as a numba kernel: serial (seq) or parallel=True (par) beside OpenBLAS threads,
+against NumPy's four passes.  Usage: python numba_parallel_update.py 2 par
+
+A measurement script behind a figure in benchmarks/README.md (section "Speed, round 2").
+"""
+import os
+
+os.environ.setdefault("NEURONET_KERNELS", "numpy")  # the NumPy path, as measured
+import sys, time, os, numpy as np
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "src"))
+import neuronet as nn
+from neuronet.optim.sgd import Momentum
+from threadpoolctl import threadpool_limits
+import numba
+mode = sys.argv[2]
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def mom(p, g, v, lr, mu):
+    for i in range(p.shape[0]):
+        gi = g[i] * lr
+        vi = v[i] * mu - gi
+        v[i] = vi
+        p[i] += vi
+@numba.njit(cache=True, nogil=True, parallel=True)
+def mom_par(p, g, v, lr, mu):
+    n = p.shape[0]
+    for c in numba.prange(2):
+        for i in range(c * n // 2, (c + 1) * n // 2):
+            gi = g[i] * lr
+            vi = v[i] * mu - gi
+            v[i] = vi
+            p[i] += vi
+orig = Momentum._update
+def upd(self, params, grads, state):
+    f = mom_par if mode == "par" else mom
+    for p, g, v in zip(params, grads, state["velocity"]):
+        f(p, g, v, np.float32(self.lr), np.float32(self.momentum))
+if mode != "numpy":
+    Momentum._update = upd
+rng = np.random.default_rng(0)
+X = rng.standard_normal((20000, 784), dtype=np.float32)
+y = rng.integers(0, 10, 20000)
+S = [784, 512, 512, 10]; B = 128
+def bound():
+    Ws = [rng.standard_normal((a, b), dtype=np.float32) * .05 for a, b in zip(S, S[1:])]
+    hs = [np.empty((B, s), np.float32) for s in S[1:]]
+    ds = [rng.standard_normal((B, s), dtype=np.float32) * .01 for s in S[1:]]
+    gs = [np.empty_like(W) for W in Ws]
+    t = time.perf_counter()
+    for a in range(0, 20000 - B + 1, B):
+        x = X[a:a+B]; hh = x
+        for W, o in zip(Ws, hs): np.matmul(hh, W, out=o); hh = o
+        for i in range(2, -1, -1):
+            np.matmul((x if i == 0 else hs[i-1]).T, ds[i], out=gs[i])
+            if i: np.matmul(ds[i], Ws[i].T, out=hs[i-1])
+    return time.perf_counter() - t
+def train():
+    net = nn.mlp(S, hidden="relu", output="softmax", init="fan-in", seed=0)
+    tr = nn.Trainer(net, "momentum", lr=0.01, momentum=0.9, epochs=1, batch_size=B, diagnostics=False)
+    t = time.perf_counter(); tr.fit(X, y); return time.perf_counter() - t, net.parameters.data.copy()
+th = int(sys.argv[1])
+with threadpool_limits(th, "blas"):
+    train(); b, n = [], []
+    for r in range(5): b.append(bound()); tt, w = train(); n.append(tt)
+print(f"threads={th} mode={mode} TO={os.environ.get('OPENBLAS_THREAD_TIMEOUT')} bound {np.median(b):.3f}s train {np.median(n):.3f}s ratio {np.median(b)/np.median(n):.2f}")
