@@ -82,3 +82,21 @@ def test_batch_mean_has_the_bits_of_ndarray_mean():
         for n in (1, 3, 9, 128, 200, 1001, 2**24 + 1):  # past 2**24, n itself is not a float32
             v = (rng.random(n) * 10.0 ** rng.integers(-3, 3, n)).astype(dtype)
             assert _mean(v, None) == float(v.mean()), (dtype, n)
+
+
+def test_cross_entropy_from_the_softmaxs_kept_statistics_has_the_same_bits():
+    """The loss reuses the row maxima and sums of the softmax forward pass: the same numbers as computing them."""
+    from neuronet.losses import CrossEntropy
+    from neuronet.units import Softmax
+
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        for scale in (1.0, 30.0, 1e4):  # ordinary, saturated and huge logits
+            a = (rng.standard_normal((257, 10)) * scale).astype(dtype)
+            y = np.eye(10, dtype=dtype)[rng.integers(0, 10, 257)] * dtype(0.7) + dtype(0.03)  # soft targets too
+            stats = (np.empty((257, 1), dtype), np.empty((257, 1), dtype))
+            z_kept = Softmax().forward(a, np.empty_like(a), stats)
+            assert np.array_equal(z_kept, Softmax().forward(a, np.empty_like(a)))
+            plain = CrossEntropy().values_from_logits(a, y)
+            kept = CrossEntropy().values_from_logits(a, y, stats)
+            assert np.isfinite(plain).all() and np.array_equal(plain, kept)

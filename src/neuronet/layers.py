@@ -28,7 +28,7 @@ import numpy as np
 from . import kernels
 from .errors import ConfigError
 from .init import get_init
-from .units import ReLU, Sigmoid, Tanh, get_unit
+from .units import ReLU, Sigmoid, Softmax, Tanh, get_unit
 
 _MAX_WORKSPACES = 4  # train batch, last short batch, diagnostics probe, prediction chunk
 
@@ -36,7 +36,7 @@ _MAX_WORKSPACES = 4  # train batch, last short batch, diagnostics probe, predict
 class _Workspace:
     """Buffers of one layer for one batch size."""
 
-    __slots__ = ("a", "delta", "drop", "work", "z", "zsrc")
+    __slots__ = ("a", "delta", "drop", "stats", "work", "z", "zsrc")
 
     def __init__(self, B, n_out, dtype, keep_logits, dropout):
         self.z = np.empty((B, n_out), dtype)  # the output as the next layer sees it
@@ -47,6 +47,8 @@ class _Workspace:
         self.a = np.empty((B, n_out), dtype) if keep_logits else self.zsrc
         self.delta = np.empty((B, n_out), dtype)  # dL/da of this layer (dL/dz before f' is applied)
         self.work = np.empty((B, n_out), dtype)  # scratch for the unit's derivative
+        # a softmax output keeps its row maxima and sums here, for the loss (Softmax.forward)
+        self.stats = (np.empty((B, 1), dtype), np.empty((B, 1), dtype)) if keep_logits else None
 
 
 class Dense:
@@ -239,7 +241,9 @@ class Dense:
 
     def _bias_unit(self, a, ws, keep_logits):
         a += self.b
-        if keep_logits:
+        if keep_logits and type(self.unit) is Softmax:
+            self.unit.forward(a, ws.z, ws.stats)  # z apart from a; the row statistics kept for the loss
+        elif keep_logits:
             self.unit.forward(a, ws.z)  # z apart from a
         else:
             self.unit.forward(a, a)  # z over a, in place
@@ -261,6 +265,12 @@ class Dense:
     def logits(self):
         """The pre-activation ``a = h W + b`` of the last forward pass made with ``keep_logits``."""
         return self._last[1].a
+
+    def softmax_stats(self):
+        """Row maxima and row sums of ``exp(a - max)`` kept by the last forward pass of a softmax
+        output layer (see ``Softmax.forward``), or None."""
+        ws = self._last[1]
+        return ws.stats if type(self.unit) is Softmax else None
 
     def delta_buffer(self):
         """The (B, n_out) array ``backward`` reads its incoming gradient from; the next layer

@@ -60,7 +60,8 @@ class Loss:
     def value(self, z, y, sw=None) -> float:
         return _mean(self.values(z, y), sw)
 
-    def value_from_logits(self, a, y, sw=None) -> float:
+    def value_from_logits(self, a, y, sw=None, stats=None) -> float:
+        """Mean loss from the logits; ``stats``: what a softmax output kept (only cross-entropy uses it)."""
         return _mean(self.values_from_logits(a, y), sw)
 
     def delta(self, z, y, out):
@@ -108,10 +109,20 @@ class CrossEntropy(Loss):
         logz = np.log(np.maximum(z, _tiny(z.dtype)))
         return -np.einsum("ij,ij->i", y, logz)
 
-    def values_from_logits(self, a, y):
-        m = a.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(a - m).sum(axis=1)) + m[:, 0]
+    def values_from_logits(self, a, y, stats=None):
+        """``stats``: the row maxima and row sums of ``exp(a - max)`` that ``Softmax.forward`` kept
+        for these logits (optional; computed here otherwise, with the same result)."""
+        if stats is None:
+            m = a.max(axis=1, keepdims=True)
+            s = np.exp(a - m).sum(axis=1)
+        else:
+            m, s = stats
+            s = s[:, 0]
+        lse = np.log(s) + m[:, 0]
         return lse * y.sum(axis=1) - np.einsum("ij,ij->i", y, a)
+
+    def value_from_logits(self, a, y, sw=None, stats=None) -> float:
+        return _mean(self.values_from_logits(a, y, stats), sw)
 
     def delta(self, z, y, out):
         np.maximum(z, _tiny(z.dtype), out=out)

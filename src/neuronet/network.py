@@ -314,7 +314,8 @@ class Network:
     def _loss_of(self, Z, Y, sw):
         """The loss of the last forward pass (its output ``Z``) against ``Y``."""
         if self.fused and self.loss.name != "squared-error":
-            return self.loss.value_from_logits(self.layers[-1].logits(), Y, sw)  # exact for huge logits
+            out = self.layers[-1]  # exact for huge logits; a softmax's kept row statistics spare a pass
+            return self.loss.value_from_logits(out.logits(), Y, sw, stats=out.softmax_stats())
         return self.loss.value(Z, Y, sw)
 
     def _backprop(self, Z, Y, sw):

@@ -258,10 +258,16 @@ class Softmax(Unit):
     name = "softmax"
     bounds = (0.0, 1.0)
 
-    def forward(self, a, out):
-        np.subtract(a, a.max(axis=1, keepdims=True), out=out)  # shift: largest exponent is 0
+    def forward(self, a, out, stats=None):
+        """``stats``, optional: two (B, 1) buffers that receive the row maxima of ``a`` and the row
+        sums of ``exp(a - max)``, from which ``CrossEntropy.values_from_logits`` gets the loss
+        without computing them again (the same arrays, so the same bits)."""
+        m, s = (None, None) if stats is None else stats
+        m = np.max(a, axis=1, keepdims=True, out=m)
+        np.subtract(a, m, out=out)  # shift: largest exponent is 0
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        s = np.sum(out, axis=1, keepdims=True, out=s)
+        out /= s
         return out
 
     def derivative(self, z, out):
