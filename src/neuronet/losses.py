@@ -41,7 +41,7 @@ def _tiny(dtype):
 
 def _mean(values, sw):
     if sw is None:  # values.mean()'s bits (pairwise sum, a float64 division, rounded), without its overhead
-        return float(values.dtype.type(float(values.sum()) / values.shape[0]))
+        return float(values.dtype.type(float(np.add.reduce(values)) / values.shape[0]))
     return float(np.dot(sw, values) / sw.sum())
 
 
@@ -119,7 +119,7 @@ class CrossEntropy(Loss):
             m, s = stats
             s = s[:, 0]
         lse = np.log(s) + m[:, 0]
-        return lse * y.sum(axis=1) - np.einsum("ij,ij->i", y, a)
+        return lse * np.add.reduce(y, axis=1) - np.einsum("ij,ij->i", y, a)
 
     def value_from_logits(self, a, y, sw=None, stats=None) -> float:
         return _mean(self.values_from_logits(a, y, stats), sw)

@@ -263,10 +263,11 @@ class Softmax(Unit):
         sums of ``exp(a - max)``, from which ``CrossEntropy.values_from_logits`` gets the loss
         without computing them again (the same arrays, so the same bits)."""
         m, s = (None, None) if stats is None else stats
-        m = np.max(a, axis=1, keepdims=True, out=m)
+        # the ufuncs' own reduce: np.max/np.sum would only add a Python wrapper per call
+        m = np.maximum.reduce(a, axis=1, keepdims=True, out=m)
         np.subtract(a, m, out=out)  # shift: largest exponent is 0
         np.exp(out, out=out)
-        s = np.sum(out, axis=1, keepdims=True, out=s)
+        s = np.add.reduce(out, axis=1, keepdims=True, out=s)
         out /= s
         return out
 

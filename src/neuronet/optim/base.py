@@ -23,13 +23,14 @@ def flat_views(k, *arrays):
     there is no kernel or an array does not qualify (the update rule then runs in NumPy)."""
     if k is None:
         return None
-    dt = arrays[0].dtype
+    first = arrays[0]
+    dt = first.dtype
     if dt not in (np.float32, np.float64):
         return None
     for a in arrays:
-        if a.dtype != dt or not a.flags.c_contiguous or a.shape != arrays[0].shape:
+        if a.dtype != dt or not a.flags.c_contiguous or a.shape != first.shape:
             return None
-    return tuple(a.reshape(-1) for a in arrays)
+    return arrays if first.ndim == 1 else tuple(a.reshape(-1) for a in arrays)
 
 
 class Optimizer:
