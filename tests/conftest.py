@@ -23,7 +23,7 @@ def pytest_sessionstart(session):
     if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
         return
     missing = []
-    for mod in ("onnx", "onnxruntime", "distributed", "psutil", "starlette", "uvicorn", "playwright"):
+    for mod in ("numba", "onnx", "onnxruntime", "distributed", "psutil", "starlette", "uvicorn", "playwright"):
         try:
             importlib.import_module(mod)
         except ImportError:

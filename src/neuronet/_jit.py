@@ -103,7 +103,10 @@ def back_sigmoid(z, d, db, one, offset):
 
 @_jit
 def back_sigmoid_plain(z, d, db, one):
-    """``d *= z (1 - z); db[:] = d.sum(axis=0)`` (``Sigmoid.backward``, no prime offset)."""
+    """``d *= z (1 - z); db[:] = d.sum(axis=0)`` (``Sigmoid.backward``, no prime offset).
+
+    Not ``back_sigmoid`` with an offset of 0: adding +0 turns a -0 product into +0, and NumPy adds
+    nothing when there is no offset."""
     n, k = d.shape
     for i in range(n):
         for j in range(k):
