@@ -6,6 +6,8 @@ A measurement script behind a figure in benchmarks/README.md (section "Speed, ro
 """
 import sys, time, threading, numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "src"))
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+from _bound import gemm_bound
 import neuronet as nn
 from neuronet.data import load
 from threadpoolctl import threadpool_limits
@@ -92,21 +94,8 @@ class Streams:
                 for sh in self.sh[1:]: g += sh.parameters.grad
                 self.opt.step(self.net.parameters)
 
-def gemm_bound(idx, threads):
-    rng = np.random.default_rng(0)
-    S = [784, 512, 512, 10]
-    Ws = [rng.standard_normal((a, b), dtype=np.float32) * .05 for a, b in zip(S, S[1:])]
-    hs = [np.empty((B, s), np.float32) for s in S[1:]]
-    ds = [rng.standard_normal((B, s), dtype=np.float32) * .01 for s in S[1:]]
-    gs = [np.empty_like(W) for W in Ws]
-    t = time.perf_counter()
-    for s in range(0, len(idx) - B + 1, B):
-        x = X[s:s+B]; h = x
-        for W, o in zip(Ws, hs): np.matmul(h, W, out=o); h = o
-        for i in range(2, -1, -1):
-            np.matmul((x if i == 0 else hs[i-1]).T, ds[i], out=gs[i])
-            if i: np.matmul(ds[i], Ws[i].T, out=hs[i-1])
-    return time.perf_counter() - t
+def bound(idx):
+    return gemm_bound(X[: len(idx)], [784, 512, 512, 10], B, np.random.default_rng(0))
 
 hidden = sys.argv[1] if len(sys.argv) > 1 else "relu"
 idx = np.random.default_rng(1).permutation(X.shape[0])
@@ -114,11 +103,11 @@ xbuf = np.empty((B, 784), np.float32); ybuf = np.empty((B, 10), np.float32)
 res = {k: [] for k in ["bound2", "serial2", "streams2", "streams2par", "bound1", "serial1"]}
 for r in range(5):
     with threadpool_limits(2, "blas"):
-        res["bound2"].append(gemm_bound(idx, 2))
+        res["bound2"].append(bound(idx))
         net = make(hidden); opt = nn.optim.get_optimizer("momentum", lr=0.01, momentum=0.9) if hasattr(nn, "optim") else None
         t = time.perf_counter(); serial_epoch(net, opt, idx, xbuf, ybuf); res["serial2"].append(time.perf_counter() - t)
     with threadpool_limits(1, "blas"):
-        res["bound1"].append(gemm_bound(idx, 1))
+        res["bound1"].append(bound(idx))
         net = make(hidden); opt = nn.optim.get_optimizer("momentum", lr=0.01, momentum=0.9)
         t = time.perf_counter(); serial_epoch(net, opt, idx, xbuf, ybuf); res["serial1"].append(time.perf_counter() - t)
         for par, key in ((False, "streams2"), (True, "streams2par")):
