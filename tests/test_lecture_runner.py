@@ -38,6 +38,51 @@ def test_processes_backend_gives_the_serial_numbers(tmp_path, serial):
     assert outcome.ran == 4 and outcome.reused == 0  # 3 seeds of softmax-derivatives + 1 sigmoid-facts run
 
 
+def test_auto_backend_resolves_by_cores_and_tasks(monkeypatch):
+    from neuronet import backends
+
+    monkeypatch.setattr(backends, "cores", lambda: 2)
+    assert backends.resolve_backend("auto", 5) == "processes"
+    assert backends.resolve_backend("auto", 1) == "serial", "one task: worker processes would only add start-up"
+    assert backends.resolve_backend("auto", 0) == "serial"
+    assert backends.resolve_backend("auto", 5, workers=1) == "serial", "--workers 1 asks for no parallelism"
+    monkeypatch.setattr(backends, "cores", lambda: 1)
+    assert backends.resolve_backend("auto", 5) == "serial", "one core: nothing to spread over"
+    assert backends.resolve_backend("auto", 5, workers=3) == "processes", "--workers asks for processes explicitly"
+    for b in ("serial", "processes", "dask"):
+        assert backends.resolve_backend(b, 5) == b and backends.resolve_backend(b, 1) == b
+
+
+def test_auto_backend_runs_in_processes_with_the_serial_numbers(tmp_path, serial, monkeypatch):
+    from neuronet import backends
+
+    monkeypatch.setattr(backends, "cores", lambda: 2)
+    lines = []
+    outcome = run_lecture(tmp_path, names=NAMES, quick=True, backend="auto", log=lines.append)
+    assert outcome.backend == "processes" and "4 to run on processes" in lines[0], lines[0]
+    assert _numbers(outcome) == _numbers(serial)
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert summary["backend"] == "processes", "results.json names the backend the runs went to, not 'auto'"
+    again = run_lecture(tmp_path, names=NAMES, quick=True, backend="auto", log=_quiet)
+    assert (again.ran, again.backend) == (0, "serial"), "nothing left to run: no worker processes"
+
+
+def test_the_lecture_command_defaults_to_auto(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from neuronet import backends
+    from neuronet.cli import app
+
+    monkeypatch.setattr(backends, "cores", lambda: 2)
+    plan = ["lecture", "--out", str(tmp_path), "--only", "softmax-derivatives", "--quick", "--dry-run"]
+    r = CliRunner().invoke(app, plan)
+    assert r.exit_code == 0 and "3 runs; 0 cached, 3 would run on processes" in r.stdout, r.output
+    r = CliRunner().invoke(app, [*plan, "--workers", "1"])
+    assert r.exit_code == 0 and "3 would run on serial" in r.stdout, r.output
+    bad = CliRunner().invoke(app, ["lecture", "--out", str(tmp_path), "--backend", "mpi", "--dry-run"])
+    assert bad.exit_code == 2 and "valid: auto, serial, processes, dask" in bad.output, bad.output
+
+
 def test_dask_backend_gives_the_serial_numbers(tmp_path, serial):
     pytest.importorskip("distributed")
     outcome = run_lecture(tmp_path, names=NAMES, quick=True, backend="dask", workers=2, log=_quiet)
@@ -153,6 +198,61 @@ def test_a_lecture_killed_mid_run_resumes_at_run_granularity(tmp_path):
     assert int(reused) == done and int(ran) == 12 - done and verdict == "supported"
 
 
+ORPHANS = """
+import os, sys, time
+from neuronet.backends import run_tasks
+
+
+class Task:
+    def __init__(self, i):
+        self.id = str(i)
+
+
+class Sink:
+    def result(self, task, value): pass
+    def failure(self, task, error): pass
+    def log(self, line): pass
+
+
+def slow(task, threads):
+    open(os.path.join(sys.argv[1], f"{os.getpid()}.pid"), "w").close()
+    time.sleep(120)
+
+
+if __name__ == "__main__":
+    run_tasks(slow, [Task(i) for i in range(4)], Sink(), backend="processes", workers=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_worker_processes_exit_when_the_coordinator_is_killed(tmp_path):
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHANS)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
+        time.sleep(0.05)
+    pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(pids) == 2 and all(_alive(p) for p in pids), "two workers should be running a task"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    left = [p for p in pids if _alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"worker processes {left} outlived their killed coordinator"
+
+
 def test_dry_run_plans_counts_the_cache_and_writes_nothing(tmp_path):
     lines = []
     plan = run_lecture(tmp_path, names=["softmax-derivatives"], quick=True, dry_run=True, log=lines.append)
@@ -182,7 +282,9 @@ def test_lecture_cli_refuses_a_bad_size_in_one_line(tmp_path):
     assert r.exit_code == 2 and r.stderr.strip() == (
         "neuronet lecture: error: --max-train: expected a whole number >= 1 or 'all', got '0'"
     ), r.stderr
-    ok = CliRunner().invoke(app, ["lecture", "--out", str(tmp_path), "--only", "hebb", "--quick", "--dry-run"])
+    ok = CliRunner().invoke(
+        app, ["lecture", "--out", str(tmp_path), "--only", "hebb", "--quick", "--dry-run", "--backend", "serial"]
+    )
     assert ok.exit_code == 0 and "would run on serial" in ok.stdout and not any(tmp_path.iterdir())
 
 

@@ -216,6 +216,19 @@ def test_processes_backend_equals_serial(tmp_path, serial_tiny):
     assert len({json.loads(p.read_text())["pid"] for p in (out / "trials").glob("*.json")} - {os.getpid()}) >= 1
 
 
+def test_the_sweep_command_defaults_to_processes_on_two_cores(tmp_path, serial_tiny, monkeypatch, capsys):
+    from neuronet import backends
+
+    monkeypatch.setattr(backends, "cores", lambda: 2)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        cli_main(["sweep", str(_spec(tmp_path, TINY)), "--out", str(out)])
+    assert info.value.code == 0
+    assert "8 to run on processes" in capsys.readouterr().out
+    assert _metrics(out) == _metrics(serial_tiny), "the default backend must give the serial numbers"
+    assert os.getpid() not in {json.loads(p.read_text())["pid"] for p in (out / "trials").glob("*.json")}
+
+
 # -- Dask --------------------------------------------------------------------------------------
 @pytest.fixture
 def dask_client():

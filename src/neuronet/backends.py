@@ -8,6 +8,10 @@ the batch), because the ``processes`` and ``dask`` backends send them to other p
 
 Backends
 --------
+``auto``
+    ``processes`` with one worker per core when this machine has two or more cores (or
+    ``workers`` asks for two or more) and there are two or more tasks; ``serial`` otherwise.
+    The default of ``neuronet lecture`` and ``neuronet sweep``; ``resolve_backend`` says which.
 ``serial``
     One task after another in this process.
 ``processes``
@@ -30,9 +34,9 @@ import uuid
 
 from .errors import ConfigError
 
-__all__ = ["BACKENDS", "check_backend", "cores", "run_tasks"]
+__all__ = ["BACKENDS", "check_backend", "cores", "resolve_backend", "run_tasks"]
 
-BACKENDS = ("serial", "processes", "dask")
+BACKENDS = ("auto", "serial", "processes", "dask")
 
 
 def cores() -> int:
@@ -62,12 +66,26 @@ def check_backend(backend, *, workers=None, scheduler=None, client=None, blas_th
             raise ConfigError('--backend dask: needs dask.distributed; pip install "neuronet[cluster]"') from None
 
 
+def resolve_backend(backend, n_tasks, workers=None) -> str:
+    """The backend ``auto`` stands for with ``n_tasks`` tasks to run; any other backend is returned as is.
+
+    ``processes`` when two or more tasks can run at once (``workers``, default the cores, is at
+    least 2): the runs of a lecture or a sweep are independent, and one process per core keeps
+    every core busy with no change to the numbers.  ``serial`` for a single task or a single
+    core, where starting worker processes would only add their start-up time.
+    """
+    if backend != "auto":
+        return backend
+    return "processes" if n_tasks >= 2 and (workers or cores()) >= 2 else "serial"
+
+
 def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None, client=None, blas_threads=None):
     """Run ``fn(task, blas_threads)`` for each task on ``backend``; results go to ``sink`` as they arrive."""
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
     tasks = list(tasks)
     if not tasks:
         return
+    backend = resolve_backend(backend, len(tasks), workers)
     if backend == "serial":
         _run_serial(fn, tasks, sink, blas_threads)
     elif backend == "processes":
@@ -97,7 +115,10 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
     while pending:
         broken = []
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn")
+            max_workers=min(workers, len(pending)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
         ) as pool:
             futures = {pool.submit(fn, t, threads): t for t in pending}
             try:
@@ -124,6 +145,26 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
                     sink.failure(t, RuntimeError(f"worker processes died {restarts} times"))
                 return
             sink.log(f"a worker process died; restarting the pool for {len(pending)} unfinished tasks")
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Pool-worker initializer: the worker leaves once the coordinating process is gone.
+
+    A worker of a ``ProcessPoolExecutor`` whose parent is killed outright (SIGKILL, the OOM
+    killer) is never told: it waits on its task queue forever, holding its memory.  A daemon
+    thread notices the parent's death (the worker is re-parented, so ``os.getppid()`` changes)
+    and ends the process; its unfinished run is lost with the coordinator, which alone writes
+    results, and a rerun computes it again.
+    """
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="neuronet-parent-watch", daemon=True).start()
 
 
 def _n_workers(client) -> int:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..backends import check_backend, resolve_backend, run_tasks
 from ..files import to_jsonable, versions, write_json_atomic
 from .base import Result, get_experiment, sorted_names
 from .design import conclude, measure_safely, roundtrip
@@ -163,7 +164,7 @@ def run_one(name, config, out_dir=None, log=print) -> Result:
     return result
 
 
-def _dry_run(out_dir, plan: dict, force: bool, backend: str, log) -> LectureOutcome:
+def _dry_run(out_dir, plan: dict, force: bool, backend: str, workers, log) -> LectureOutcome:
     """Log the plan: runs per experiment and how many are cached in ``out_dir``; compute nothing."""
     total = cached = 0
     for name, (cfg, tasks) in plan.items():
@@ -177,8 +178,9 @@ def _dry_run(out_dir, plan: dict, force: bool, backend: str, log) -> LectureOutc
         log(f"  {name}: {runs}, {done} cached" + (f" ({sizes})" if sizes else ""))
         total, cached = total + len(tasks), cached + done
     todo = total - cached
+    backend = resolve_backend(backend, todo, workers)
     log(f"lecture (dry run): {len(plan)} experiments, {total} runs; {cached} cached, {todo} would run on {backend}")
-    return LectureOutcome({}, {}, cached, 0)
+    return LectureOutcome({}, {}, cached, 0, backend)
 
 
 @dataclass
@@ -189,6 +191,7 @@ class LectureOutcome:
     failed: dict
     reused: int
     ran: int
+    backend: str = "serial"  # the backend the runs went to (what "auto" resolved to)
 
 
 def run_lecture(
@@ -209,12 +212,14 @@ def run_lecture(
 ) -> LectureOutcome:
     """Run (or reuse) every task of the chosen experiments on ``backend``; judge each; write results.json.
 
+    ``backend``: ``"serial"`` (the default here), ``"processes"``, ``"dask"``, or ``"auto"``
+    (``neuronet.backends.resolve_backend``: processes when two or more runs can go to two or
+    more cores; the command line's default).  The numbers do not depend on it.
+
     ``sizes`` (``{"max_train": n or None, "max_test": ...}``) replaces those fields in every
     experiment whose config has them (None: the whole split).  ``dry_run`` plans and logs the runs
     per experiment (how many, how many cached) and stops before computing or writing anything.
     """
-    from ..backends import check_backend, run_tasks
-
     check_backend(backend, workers=workers, scheduler=scheduler, client=client)
     names = list(names or sorted_names())
     plan = {}
@@ -224,7 +229,7 @@ def run_lecture(
         cfg = experiment_config(name, quick=quick, data=data, seed=seed, overrides=overrides)
         plan[name] = (cfg, tasks_for(name, cfg))
     if dry_run:
-        return _dry_run(out_dir, plan, force, backend, log)
+        return _dry_run(out_dir, plan, force, backend, workers, log)
     values = {}
     for _, tasks in plan.values():
         for t in tasks:
@@ -234,6 +239,7 @@ def run_lecture(
     todo = [t for _, tasks in plan.values() for t in tasks if t.id not in values]
     total = sum(len(tasks) for _, tasks in plan.values())
     reused = total - len(todo)
+    backend = resolve_backend(backend, len(todo), workers)
     log(f"lecture: {len(names)} experiments, {total} runs; {reused} already done, {len(todo)} to run on {backend}")
     sink = _Sink(out_dir, values, total, log)
     # serial: one BLAS thread, as each run's matrices are small (processes and Dask pin each worker to its share)
@@ -259,4 +265,4 @@ def run_lecture(
         "experiments": {n: r.to_dict() for n, r in results.items()},
     }
     _save(Path(out_dir) / "results.json", summary)
-    return LectureOutcome(results, dict(sink.failed), reused, len(todo) - sink.n_failed)
+    return LectureOutcome(results, dict(sink.failed), reused, len(todo) - sink.n_failed, backend)

@@ -60,7 +60,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends import BACKENDS, check_backend, run_tasks
+from ..backends import BACKENDS, check_backend, resolve_backend, run_tasks
 from ..errors import ConfigError
 from ..files import write_text_atomic
 from .spec import MAX_TRIALS, TRAIN_METRICS, Spec, Trial, _count, _point_text, load_spec, parse_spec, trial_id
@@ -134,7 +134,9 @@ def run_sweep(
     out_dir : path
         Gets ``spec.toml``, ``trials/<id>.json`` (one per trial, written as each
         finishes), ``summary.csv`` and ``summary.html``.
-    backend : {"serial", "processes", "dask"}
+    backend : {"serial", "processes", "dask", "auto"}
+        ``auto``: processes when two or more trials can go to two or more cores, else serial
+        (``neuronet.backends.resolve_backend``; the command line's default).
     workers : int, optional
         Worker processes for ``processes`` and for a Dask ``LocalCluster``; default the
         number of cores.  Ignored with ``scheduler`` or ``client``.
@@ -169,6 +171,7 @@ def run_sweep(
         trials = spec.trials()
         done = load_records(out, spec)
         todo = [t for t in trials if t.id not in done]
+        backend = resolve_backend(backend, len(todo), workers)
         log(
             f"sweep {spec.experiment}: {_count(len(trials), 'trial')} ({_count(len(spec.points()), 'grid point')} x "
             f"{_count(len(spec.seeds), 'seed')}); {len(done)} already done, {len(todo)} to run on {backend}"
