@@ -220,3 +220,63 @@ def test_split_sizes_are_exact_and_proportional(counts, fraction):
         exact = np.array(counts) * target / n
         if np.all((exact >= 1) & (exact <= np.array(counts) - 1)):  # no share had to be clamped
             assert np.all(np.abs(per_class - exact) < 1), f"shares {per_class} stray from {exact}"
+
+
+# --- all_finite: the NaN/infinity check at every boundary ---------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 70_000, 199_999])  # first element, a later block, the last element
+def test_all_finite_finds_one_bad_value_anywhere(bad, where):
+    from neuronet._finite import all_finite
+
+    a = np.random.default_rng(0).standard_normal(200_000).astype(np.float32).reshape(400, 500)
+    assert all_finite(a)
+    a.reshape(-1)[where] = bad
+    assert not all_finite(a)
+
+
+def test_all_finite_is_exact_when_finite_values_overflow_the_sum():
+    from neuronet._finite import all_finite
+
+    big = np.full((300, 300), np.finfo(np.float32).max, np.float32)  # the sum overflows to inf
+    assert all_finite(big) and all_finite(-big)
+    big[-1, -1] = np.nan
+    assert not all_finite(big)
+    assert all_finite(np.zeros((0, 3), np.float32)) and all_finite(np.arange(5))
+    strided = np.ones((6, 4))[:, ::2].copy(order="F")[::2]
+    assert not strided.flags.c_contiguous and all_finite(strided)
+    strided[1, 1] = np.inf
+    assert not all_finite(strided)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 3000),
+    specials=st.lists(st.tuples(st.integers(0, 2999), st.sampled_from([np.nan, np.inf, -np.inf, 3e38, -3e38]))),
+)
+def test_all_finite_agrees_with_numpy(n, specials):
+    from neuronet._finite import all_finite
+
+    a = np.linspace(-1, 1, n, dtype=np.float32)
+    for i, v in specials:
+        if i < n:
+            a[i] = v
+    assert all_finite(a) == bool(np.isfinite(a).all())
+
+
+def test_checking_features_allocates_no_temporary_the_size_of_the_data():
+    import tracemalloc
+
+    import neuronet as nn
+
+    X = np.random.default_rng(0).random((20_000, 100), dtype=np.float32)  # 8 MB; its boolean mask would be 2 MB
+    net = nn.mlp([100, 3, 2], seed=0)
+    tracemalloc.start()
+    try:
+        assert check_features(X) is X
+        assert net.check_input(X) is X
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 500_000, f"validating 8 MB of features peaked at {peak / 1e6:.1f} MB of new memory"

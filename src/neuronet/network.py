@@ -26,6 +26,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from ._finite import all_finite
 from .errors import ConfigError
 from .layers import Dense
 from .losses import check_pairing, get_loss, is_fused
@@ -277,7 +278,7 @@ class Network:
         if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
             raise ConfigError(f"{name}: expected real numbers, got dtype {X.dtype}")
         X = np.ascontiguousarray(X, dtype=self.dtype)
-        if not np.isfinite(X).all():
+        if not all_finite(X):
             r, c = np.argwhere(~np.isfinite(X))[0]
             raise ConfigError(f"{name}: contains NaN or infinity (first at row {r}, column {c})")
         return X
@@ -290,7 +291,7 @@ class Network:
         if Y.ndim != 2 or Y.shape != (n_samples, self.n_outputs):
             raise ConfigError(f"{name}: expected targets of shape ({n_samples}, {self.n_outputs}), got {Y.shape}")
         Y = np.ascontiguousarray(Y, dtype=self.dtype)
-        if not np.isfinite(Y).all():
+        if not all_finite(Y):
             raise ConfigError(f"{name}: contains NaN or infinity")
         return Y
 

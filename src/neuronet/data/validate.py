@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._finite import all_finite
 from ..errors import DataError
 
 __all__ = [
@@ -149,9 +150,8 @@ def check_features(X, *, name: str = "X", n_features: int | None = None, dtype=n
         raise DataError(f"{name}: has {raw.shape[1]} features, but the model expects {n_features}")
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(raw, dtype=dtype)
-    finite = np.isfinite(out)
-    if not finite.all():
-        row, col = np.argwhere(~finite)[0]
+    if not all_finite(out):
+        row, col = np.argwhere(~np.isfinite(out))[0]
         where = f"(first at row {row}, column {col})"
         if np.isfinite(raw[row, col]):
             raise DataError(f"{name}: value {_scalar(raw[row, col])!r} overflows {dtype} {where}")
