@@ -42,15 +42,51 @@ def test_auto_backend_resolves_by_cores_and_tasks(monkeypatch):
     from neuronet import backends
 
     monkeypatch.setattr(backends, "cores", lambda: 2)
-    assert backends.resolve_backend("auto", 5) == "processes"
-    assert backends.resolve_backend("auto", 1) == "serial", "one task: worker processes would only add start-up"
-    assert backends.resolve_backend("auto", 0) == "serial"
-    assert backends.resolve_backend("auto", 5, workers=1) == "serial", "--workers 1 asks for no parallelism"
+    assert backends.resolve_backend("auto", 5) == ("processes", 2)
+    assert backends.resolve_backend("auto", 1) == ("serial", None), "one task: worker processes only add start-up"
+    assert backends.resolve_backend("auto", 0)[0] == "serial"
+    assert backends.resolve_backend("auto", 5, workers=1) == ("serial", 1), "--workers 1 asks for no parallelism"
+    assert backends.resolve_backend("auto", 5, scheduler="tcp://h:8786") == ("dask", None), "a scheduler means Dask"
     monkeypatch.setattr(backends, "cores", lambda: 1)
-    assert backends.resolve_backend("auto", 5) == "serial", "one core: nothing to spread over"
-    assert backends.resolve_backend("auto", 5, workers=3) == "processes", "--workers asks for processes explicitly"
+    assert backends.resolve_backend("auto", 5)[0] == "serial", "one core: nothing to spread over"
+    assert backends.resolve_backend("auto", 5, workers=3) == ("processes", 3), "--workers asks for processes"
+    monkeypatch.setattr(backends, "cores", lambda: 64)
+    assert backends.resolve_backend("auto", 500) == ("processes", backends.AUTO_MAX_WORKERS), "auto is capped"
+    assert backends.resolve_backend("auto", 500, workers=64) == ("processes", 64), "--workers is not capped"
     for b in ("serial", "processes", "dask"):
-        assert backends.resolve_backend(b, 5) == b and backends.resolve_backend(b, 1) == b
+        assert backends.resolve_backend(b, 5, 3) == (b, 3) and backends.resolve_backend(b, 1) == (b, None)
+
+
+def test_cores_honours_a_cgroup_cpu_quota(monkeypatch, tmp_path):
+    from neuronet import backends
+
+    real_open = open
+    files = {"/sys/fs/cgroup/cpu.max": "150000 100000\n"}
+
+    def fake_open(path, *a, **k):  # the cgroup files this test writes; the others do not exist
+        if str(path).startswith("/sys/fs/cgroup"):
+            if str(path) not in files:
+                raise FileNotFoundError(path)
+            f = tmp_path / "cgroup"
+            f.write_text(files[str(path)])
+            return real_open(f, *a, **k)
+        return real_open(path, *a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr("builtins.open", fake_open)
+        assert backends._cgroup_cpus() == 2, "1.5 CPUs of quota round up to 2"
+        files["/sys/fs/cgroup/cpu.max"] = "max 100000\n"
+        assert backends._cgroup_cpus() is None, "cgroup v2, no quota"
+        del files["/sys/fs/cgroup/cpu.max"]
+        files["/sys/fs/cgroup/cpu/cpu.cfs_quota_us"] = "300000\n"
+        files["/sys/fs/cgroup/cpu/cpu.cfs_period_us"] = "100000\n"
+        assert backends._cgroup_cpus() == 3, "cgroup v1"
+        files["/sys/fs/cgroup/cpu/cpu.cfs_quota_us"] = "-1\n"
+        assert backends._cgroup_cpus() is None, "cgroup v1, no quota"
+    monkeypatch.setattr(backends, "_cgroup_cpus", lambda: 1)
+    assert backends.cores() == 1, "a container limited to 1 CPU has 1 core, whatever the host has"
+    monkeypatch.setattr(backends, "_cgroup_cpus", lambda: None)
+    assert backends.cores() == len(os.sched_getaffinity(0))
 
 
 def test_auto_backend_runs_in_processes_with_the_serial_numbers(tmp_path, serial, monkeypatch):
@@ -64,7 +100,8 @@ def test_auto_backend_runs_in_processes_with_the_serial_numbers(tmp_path, serial
     summary = json.loads((tmp_path / "results.json").read_text())
     assert summary["backend"] == "processes", "results.json names the backend the runs went to, not 'auto'"
     again = run_lecture(tmp_path, names=NAMES, quick=True, backend="auto", log=_quiet)
-    assert (again.ran, again.backend) == (0, "serial"), "nothing left to run: no worker processes"
+    assert (again.ran, again.backend) == (0, "cached"), "nothing left to run: no worker processes"
+    assert json.loads((tmp_path / "results.json").read_text())["backend"] == "cached"
 
 
 def test_the_lecture_command_defaults_to_auto(tmp_path, monkeypatch):
@@ -215,6 +252,9 @@ class Sink:
 
 
 def slow(task, threads):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # like a long computation in C, deaf to Ctrl-C
     open(os.path.join(sys.argv[1], f"{os.getpid()}.pid"), "w").close()
     time.sleep(120)
 
@@ -232,25 +272,58 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_worker_processes_exit_when_the_coordinator_is_killed(tmp_path):
+def _start_orphans(tmp_path):
+    """The ORPHANS script, in its own process group; returns it and the pids of its two busy workers."""
     script = tmp_path / "orphans.py"
     script.write_text(ORPHANS)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
         time.sleep(0.05)
     pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
-    assert len(pids) == 2 and all(_alive(p) for p in pids), "two workers should be running a task"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    deadline = time.monotonic() + 10
+    return proc, pids
+
+
+def _gone_within(pids, seconds) -> list:
+    """The pids still alive after ``seconds`` (killed then, so no test leaves them behind)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.1)
     left = [p for p in pids if _alive(p)]
     for p in left:
         os.kill(p, signal.SIGKILL)
-    assert not left, f"worker processes {left} outlived their killed coordinator"
+    return left
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_worker_processes_exit_when_the_coordinator_is_killed(tmp_path):
+    proc, pids = _start_orphans(tmp_path)
+    try:
+        assert len(pids) == 2 and all(_alive(p) for p in pids), "two workers should be running a task"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        left = _gone_within(pids, 10)
+        assert not left, f"worker processes {left} outlived their killed coordinator"
+    finally:
+        proc.kill()
+        _gone_within(pids, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_stops_the_coordinator_and_its_workers_at_once(tmp_path):
+    proc, pids = _start_orphans(tmp_path)
+    try:
+        assert len(pids) == 2, "two workers should be running a task"
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+        proc.wait(timeout=30)  # the tasks sleep 120 s: waiting for them would time out
+        assert time.monotonic() - t0 < 10 and proc.returncode != 0
+        left = _gone_within(pids, 5)
+        assert not left, f"worker processes {left} outlived an interrupted coordinator"
+        assert len(list(tmp_path.glob("*.pid"))) == 2, "no queued task may start after Ctrl-C"
+    finally:
+        proc.kill()
+        _gone_within(pids, 0)
 
 
 def test_dry_run_plans_counts_the_cache_and_writes_nothing(tmp_path):

@@ -504,3 +504,22 @@ def test_a_real_scheduler_passes_the_probe(tmp_path):
         n_workers=0, processes=False, dashboard_address=None, silence_logs=logging.CRITICAL
     ) as cluster:
         _probe_scheduler(cluster.scheduler_address, 10.0)  # raises ConfigError if it did not answer
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes"])
+def test_warnings_inside_trials_reach_the_command_line_as_one_line(tmp_path, capsys, backend):
+    rows = "\n".join(f"{i % 3},{(i * 7) % 5},{i / 8}" for i in range(24))  # fractional labels: regression
+    data = tmp_path / "frac.csv"
+    data.write_text(rows + "\n")
+    spec = _spec(
+        tmp_path,
+        f'experiment = "train"\nseeds = [0, 1]\ndata = "{data}"\n[grid]\nlr = [0.1, 0.2]\n'
+        "[fixed]\nepochs = 1\nhidden = [2]\n",
+    )
+    with pytest.raises(SystemExit) as info:
+        cli_main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--backend", backend, "--workers", "2"])
+    err = capsys.readouterr().err
+    assert info.value.code == 0, err
+    lines = err.strip().splitlines()
+    assert lines and all(ln.startswith("neuronet sweep: warning: ") for ln in lines), err
+    assert len(set(lines)) == 1 and "labels are not all integers" in lines[0], err  # no source line, no traceback

@@ -9,9 +9,10 @@ the batch), because the ``processes`` and ``dask`` backends send them to other p
 Backends
 --------
 ``auto``
-    ``processes`` with one worker per core when this machine has two or more cores (or
-    ``workers`` asks for two or more) and there are two or more tasks; ``serial`` otherwise.
-    The default of ``neuronet lecture`` and ``neuronet sweep``; ``resolve_backend`` says which.
+    ``processes`` with one worker per core (at most ``AUTO_MAX_WORKERS``) when this machine has
+    two or more cores (or ``workers`` asks for two or more) and there are two or more tasks;
+    ``dask`` when a scheduler or client is given; ``serial`` otherwise.  The default of
+    ``neuronet lecture`` and ``neuronet sweep``; ``resolve_backend`` says which.
 ``serial``
     One task after another in this process.
 ``processes``
@@ -34,24 +35,48 @@ import uuid
 
 from .errors import ConfigError
 
-__all__ = ["BACKENDS", "check_backend", "cores", "resolve_backend", "run_tasks"]
+__all__ = ["AUTO_MAX_WORKERS", "BACKENDS", "check_backend", "cores", "resolve_backend", "run_tasks"]
 
 BACKENDS = ("auto", "serial", "processes", "dask")
+#: the most worker processes ``auto`` starts by itself (each loads its own data); --workers may ask for more
+AUTO_MAX_WORKERS = 8
 
 
 def cores() -> int:
-    """Cores this process may run on (affinity-aware where the OS tells)."""
+    """Cores this process may run on: its CPU affinity, capped by a container's CPU quota (cgroups)."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    quota = _cgroup_cpus()
+    return max(1, min(n, quota) if quota else n)
+
+
+def _cgroup_cpus() -> int | None:
+    """The CPU quota of this process's cgroup, rounded up to whole CPUs, or None when unlimited or unknown."""
+    import math
+
+    try:  # cgroup v2: "max 100000" or "200000 100000"
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else math.ceil(int(quota) / int(period))
+    except (OSError, ValueError):
+        pass
+    try:  # cgroup v1: a quota of -1 means unlimited
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+            period = int(f.read())
+        return math.ceil(quota / period) if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
 
 
 def check_backend(backend, *, workers=None, scheduler=None, client=None, blas_threads=None):
     """ConfigError naming the option when the backend settings cannot work."""
     if backend not in BACKENDS:
         raise ConfigError(f"--backend: unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if (scheduler or client is not None) and backend != "dask":
+    if (scheduler or client is not None) and backend not in ("dask", "auto"):
         raise ConfigError(f"--scheduler: only with --backend dask (got --backend {backend})")
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ConfigError(f"--workers: expected an integer >= 1, got {workers!r}")
@@ -59,24 +84,28 @@ def check_backend(backend, *, workers=None, scheduler=None, client=None, blas_th
         not isinstance(blas_threads, int) or isinstance(blas_threads, bool) or blas_threads < 1
     ):
         raise ConfigError(f"--blas-threads: expected an integer >= 1, got {blas_threads!r}")
-    if backend == "dask":
+    if backend == "dask" or (backend == "auto" and (scheduler or client is not None)):
         try:
             import distributed  # noqa: F401
         except ImportError:
             raise ConfigError('--backend dask: needs dask.distributed; pip install "neuronet[cluster]"') from None
 
 
-def resolve_backend(backend, n_tasks, workers=None) -> str:
-    """The backend ``auto`` stands for with ``n_tasks`` tasks to run; any other backend is returned as is.
+def resolve_backend(backend, n_tasks, workers=None, *, scheduler=None, client=None) -> tuple[str, int | None]:
+    """``(backend, workers)`` to run ``n_tasks`` tasks with: what ``auto`` stands for; other backends as given.
 
-    ``processes`` when two or more tasks can run at once (``workers``, default the cores, is at
-    least 2): the runs of a lecture or a sweep are independent, and one process per core keeps
-    every core busy with no change to the numbers.  ``serial`` for a single task or a single
-    core, where starting worker processes would only add their start-up time.
+    ``auto`` is ``dask`` when a scheduler or client is given; ``processes`` when two or more tasks
+    can run at once (``workers``, by default the cores up to ``AUTO_MAX_WORKERS``, is at least 2):
+    the runs of a lecture or a sweep are independent, and one process per core keeps every core
+    busy with no change to the numbers; ``serial`` for a single task or a single core, where
+    starting worker processes would only add their start-up time.
     """
     if backend != "auto":
-        return backend
-    return "processes" if n_tasks >= 2 and (workers or cores()) >= 2 else "serial"
+        return backend, workers
+    if scheduler or client is not None:
+        return "dask", workers
+    n = workers or min(cores(), AUTO_MAX_WORKERS)
+    return ("processes", n) if n_tasks >= 2 and n >= 2 else ("serial", workers)
 
 
 def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None, client=None, blas_threads=None):
@@ -85,7 +114,7 @@ def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None
     tasks = list(tasks)
     if not tasks:
         return
-    backend = resolve_backend(backend, len(tasks), workers)
+    backend, workers = resolve_backend(backend, len(tasks), workers, scheduler=scheduler, client=client)
     if backend == "serial":
         _run_serial(fn, tasks, sink, blas_threads)
     elif backend == "processes":
@@ -112,30 +141,39 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
     threads = blas_threads or max(1, cores() // workers)
     pending = list(tasks)
     restarts = 0
+    ctx = multiprocessing.get_context("spawn")
     while pending:
         broken = []
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(pending)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
-        ) as pool:
-            futures = {pool.submit(fn, t, threads): t for t in pending}
-            try:
-                while futures:
-                    finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        t = futures.pop(f)
-                        error = f.exception()
-                        if error is None:
-                            sink.result(t, f.result())
-                        elif isinstance(error, BrokenProcessPool):
-                            broken.append(t)  # a worker process died: run it again
-                        else:
-                            sink.failure(t, error)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        alive, lifeline = ctx.Pipe(duplex=False)  # the workers hold `alive`; EOF there means this process is gone
+        try:
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(pending)),
+                mp_context=ctx,
+                initializer=_worker_start,
+                initargs=(alive,),
+            ) as pool:
+                futures = {pool.submit(_recording_warnings, fn, t, threads): t for t in pending}
+                try:
+                    while futures:
+                        finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                        for f in finished:
+                            t = futures.pop(f)
+                            error = f.exception()
+                            if error is None:
+                                value, caught = f.result()
+                                _reissue(caught)
+                                sink.result(t, value)
+                            elif isinstance(error, BrokenProcessPool):
+                                broken.append(t)  # a worker process died: run it again
+                            else:
+                                sink.failure(t, error)
+                except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    _terminate(pool)
+                    raise
+        finally:
+            lifeline.close()
+            alive.close()
         lost = {t.id for t in broken}
         pending = [t for t in pending if t.id in lost]  # in the original order again
         if pending:
@@ -147,24 +185,57 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
             sink.log(f"a worker process died; restarting the pool for {len(pending)} unfinished tasks")
 
 
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Pool-worker initializer: the worker leaves once the coordinating process is gone.
+def _worker_start(alive) -> None:
+    """Pool-worker initializer: ignore Ctrl-C (the coordinator decides), and leave once the coordinator is gone.
 
-    A worker of a ``ProcessPoolExecutor`` whose parent is killed outright (SIGKILL, the OOM
-    killer) is never told: it waits on its task queue forever, holding its memory.  A daemon
-    thread notices the parent's death (the worker is re-parented, so ``os.getppid()`` changes)
-    and ends the process; its unfinished run is lost with the coordinator, which alone writes
-    results, and a rerun computes it again.
+    Ctrl-C in a terminal reaches the whole process group; a worker that took it would only start
+    its next queued task, so the coordinator alone handles it and terminates the workers.  A worker
+    of a ``ProcessPoolExecutor`` whose coordinator is killed outright (SIGKILL, the OOM killer) is
+    never told and would wait on its task queue forever, holding its memory; a daemon thread
+    blocks on ``alive``, the read end of a pipe whose only write end the coordinator holds, and
+    ends the process when the pipe closes.  The unfinished run is lost with the coordinator, which
+    alone writes results, and a rerun computes it again.
     """
+    import contextlib
+    import signal
     import threading
-    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch():
-        while os.getppid() == parent:
-            time.sleep(interval)
+        with contextlib.suppress(EOFError, OSError):
+            alive.recv()  # nothing is ever sent: this returns when the coordinator's end closes
         os._exit(1)
 
-    threading.Thread(target=watch, name="neuronet-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="neuronet-coordinator-watch", daemon=True).start()
+
+
+def _terminate(pool) -> None:
+    """Stop a process pool's workers now (Python 3.14 has ``terminate_workers``; before it, its process table)."""
+    stop = getattr(pool, "terminate_workers", None)
+    if stop is not None:
+        stop()
+        return
+    for p in list((getattr(pool, "_processes", None) or {}).values()):
+        p.terminate()
+
+
+def _recording_warnings(fn, task, threads):
+    """``fn(task, threads)`` in a worker, with the warnings it raised: ``(value, [(text, category), ...])``."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        value = fn(task, threads)
+    return value, [(str(w.message), w.category) for w in caught]
+
+
+def _reissue(caught) -> None:
+    """Raise a worker's warnings again in the coordinator, where the command line shows them (one line each)."""
+    import warnings
+
+    for text, category in caught:
+        warnings.warn(text, category, stacklevel=2)
 
 
 def _n_workers(client) -> int:
@@ -190,8 +261,8 @@ def _blas_shares(client) -> dict:
 def _on_dask_worker(fn, batch, shares: dict, default: int | None):
     """``fn`` on each task of ``batch`` on a Dask worker, BLAS pinned to this worker's share of its host.
 
-    Returns one ``(True, value)`` or ``(False, exception)`` per task, so one failing task does not
-    take the others of its batch with it.
+    Returns one ``(True, (value, warnings))`` or ``(False, exception)`` per task, so one failing
+    task does not take the others of its batch with it.
     """
     threads = default
     if threads is None:
@@ -204,7 +275,7 @@ def _on_dask_worker(fn, batch, shares: dict, default: int | None):
     out = []
     for task in batch:
         try:
-            out.append((True, fn(task, threads)))
+            out.append((True, _recording_warnings(fn, task, threads)))
         except Exception as e:  # reported per task by the coordinator, like a task of its own
             out.append((False, _portable(e)))
     return out
@@ -343,6 +414,9 @@ def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
             _, batch = futures.pop(f.key)
             if f.status == "finished":
                 for t, (ok, value) in zip(batch, f.result(), strict=True):
+                    if ok:
+                        value, caught = value
+                        _reissue(caught)
                     (sink.result if ok else sink.failure)(t, value)
             elif len(batch) > 1:  # the batch killed its workers (or was lost): its tasks again, one by one
                 for t in batch:

@@ -1,7 +1,8 @@
 """Running the lecture: every run of every experiment on one backend, each run cached as it finishes.
 
 ``run_lecture`` turns each chosen experiment into tasks and sends them all to
-``neuronet.backends.run_tasks`` (serial, processes or Dask), the machinery sweeps use:
+``neuronet.backends.run_tasks`` (serial, processes or Dask; ``auto`` picks one), the machinery
+sweeps use:
 
 * an experiment built as a ``Design`` gives one task per run (arm × seed × …);
 * an experiment still written as one function gives one task for the whole experiment.
@@ -164,7 +165,7 @@ def run_one(name, config, out_dir=None, log=print) -> Result:
     return result
 
 
-def _dry_run(out_dir, plan: dict, force: bool, backend: str, workers, log) -> LectureOutcome:
+def _dry_run(out_dir, plan: dict, force: bool, backend: str, workers, scheduler, client, log) -> LectureOutcome:
     """Log the plan: runs per experiment and how many are cached in ``out_dir``; compute nothing."""
     total = cached = 0
     for name, (cfg, tasks) in plan.items():
@@ -178,7 +179,7 @@ def _dry_run(out_dir, plan: dict, force: bool, backend: str, workers, log) -> Le
         log(f"  {name}: {runs}, {done} cached" + (f" ({sizes})" if sizes else ""))
         total, cached = total + len(tasks), cached + done
     todo = total - cached
-    backend = resolve_backend(backend, todo, workers)
+    backend, workers = resolve_backend(backend, todo, workers, scheduler=scheduler, client=client)
     log(f"lecture (dry run): {len(plan)} experiments, {total} runs; {cached} cached, {todo} would run on {backend}")
     return LectureOutcome({}, {}, cached, 0, backend)
 
@@ -191,7 +192,7 @@ class LectureOutcome:
     failed: dict
     reused: int
     ran: int
-    backend: str = "serial"  # the backend the runs went to (what "auto" resolved to)
+    backend: str = "serial"  # the backend the runs went to (what "auto" resolved to; "cached" when none ran)
 
 
 def run_lecture(
@@ -229,7 +230,7 @@ def run_lecture(
         cfg = experiment_config(name, quick=quick, data=data, seed=seed, overrides=overrides)
         plan[name] = (cfg, tasks_for(name, cfg))
     if dry_run:
-        return _dry_run(out_dir, plan, force, backend, workers, log)
+        return _dry_run(out_dir, plan, force, backend, workers, scheduler, client, log)
     values = {}
     for _, tasks in plan.values():
         for t in tasks:
@@ -239,7 +240,8 @@ def run_lecture(
     todo = [t for _, tasks in plan.values() for t in tasks if t.id not in values]
     total = sum(len(tasks) for _, tasks in plan.values())
     reused = total - len(todo)
-    backend = resolve_backend(backend, len(todo), workers)
+    backend, workers = resolve_backend(backend, len(todo), workers, scheduler=scheduler, client=client)
+    recorded = backend if todo else "cached"  # results.json names where the runs went; here none ran
     log(f"lecture: {len(names)} experiments, {total} runs; {reused} already done, {len(todo)} to run on {backend}")
     sink = _Sink(out_dir, values, total, log)
     # serial: one BLAS thread, as each run's matrices are small (processes and Dask pin each worker to its share)
@@ -259,10 +261,10 @@ def run_lecture(
         "data": data or "digits",
         "quick": quick,
         "seed": seed,
-        "backend": backend,
+        "backend": recorded,
         "versions": versions(),
         "failed": sink.failed,
         "experiments": {n: r.to_dict() for n, r in results.items()},
     }
     _save(Path(out_dir) / "results.json", summary)
-    return LectureOutcome(results, dict(sink.failed), reused, len(todo) - sink.n_failed, backend)
+    return LectureOutcome(results, dict(sink.failed), reused, len(todo) - sink.n_failed, recorded)

@@ -28,8 +28,8 @@ unreadable, so a sweep that was killed loses at most the trials that were runnin
 ``OUT/summary.csv`` and ``OUT/summary.html`` are rebuilt from ``OUT/spec.toml`` and
 the trial files at the end, or at any time by ``write_report(OUT)``.
 
-Backends: ``serial``, ``processes`` and ``dask``, see ``neuronet.backends`` (the same machinery
-runs the lecture).  The package: ``spec`` (the TOML spec and its trials), ``trials`` (one trial, a
+Backends: ``serial``, ``processes`` and ``dask`` (``auto`` picks one), see ``neuronet.backends``
+(the same machinery runs the lecture).  The package: ``spec`` (the TOML spec and its trials), ``trials`` (one trial, a
 pure function), ``store`` (trial files and the lock), ``backends``; this module runs a sweep.
 
 Where results are written, and why
@@ -171,7 +171,7 @@ def run_sweep(
         trials = spec.trials()
         done = load_records(out, spec)
         todo = [t for t in trials if t.id not in done]
-        backend = resolve_backend(backend, len(todo), workers)
+        backend, workers = resolve_backend(backend, len(todo), workers, scheduler=scheduler, client=client)
         log(
             f"sweep {spec.experiment}: {_count(len(trials), 'trial')} ({_count(len(spec.points()), 'grid point')} x "
             f"{_count(len(spec.seeds), 'seed')}); {len(done)} already done, {len(todo)} to run on {backend}"
