@@ -902,3 +902,26 @@ def test_details_badges_and_explicit_ids_render():
     assert ["16"] in parsed.rows and ["2.0000"] in parsed.rows, "number_format per section, format_value by default"
     with pytest.raises(ValueError, match="id 'first' is used twice"):
         render_html("T", [Section("A", id="first"), Section("B", id="first")])
+
+
+def test_figures_drawn_in_worker_processes_give_the_same_page(tmp_path, monkeypatch):
+    import neuronet.report.lecture as lec
+    from neuronet import backends
+
+    results = _lecture_results()
+    serial = lec.draw_figures(results)
+    assert sorted(serial) == [("alpha", 0), ("alpha", 1)], "every plot of every experiment, keyed by name and index"
+    assert all(uri.startswith("data:image/png;base64,") for _, uri in serial.values())
+    monkeypatch.setattr(backends, "cores", lambda: 2)
+    assert lec.draw_figures(results, backend="auto") == serial, "the same PNGs wherever they are drawn"
+    # the page built from figures drawn elsewhere is the page drawn in place (the date line aside)
+    meta = {"data": "digits"}
+    a = write_lecture_report(tmp_path / "a", results, meta=meta).read_text(encoding="utf-8")
+    b = write_lecture_report(tmp_path / "b", results, meta=meta, backend="auto").read_text(encoding="utf-8")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")  # when the page was written
+    assert stamp.sub("", a) == stamp.sub("", b) and a.count("data:image/png;base64,") == 2
+    # a figure that cannot be drawn fails the report as it did when drawn in place
+    broken = {"alpha": {"plots": [{"title": "t", "series": [{"label": "s", "x": [1, 2], "y": [1.0]}]}] * 2}}
+    for where in ({}, {"backend": "processes", "workers": 2}):
+        with pytest.raises(ValueError, match="same first dimension"):
+            lec.draw_figures(broken, **where)

@@ -97,9 +97,9 @@ def lecture(
 
     14 experiments cover the lecture; the report's coverage table gives each statement its checks or a reason.
 
-    The runs go to one process per core by default (--backend auto); the numbers do not depend on the backend.
+    Runs and figures go to one process per core by default (--backend auto); the numbers do not depend on it.
 
-    On 2 cores, digits: 43 s --quick (58 s with --backend serial), 3 min in full (4.6 min serial).
+    On 2 cores, digits: 37 s --quick (58 s with --backend serial), 3 min in full (4.6 min serial).
 
     Fashion-MNIST: ~1.5 min --quick serial, 11.3 min in full serial, 7.7 min with --backend dask --workers 2.
 
@@ -139,7 +139,10 @@ def lecture(
         return
     results = outcome.results
     meta = {"data": data, "quick": str(quick), "seed": str(seed), "backend": outcome.backend}
-    path = write_lecture_report(out, results, meta=meta, other_runs=other_runs or None)
+    drawing = "serial" if backend == "serial" else "auto"  # figures: one process per core unless asked not to
+    path = write_lecture_report(
+        out, results, meta=meta, other_runs=other_runs or None, backend=drawing, workers=workers
+    )
     counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
     typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
     if outcome.failed:

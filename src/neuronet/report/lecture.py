@@ -26,6 +26,7 @@ them, so matplotlib stays inside ``neuronet.report``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup
@@ -52,6 +53,7 @@ from .verdicts import (
 )
 
 __all__ = [
+    "draw_figures",
     "figure_from_plot",
     "lecture_sections",
     "metric_range",
@@ -221,8 +223,66 @@ def _figure(plot) -> tuple[str, str]:
     return str(_get(plot, "caption") or ""), figure_to_data_uri(fig)  # the title is drawn in the figure
 
 
-def experiment_section(index: int, name: str, result) -> Section:
-    """One experiment: lecture / measurement / verdict, key figure, checks table, the rest in details."""
+@dataclass(frozen=True)
+class _PlotTask:
+    """One figure to draw, as a task for ``neuronet.backends.run_tasks``."""
+
+    id: str
+    plot: object
+
+
+def _draw(task: _PlotTask, blas_threads=None) -> tuple[str, str]:
+    return _figure(task.plot)
+
+
+class _Figures:
+    """``run_tasks``'s sink for ``draw_figures``: the drawn figures by task id, and the first failure."""
+
+    def __init__(self):
+        self.drawn, self.error = {}, None
+
+    def result(self, task, value):
+        self.drawn[task.id] = value
+
+    def failure(self, task, error):
+        self.error = self.error or error
+
+    def log(self, line):
+        pass
+
+
+def draw_figures(results: dict, *, backend: str = "serial", workers: int | None = None) -> dict:
+    """Every figure of ``results``, drawn: ``{(name, i): (caption, data URI)}`` for plot ``i`` of experiment ``name``.
+
+    Drawing is most of the time a report takes (about 0.5 s a figure, 43 figures in the lecture),
+    and the figures are independent: ``backend="auto"`` draws them in one process per core
+    (``neuronet.backends``).  Each figure is the same PNG wherever it is drawn.
+    """
+    from ..backends import run_tasks
+
+    keys, plots = [], []
+    for name, result in results.items():
+        for i, plot in enumerate(_get(result, "plots", []) or []):
+            keys.append((name, i))
+            plots.append(plot)
+    sink = _Figures()
+    run_tasks(_draw, [_PlotTask(str(j), p) for j, p in enumerate(plots)], sink, backend=backend, workers=workers)
+    if sink.error is not None:
+        raise sink.error
+    return {keys[int(j)]: drawn for j, drawn in sink.drawn.items()}
+
+
+def experiment_section(index: int, name: str, result, figures: dict | None = None) -> Section:
+    """One experiment: lecture / measurement / verdict, key figure, checks table, the rest in details.
+
+    ``figures`` (optional): this experiment's figures drawn beforehand (``draw_figures``), else
+    they are drawn here.
+    """
+
+    def figure(i, plot):
+        drawn = (figures or {}).get((name, i))
+        return drawn if drawn is not None else _figure(plot)
+
     checks = _checks(result)
     tables = list(_get(result, "tables", []) or [])
     if checks:  # the checks table replaces an experiment's own table of its checks
@@ -249,7 +309,7 @@ def experiment_section(index: int, name: str, result) -> Section:
         details.append(Details(f"Table: {t.get('title', '')} ({len(rows)} row{'s' * (len(rows) != 1)})", table=rows))
     if len(plots) > 1:
         details.append(
-            Details(f"More figures ({len(plots) - 1})", figures=[_figure(p) for p in plots[1:]]),
+            Details(f"More figures ({len(plots) - 1})", figures=[figure(i, p) for i, p in enumerate(plots) if i]),
         )
     seeds = list(_get(result, "seeds", []) or [])
     details.append(
@@ -265,7 +325,7 @@ def experiment_section(index: int, name: str, result) -> Section:
         id=_anchor(name),
         badge=verdict,
         text=text,
-        figures=[_figure(plots[0])] if plots else [],
+        figures=[figure(0, plots[0])] if plots else [],
         figures_first=True,
         table=main_table,
         table_caption=caption,
@@ -329,12 +389,14 @@ def lecture_sections(
     other_runs: dict | None = None,
     run_label: str = "this run",
     flip_notes: dict | None = None,
+    figures: dict | None = None,
 ) -> tuple[list[Section], list[Markup]]:
     """The sections of the lecture report and the lines at its top (the counts).
 
     ``results`` maps a name to a ``Result`` or its dict; ``statements`` defaults to
     ``experiments.coverage.STATEMENTS``; ``other_runs`` maps a column label to another run's
-    ``{name: verdict or result dict}`` (or its whole results.json).
+    ``{name: verdict or result dict}`` (or its whole results.json); ``figures``: the figures drawn
+    beforehand by ``draw_figures`` (else each is drawn in turn).
     """
     if statements is None:
         from ..experiments.coverage import STATEMENTS as statements
@@ -360,7 +422,7 @@ def lecture_sections(
                 '<strong>Across datasets and modes:</strong> {} of {} verdicts differ (<a href="#{}">table</a>)'
             ).format(flips, len(across.table), "across-runs")
         )
-    sections.extend(experiment_section(i, name, r) for i, (name, r) in enumerate(results.items(), 1))
+    sections.extend(experiment_section(i, name, r, figures) for i, (name, r) in enumerate(results.items(), 1))
     if statements:
         sections.append(_coverage_section(statements, results, judged))
     else:
@@ -378,6 +440,8 @@ def write_lecture_report(
     run_label: str | None = None,
     statements=None,
     flip_notes: dict | None = None,
+    backend: str = "serial",
+    workers: int | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (one offline file) and return its path.
 
@@ -404,6 +468,9 @@ def write_lecture_report(
         ``{"experiment": why its verdict differs}`` and ``{"experiment: check": why that check
         differs}`` between runs; default ``experiments.flips.FLIP_NOTES`` (pass ``{}`` for none).
         Without a note the tables name the checks that changed and read the cause off their numbers.
+    backend, workers : optional
+        Where the figures are drawn (``draw_figures``): ``"serial"`` (default) in this process,
+        ``"auto"`` in one process per core; the page is the same either way.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -413,6 +480,7 @@ def write_lecture_report(
         other_runs=other_runs,
         run_label=run_label or _run_label(meta),
         flip_notes=flip_notes,
+        figures=draw_figures(results, backend=backend, workers=workers),
     )
     info = {**default_meta(), **(meta or {})}
     info = {k: info[k] for k in [*(meta or {}), *info] if k in info}  # the run's own lines first
