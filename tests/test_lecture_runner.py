@@ -264,6 +264,87 @@ if __name__ == "__main__":
 """
 
 
+STUBBORN = """
+import os, sys, time
+from neuronet import backends
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from orphans import Sink, Task, slow
+
+
+def no_watch(alive):  # no pipe to watch: only the coordinator's own clean-up can stop these workers
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+if __name__ == "__main__":
+    backends._worker_start = no_watch
+    try:
+        backends.run_tasks(slow, [Task(i) for i in range(4)], Sink(), backend="processes", workers=2)
+    except KeyboardInterrupt:
+        open(os.path.join(sys.argv[1], "interrupted"), "w").close()
+        time.sleep(60)  # the coordinator lives on: its workers must already be gone
+"""
+
+
+WARNS = """
+import json, sys, warnings
+from neuronet.backends import run_tasks
+
+
+class Task:
+    def __init__(self, i):
+        self.id = str(i)
+
+
+class Sink:
+    def __init__(self):
+        self.values, self.failures = {}, {}
+    def result(self, task, value): self.values[task.id] = value
+    def failure(self, task, error): self.failures[task.id] = type(error).__name__
+    def log(self, line): pass
+
+
+def warn(task, threads):
+    class Local(UserWarning):
+        pass
+
+    warnings.warn("the same for every task", RuntimeWarning)
+    warnings.warn(f"task {task.id} is odd", Local)
+    return int(task.id) * 10
+
+
+if __name__ == "__main__":
+    sink = Sink()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error" if "error" in sys.argv else "always")
+        run_tasks(warn, [Task(i) for i in range(3)], sink, backend="processes", workers=2)
+    print(json.dumps({"values": sink.values, "failures": sink.failures,
+                      "warnings": sorted([w.category.__name__, str(w.message)] for w in caught)}))
+"""
+
+
+def test_warnings_raised_in_worker_processes_are_raised_again_once_each(tmp_path):
+    script = tmp_path / "warns.py"
+    script.write_text(WARNS)
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["values"] == {"0": 0, "1": 10, "2": 20} and not out["failures"]
+    assert out["warnings"] == [
+        ["RuntimeWarning", "the same for every task"],  # three tasks raised it: shown once
+        ["UserWarning", "Local: task 0 is odd"],  # a category made inside a function cannot travel: named
+        ["UserWarning", "Local: task 1 is odd"],
+        ["UserWarning", "Local: task 2 is odd"],
+    ], out["warnings"]
+    # where warnings are errors, each task fails as it would have run serially; the run goes on
+    r = subprocess.run([sys.executable, str(script), "error"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["failures"] == {"0": "RuntimeWarning", "1": "UserWarning", "2": "UserWarning"}, out
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -304,6 +385,31 @@ def test_worker_processes_exit_when_the_coordinator_is_killed(tmp_path):
         proc.wait()
         left = _gone_within(pids, 10)
         assert not left, f"worker processes {left} outlived their killed coordinator"
+    finally:
+        proc.kill()
+        _gone_within(pids, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_an_interrupted_coordinator_terminates_its_workers_itself(tmp_path):
+    (tmp_path / "orphans.py").write_text(ORPHANS)
+    script = tmp_path / "stubborn.py"
+    script.write_text(STUBBORN)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], start_new_session=True)
+    pids = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
+            time.sleep(0.05)
+        pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+        assert len(pids) == 2, "two workers should be running a task"
+        os.killpg(proc.pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (tmp_path / "interrupted").exists():
+            time.sleep(0.05)
+        assert (tmp_path / "interrupted").exists() and proc.poll() is None, "the coordinator caught it and lives on"
+        left = _gone_within(pids, 5)
+        assert not left, f"worker processes {left} still run under a live, interrupted coordinator"
     finally:
         proc.kill()
         _gone_within(pids, 0)

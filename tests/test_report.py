@@ -913,11 +913,18 @@ def test_figures_drawn_in_worker_processes_give_the_same_page(tmp_path, monkeypa
     assert sorted(serial) == [("alpha", 0), ("alpha", 1)], "every plot of every experiment, keyed by name and index"
     assert all(uri.startswith("data:image/png;base64,") for _, uri in serial.values())
     monkeypatch.setattr(backends, "cores", lambda: 2)
-    assert lec.draw_figures(results, backend="auto") == serial, "the same PNGs wherever they are drawn"
+    assert lec.draw_figures(results, backend="processes") == serial, "the same PNGs wherever they are drawn"
+    # the caller's matplotlib settings travel with the figures
+    import matplotlib
+
+    with matplotlib.rc_context({"axes.facecolor": "#dddddd", "font.size": 7}):
+        styled = lec.draw_figures(results)
+        assert styled != serial, "the settings must change the PNGs, or this check could not fail"
+        assert lec.draw_figures(results, backend="processes") == styled
     # the page built from figures drawn elsewhere is the page drawn in place (the date line aside)
     meta = {"data": "digits"}
     a = write_lecture_report(tmp_path / "a", results, meta=meta).read_text(encoding="utf-8")
-    b = write_lecture_report(tmp_path / "b", results, meta=meta, backend="auto").read_text(encoding="utf-8")
+    b = write_lecture_report(tmp_path / "b", results, meta=meta, backend="processes").read_text(encoding="utf-8")
     stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")  # when the page was written
     assert stamp.sub("", a) == stamp.sub("", b) and a.count("data:image/png;base64,") == 2
     # a figure that cannot be drawn fails the report as it did when drawn in place
@@ -925,3 +932,18 @@ def test_figures_drawn_in_worker_processes_give_the_same_page(tmp_path, monkeypa
     for where in ({}, {"backend": "processes", "workers": 2}):
         with pytest.raises(ValueError, match="same first dimension"):
             lec.draw_figures(broken, **where)
+
+
+def test_auto_draws_a_few_figures_in_place(monkeypatch):
+    import neuronet.report.lecture as lec
+    from neuronet import backends
+
+    asked = []  # where draw_figures sends its figures (nothing is drawn here)
+    monkeypatch.setattr(backends, "run_tasks", lambda *a, **k: asked.append(k["backend"]))
+    monkeypatch.setattr(backends, "cores", lambda: 2)
+    few = _lecture_results()
+    lec.draw_figures(few, backend="auto")
+    plot = few["alpha"].plots[1]
+    many = {f"e{i}": {"plots": [plot]} for i in range(lec.MIN_FIGURES_IN_PROCESSES)}
+    lec.draw_figures(many, backend="auto")
+    assert asked == ["serial", "auto"], "2 figures: no worker processes; 12: auto (processes on 2 cores)"

@@ -56,12 +56,20 @@ def _cgroup_cpus() -> int | None:
     """The CPU quota of this process's cgroup, rounded up to whole CPUs, or None when unlimited or unknown."""
     import math
 
-    try:  # cgroup v2: "max 100000" or "200000 100000"
-        with open("/sys/fs/cgroup/cpu.max") as f:
-            quota, period = f.read().split()[:2]
-        return None if quota == "max" else math.ceil(int(quota) / int(period))
-    except (OSError, ValueError):
+    own = ""
+    try:  # cgroup v2: this process's own group ("0::/path"), e.g. a systemd slice, before the root
+        with open("/proc/self/cgroup") as f:
+            own = next((ln.strip()[3:] for ln in f if ln.startswith("0::")), "")
+    except OSError:
         pass
+    for folder in dict.fromkeys([f"/sys/fs/cgroup{own}".rstrip("/"), "/sys/fs/cgroup"]):
+        try:  # "max 100000" (no quota) or "200000 100000" (2 CPUs)
+            with open(f"{folder}/cpu.max") as f:
+                quota, period = f.read().split()[:2]
+            if quota != "max":
+                return math.ceil(int(quota) / int(period))
+        except (OSError, ValueError):
+            pass
     try:  # cgroup v1: a quota of -1 means unlimited
         with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
             quota = int(f.read())
@@ -142,6 +150,7 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
     pending = list(tasks)
     restarts = 0
     ctx = multiprocessing.get_context("spawn")
+    seen = set()  # warnings already passed on: one line each, however many tasks raised them
     while pending:
         broken = []
         alive, lifeline = ctx.Pipe(duplex=False)  # the workers hold `alive`; EOF there means this process is gone
@@ -160,15 +169,12 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
                             t = futures.pop(f)
                             error = f.exception()
                             if error is None:
-                                value, caught = f.result()
-                                _reissue(caught)
-                                sink.result(t, value)
+                                _deliver(sink, t, f.result(), seen)
                             elif isinstance(error, BrokenProcessPool):
                                 broken.append(t)  # a worker process died: run it again
                             else:
                                 sink.failure(t, error)
                 except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
-                    pool.shutdown(wait=False, cancel_futures=True)
                     _terminate(pool)
                     raise
         finally:
@@ -211,31 +217,63 @@ def _worker_start(alive) -> None:
 
 
 def _terminate(pool) -> None:
-    """Stop a process pool's workers now (Python 3.14 has ``terminate_workers``; before it, its process table)."""
+    """Shut a process pool down now: queued tasks cancelled, running ones' workers terminated.
+
+    ``shutdown`` forgets the pool's processes, so they are taken first (Python 3.14 has
+    ``terminate_workers``, which does both; before it, the pool's process table is private).
+    """
     stop = getattr(pool, "terminate_workers", None)
     if stop is not None:
         stop()
         return
-    for p in list((getattr(pool, "_processes", None) or {}).values()):
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
         p.terminate()
 
 
 def _recording_warnings(fn, task, threads):
-    """``fn(task, threads)`` in a worker, with the warnings it raised: ``(value, [(text, category), ...])``."""
+    """``fn(task, threads)`` in a worker, with the warnings it raised: ``(value, [(text, category), ...])``.
+
+    A category that cannot travel back (a class made inside a function) becomes a ``UserWarning``
+    naming it, so that the task's value is not lost with it.
+    """
+    import pickle
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         value = fn(task, threads)
-    return value, [(str(w.message), w.category) for w in caught]
+    out = []
+    for w in caught:
+        text, category = str(w.message), w.category
+        try:
+            pickle.dumps(category)
+        except Exception:
+            text, category = f"{category.__name__}: {text}", UserWarning
+        out.append((text, category))
+    return value, out
 
 
-def _reissue(caught) -> None:
-    """Raise a worker's warnings again in the coordinator, where the command line shows them (one line each)."""
+def _deliver(sink, task, returned, seen: set) -> None:
+    """A worker's ``(value, warnings)``: the warnings raised again here, then the value to the sink.
+
+    The command line shows a warning raised here as one line; each ``(category, text)`` once per
+    ``run_tasks`` call (``seen``), as a serial run would show it once.  Where warnings are errors
+    (``-W error``) the task fails, as it would have in a serial run.
+    """
     import warnings
 
-    for text, category in caught:
-        warnings.warn(text, category, stacklevel=2)
+    value, caught = returned
+    try:
+        for text, category in caught:
+            if (category, text) not in seen:
+                seen.add((category, text))
+                warnings.warn(text, category, stacklevel=2)
+    except Exception as e:
+        sink.failure(task, e)
+        return
+    sink.result(task, value)
 
 
 def _n_workers(client) -> int:
@@ -272,13 +310,26 @@ def _on_dask_worker(fn, batch, shares: dict, default: int | None):
             threads = shares.get(get_worker().address, 1)
         except (ImportError, ValueError):
             threads = 1
+    record = _single_threaded_worker()  # catch_warnings is process-wide: only one task at a time may record
     out = []
     for task in batch:
         try:
-            out.append((True, _recording_warnings(fn, task, threads)))
+            out.append((True, _recording_warnings(fn, task, threads) if record else (fn(task, threads), [])))
         except Exception as e:  # reported per task by the coordinator, like a task of its own
             out.append((False, _portable(e)))
     return out
+
+
+def _single_threaded_worker() -> bool:
+    """Whether this Dask worker runs one task at a time (a LocalCluster of ours does; ``dask worker`` may not)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        n = getattr(getattr(worker, "state", None), "nthreads", None) or getattr(worker, "nthreads", 1)
+        return int(n) == 1
+    except (ImportError, ValueError, AttributeError, TypeError):
+        return False
 
 
 def _portable(error: Exception) -> Exception:
@@ -399,6 +450,7 @@ def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
         if not shares and not blas_threads:
             sink.log("the Dask cluster has no workers yet; the tasks wait for workers to join")
         session = uuid.uuid4().hex[:8]  # fresh keys: never attach to a dead session's tasks
+        seen = set()  # warnings passed on (see _deliver)
         futures = {}
 
         def submit(batch, priority):
@@ -415,9 +467,9 @@ def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
             if f.status == "finished":
                 for t, (ok, value) in zip(batch, f.result(), strict=True):
                     if ok:
-                        value, caught = value
-                        _reissue(caught)
-                    (sink.result if ok else sink.failure)(t, value)
+                        _deliver(sink, t, value, seen)
+                    else:
+                        sink.failure(t, value)
             elif len(batch) > 1:  # the batch killed its workers (or was lost): its tasks again, one by one
                 for t in batch:
                     queue.add(submit([t], 0))

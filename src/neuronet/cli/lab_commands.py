@@ -60,6 +60,7 @@ def experiment_run(
 
 @app.command()
 @_errors("lecture")
+@one_line_warnings("lecture")
 def lecture(
     data: Annotated[str, typer.Option(help="Dataset spec for the experiments that train on data.")] = "digits",
     out: Annotated[

@@ -62,6 +62,8 @@ __all__ = [
     "write_lecture_report",
 ]
 
+#: ``draw_figures(backend="auto")`` draws fewer figures than this in the calling process
+MIN_FIGURES_IN_PROCESSES = 12
 #: The measurement is shortened to this many sentences at the top of a section (the rest in details).
 SHORT_SENTENCES = 2
 SHORT_CHARS = 420
@@ -229,10 +231,16 @@ class _PlotTask:
 
     id: str
     plot: object
+    rc: dict | None = None  # matplotlib settings that differ from its defaults in the process that asked
 
 
 def _draw(task: _PlotTask, blas_threads=None) -> tuple[str, str]:
-    return _figure(task.plot)
+    if not task.rc:
+        return _figure(task.plot)
+    import matplotlib
+
+    with matplotlib.rc_context(task.rc):
+        return _figure(task.plot)
 
 
 class _Figures:
@@ -258,6 +266,8 @@ def draw_figures(results: dict, *, backend: str = "serial", workers: int | None 
     and the figures are independent: ``backend="auto"`` draws them in one process per core
     (``neuronet.backends``).  Each figure is the same PNG wherever it is drawn.
     """
+    import matplotlib
+
     from ..backends import run_tasks
 
     keys, plots = [], []
@@ -265,8 +275,13 @@ def draw_figures(results: dict, *, backend: str = "serial", workers: int | None 
         for i, plot in enumerate(_get(result, "plots", []) or []):
             keys.append((name, i))
             plots.append(plot)
+    if backend == "auto" and len(plots) < MIN_FIGURES_IN_PROCESSES:
+        backend = "serial"  # starting the workers (~2 s: each imports matplotlib) would cost more than it saves
+    # the caller's matplotlib settings (a style, a font size) travel with each figure to the workers
+    rc = {k: v for k, v in matplotlib.rcParams.items() if k != "backend" and matplotlib.rcParamsDefault.get(k) != v}
+    tasks = [_PlotTask(str(j), p, rc if backend != "serial" else None) for j, p in enumerate(plots)]
     sink = _Figures()
-    run_tasks(_draw, [_PlotTask(str(j), p) for j, p in enumerate(plots)], sink, backend=backend, workers=workers)
+    run_tasks(_draw, tasks, sink, backend=backend, workers=workers)
     if sink.error is not None:
         raise sink.error
     return {keys[int(j)]: drawn for j, drawn in sink.drawn.items()}
