@@ -353,11 +353,13 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _start_orphans(tmp_path):
-    """The ORPHANS script, in its own process group; returns it and the pids of its two busy workers."""
-    script = tmp_path / "orphans.py"
-    script.write_text(ORPHANS)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], start_new_session=True)
+def _start_orphans(tmp_path, script=None):
+    """The ORPHANS script (or ``script`` beside it), in its own process group; it and its two busy workers' pids."""
+    (tmp_path / "orphans.py").write_text(ORPHANS)
+    path = tmp_path / ("orphans.py" if script is None else "main.py")
+    if script is not None:
+        path.write_text(script)
+    proc = subprocess.Popen([sys.executable, str(path), str(tmp_path)], start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
         time.sleep(0.05)
@@ -392,16 +394,8 @@ def test_worker_processes_exit_when_the_coordinator_is_killed(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_an_interrupted_coordinator_terminates_its_workers_itself(tmp_path):
-    (tmp_path / "orphans.py").write_text(ORPHANS)
-    script = tmp_path / "stubborn.py"
-    script.write_text(STUBBORN)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], start_new_session=True)
-    pids = []
+    proc, pids = _start_orphans(tmp_path, STUBBORN)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
-            time.sleep(0.05)
-        pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
         assert len(pids) == 2, "two workers should be running a task"
         os.killpg(proc.pid, signal.SIGINT)
         deadline = time.monotonic() + 30
