@@ -506,16 +506,21 @@ def test_a_real_scheduler_passes_the_probe(tmp_path):
         _probe_scheduler(cluster.scheduler_address, 10.0)  # raises ConfigError if it did not answer
 
 
-@pytest.mark.parametrize("backend", ["serial", "processes"])
-def test_warnings_inside_trials_reach_the_command_line_as_one_line(tmp_path, capsys, backend):
-    rows = "\n".join(f"{i % 3},{(i * 7) % 5},{i / 8}" for i in range(24))  # fractional labels: regression
+def _warning_spec(tmp_path):
+    """A 4-trial sweep whose data makes every trial warn (fractional labels: the task becomes regression)."""
+    rows = "\n".join(f"{i % 3},{(i * 7) % 5},{i / 8}" for i in range(24))
     data = tmp_path / "frac.csv"
     data.write_text(rows + "\n")
-    spec = _spec(
+    return _spec(
         tmp_path,
         f'experiment = "train"\nseeds = [0, 1]\ndata = "{data}"\n[grid]\nlr = [0.1, 0.2]\n'
         "[fixed]\nepochs = 1\nhidden = [2]\n",
     )
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes"])
+def test_warnings_inside_trials_reach_the_command_line_as_one_line(tmp_path, capsys, backend):
+    spec = _warning_spec(tmp_path)
     with pytest.raises(SystemExit) as info:
         cli_main(["sweep", str(spec), "--out", str(tmp_path / "out"), "--backend", backend, "--workers", "2"])
     err = capsys.readouterr().err
@@ -525,3 +530,15 @@ def test_warnings_inside_trials_reach_the_command_line_as_one_line(tmp_path, cap
     assert len(set(lines)) == 1 and "labels are not all integers" in lines[0], err  # no source line, no traceback
     if backend == "processes":
         assert len(lines) == 1, "four trials raised it in two workers: passed on once"
+
+
+def test_warnings_inside_trials_on_dask_are_passed_on_once(tmp_path, dask_client):
+    import warnings
+
+    spec = _warning_spec(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = run_sweep(spec, tmp_path / "out", backend="dask", client=dask_client, log=_quiet)
+    assert outcome.complete and outcome.ran == 4
+    ours = [w for w in caught if "labels are not all integers" in str(w.message)]
+    assert len(ours) == 1 and ours[0].category is UserWarning, [str(w.message) for w in caught]
