@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 install: $(STAMP)
 
 # The main job: every statement of the lecture tested on the bundled digits dataset, one report in
-# lecture-report/index.html (+ results.json), the runs spread over 2 processes (the same numbers as
-# serial). About 3 minutes on 2 cores (4.6 serial); `--quick` takes about a minute.
+# lecture-report/index.html (+ results.json), the runs and figures spread over one process per core
+# (the default, --backend auto; the same numbers as serial). About 3 minutes on 2 cores (4.6 serial);
+# `--quick` takes under a minute.
 demo: $(STAMP)
-	$(VENV)/bin/neuronet lecture --data digits --out lecture-report --backend processes --workers 2
+	$(VENV)/bin/neuronet lecture --data digits --out lecture-report
 
 # The house's guards (lint, format, import layers: see ARCHITECTURE.md); `make test` runs them first.
 lint: $(STAMP)
