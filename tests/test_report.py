@@ -938,12 +938,13 @@ def test_auto_draws_a_few_figures_in_place(monkeypatch):
     import neuronet.report.lecture as lec
     from neuronet import backends
 
-    asked = []  # where draw_figures sends its figures (nothing is drawn here)
-    monkeypatch.setattr(backends, "run_tasks", lambda *a, **k: asked.append(k["backend"]))
+    went = []  # where the figures were sent (nothing is drawn: the runners are stand-ins)
+    monkeypatch.setattr(backends, "_run_serial", lambda fn, tasks, *a, **k: went.append(("serial", len(tasks))))
+    monkeypatch.setattr(backends, "_run_processes", lambda fn, tasks, *a, **k: went.append(("processes", len(tasks))))
     monkeypatch.setattr(backends, "cores", lambda: 2)
     few = _lecture_results()
     lec.draw_figures(few, backend="auto")
     plot = few["alpha"].plots[1]
     many = {f"e{i}": {"plots": [plot]} for i in range(lec.MIN_FIGURES_IN_PROCESSES)}
     lec.draw_figures(many, backend="auto")
-    assert asked == ["serial", "auto"], "2 figures: no worker processes; 12: auto (processes on 2 cores)"
+    assert went == [("serial", 2), ("processes", 12)], "2 figures: drawn in place; 12 on 2 cores: worker processes"

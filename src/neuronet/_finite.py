@@ -1,4 +1,4 @@
-"""``all_finite``: the NaN/infinity check at every boundary, without a temporary the size of the data."""
+"""``all_finite``: the NaN/infinity check at the data and network boundary, without a temporary the size of the data."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ def all_finite(a: np.ndarray) -> bool:
     (a bad value, or finite values that overflow) is checked again exactly, block by block.
     """
     a = np.asarray(a)
-    if not a.flags.c_contiguous:
-        return bool(np.isfinite(a).all())  # blocks of a strided array would be copies
+    if a.dtype.kind in "biu":
+        return True  # booleans and integers are always finite
+    if a.dtype.kind not in "fc" or not a.flags.c_contiguous:
+        return bool(np.isfinite(a).all())  # other kinds: NumPy's own answer; blocks of a strided array would be copies
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(a, axis=None)):  # NaN and infinities propagate through sums
             return True

@@ -117,7 +117,13 @@ def resolve_backend(backend, n_tasks, workers=None, *, scheduler=None, client=No
 
 
 def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None, client=None, blas_threads=None):
-    """Run ``fn(task, blas_threads)`` for each task on ``backend``; results go to ``sink`` as they arrive."""
+    """Run ``fn(task, blas_threads)`` for each task on ``backend``; results go to ``sink`` as they arrive.
+
+    Warnings that ``fn`` raises in a worker process are raised again here, once per category and
+    text, from this module (a filter on the module that first raised them does not see them).
+    ``workers`` defaults to ``cores()``, which counts a container's CPU quota as well as the
+    process's CPU affinity.
+    """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
     tasks = list(tasks)
     if not tasks:

@@ -67,7 +67,7 @@ def lecture(
         str, typer.Option(help="Folder for index.html, results.json, results/ and runs/.")
     ] = "lecture-report",
     quick: Annotated[
-        bool, typer.Option(help="Small versions of every experiment: a smoke test of the same checks (~1 min).")
+        bool, typer.Option(help="Small versions of every experiment: a smoke test of the same checks (~40 s).")
     ] = False,
     seed: Annotated[int, typer.Option(help="Base seed (>= 0); each experiment uses several seeds from here.")] = 0,
     only: Annotated[list[str] | None, typer.Option(help="Run only this experiment (repeatable).")] = None,
@@ -75,7 +75,9 @@ def lecture(
         str,
         typer.Option(help="Where the runs go: auto (processes, one per core, on 2+ cores), serial, processes or dask."),
     ] = "auto",
-    workers: Annotated[int | None, typer.Option(help="Processes or Dask workers (default: the cores).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes or Dask workers (default: the cores; auto: at most 8).")
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="A Dask scheduler's address, e.g. tcp://host:8786.")] = None,
     force: Annotated[bool, typer.Option(help="Recompute every run, even those cached in --out.")] = False,
     compare: Annotated[
@@ -141,9 +143,8 @@ def lecture(
     results = outcome.results
     meta = {"data": data, "quick": str(quick), "seed": str(seed), "backend": outcome.backend}
     drawing = "serial" if backend == "serial" else "auto"  # figures: one process per core unless asked not to
-    path = write_lecture_report(
-        out, results, meta=meta, other_runs=other_runs or None, backend=drawing, workers=workers
-    )
+    local = None if scheduler else workers  # --workers of a remote cluster says nothing about this machine
+    path = write_lecture_report(out, results, meta=meta, other_runs=other_runs or None, backend=drawing, workers=local)
     counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
     typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
     if outcome.failed:
@@ -198,7 +199,7 @@ def sweep(
         str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786 (dask backend).")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes for processes/LocalCluster (default: the number of cores).")
+        int | None, typer.Option(help="Worker processes or LocalCluster workers (default: the cores; auto: at most 8).")
     ] = None,
     blas_threads: Annotated[
         int | None, typer.Option(help="BLAS threads per trial (default: its share of the cores).")

@@ -231,7 +231,7 @@ class _PlotTask:
 
     id: str
     plot: object
-    rc: dict | None = None  # matplotlib settings that differ from its defaults in the process that asked
+    rc: dict | None = None  # the matplotlib settings of the process that asked (drawn in another process)
 
 
 def _draw(task: _PlotTask, blas_threads=None) -> tuple[str, str]:
@@ -277,8 +277,8 @@ def draw_figures(results: dict, *, backend: str = "serial", workers: int | None 
             plots.append(plot)
     if backend == "auto" and len(plots) < MIN_FIGURES_IN_PROCESSES:
         backend = "serial"  # starting the workers (~2 s: each imports matplotlib) would cost more than it saves
-    # the caller's matplotlib settings (a style, a font size) travel with each figure to the workers
-    rc = {k: v for k, v in matplotlib.rcParams.items() if k != "backend" and matplotlib.rcParamsDefault.get(k) != v}
+    # the caller's matplotlib settings (a style, a font size, a matplotlibrc) travel with each figure to the workers
+    rc = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
     tasks = [_PlotTask(str(j), p, rc if backend != "serial" else None) for j, p in enumerate(plots)]
     sink = _Figures()
     run_tasks(_draw, tasks, sink, backend=backend, workers=workers)

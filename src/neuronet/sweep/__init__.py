@@ -139,7 +139,8 @@ def run_sweep(
         (``neuronet.backends.resolve_backend``; the command line's default).
     workers : int, optional
         Worker processes for ``processes`` and for a Dask ``LocalCluster``; default the
-        number of cores.  Ignored with ``scheduler`` or ``client``.
+        number of cores (``auto``: at most ``backends.AUTO_MAX_WORKERS``).  Ignored with
+        ``scheduler`` or ``client``.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); dask backend only.
     client : distributed.Client, optional
