@@ -518,3 +518,34 @@ def test_a_failing_task_in_a_dask_batch_fails_alone():
     run_tasks(_fails_on_odd, [_T(n) for n in range(40)], sink, backend="dask", workers=2)
     assert sink.ok == {t: t * 10 for t in range(0, 40, 2)}
     assert sink.bad == {**{t: f"odd {t}" for t in range(1, 39, 2)}, 39: "_Unpicklable: cannot travel"}
+
+
+def test_one_experiment_on_processes_gives_the_serial_numbers_and_errors(monkeypatch):
+    from neuronet import backends
+    from neuronet.errors import DataError
+    from neuronet.experiments.runner import experiment_config, run_one
+
+    cfg = experiment_config("softmax-derivatives", quick=True)
+    serial = run_one("softmax-derivatives", cfg)
+    spread = run_one("softmax-derivatives", cfg, backend="processes", workers=2)
+    assert (spread.verdict, spread.metrics, spread.checks) == (serial.verdict, serial.metrics, serial.checks)
+    assert spread.seeds == serial.seeds and spread.config == serial.config
+    monkeypatch.setattr(backends, "cores", lambda: 1)
+    assert run_one("softmax-derivatives", cfg, backend="auto").checks == serial.checks  # one core: in place
+    # a run that raises stops the experiment with that error, wherever it ran
+    bad = experiment_config("remedies", quick=True, data="/nonexistent/x.csv")
+    for where in ({}, {"backend": "processes", "workers": 2}):
+        with pytest.raises(DataError, match="/nonexistent/x.csv: no such file"):
+            run_one("remedies", bad, **where)
+
+
+def test_experiment_run_refuses_dask_in_one_line():
+    from typer.testing import CliRunner
+
+    from neuronet.cli import app
+
+    r = CliRunner().invoke(app, ["experiment", "run", "hebb", "--quick", "--backend", "dask"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "neuronet experiment run: error: --backend: experiment run takes auto, serial or processes "
+        "(Dask: neuronet lecture --only)"
+    ), r.output

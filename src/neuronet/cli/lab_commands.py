@@ -35,19 +35,29 @@ def experiment_run(
     ] = None,
     data: Annotated[str | None, typer.Option(help="Dataset spec, for experiments that take one.")] = None,
     out: Annotated[str | None, typer.Option(help="Folder for results/<name>.json and index.html.")] = None,
+    backend: Annotated[
+        str, typer.Option(help="Where its runs go: auto (processes, one per core, on 2+ cores), serial or processes.")
+    ] = "auto",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: the cores; auto: at most 8).")] = None,
 ):
     """Run one experiment and print its verdict.
 
+    Its runs go to one process per core by default (--backend auto); the numbers do not depend on it.
+
     Example: neuronet experiment run saturation --quick --set seeds=0,1
     """
+    from ..backends import check_backend
     from ..experiments import get_experiment, parse_overrides
     from ..experiments.runner import experiment_config, run_one
 
+    if backend == "dask":
+        raise ConfigError("--backend: experiment run takes auto, serial or processes (Dask: neuronet lecture --only)")
+    check_backend(backend, workers=workers)
     exp = get_experiment(name)
     cfg = experiment_config(name, quick=quick, data=data, overrides=parse_overrides(exp.config_cls, set_))
     typer.echo(f"{name}: {exp.claim}")
     typer.echo(f"config: {cfg}")
-    result = run_one(name, cfg, out)
+    result = run_one(name, cfg, out, backend=backend, workers=workers)
     typer.echo(f"measurement: {result.measurement}")
     for k, v in result.metrics.items():
         typer.echo(f"  {k}: {v}")

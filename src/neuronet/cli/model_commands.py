@@ -79,15 +79,21 @@ def one_line_warnings(command):
 
     The library says what it decided on its own (a CSV's first row read as a header, labels read as
     regression targets, unreadable sweep trials skipped) with ``warnings.warn``; this is how the
-    command line shows them: no source line, no traceback.
+    command line shows them: no source line, no traceback, and each text once per command (Python's
+    own once-per-place bookkeeping is reset whenever any code changes the warning filters).
     """
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        typer.echo(f"neuronet {command}: warning: {' '.join(str(message).split())}", err=True)
 
     def deco(f):
         @functools.wraps(f)
         def wrapper(*args, **kwargs):
+            shown = set()
+
+            def show(message, category, filename, lineno, file=None, line=None):
+                text = " ".join(str(message).split())
+                if (category, text) not in shown:
+                    shown.add((category, text))
+                    typer.echo(f"neuronet {command}: warning: {text}", err=True)
+
             with warnings.catch_warnings():
                 warnings.simplefilter("default")
                 warnings.showwarning = show

@@ -157,9 +157,37 @@ def _conclude(name: str, cfg, tasks: list[Task], values: dict) -> Result:
     return result
 
 
-def run_one(name, config, out_dir=None, log=print) -> Result:
-    """Run one experiment in this process, saving ``out_dir/results/<name>.json`` when given."""
-    result = get_experiment(name).run(config)
+class _FirstError(_Sink):
+    """``_Sink`` without files or per-run lines, keeping the first error itself to raise it again."""
+
+    def __init__(self, values: dict, total: int):
+        super().__init__(None, values, total, lambda line: None)
+        self.error = None
+
+    def failure(self, task, error):
+        super().failure(task, error)
+        self.error = self.error or error
+
+
+def run_one(name, config, out_dir=None, log=print, *, backend="serial", workers=None) -> Result:
+    """Run one experiment, saving ``out_dir/results/<name>.json`` when given.
+
+    ``backend``: where its runs go, as in ``run_lecture`` (``"serial"``: in this process, the
+    default here; ``"auto"``: one process per core when it has two or more runs); the numbers do
+    not depend on it.  A run that raises stops the experiment with that error, on any backend.
+    """
+    exp = get_experiment(name)
+    tasks = tasks_for(name, config) if exp.design is not None else []
+    backend, workers = resolve_backend(backend, len(tasks), workers)
+    if backend == "serial" or exp.design is None:
+        result = exp.run(config)
+    else:
+        values = {}
+        sink = _FirstError(values, len(tasks))
+        run_tasks(run_task, tasks, sink, backend=backend, workers=workers)
+        if sink.error is not None:
+            raise sink.error
+        result = _conclude(name, config, tasks, values)
     if out_dir is not None:
         _save(Path(out_dir) / "results" / f"{name}.json", {"result": result.to_dict(), "versions": versions()})
     return result
