@@ -1,5 +1,6 @@
 """The lecture runner: runs on any backend give the same numbers, and a killed lecture resumes run by run."""
 
+import contextlib
 import json
 import os
 import signal
@@ -354,18 +355,26 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _start_orphans(tmp_path, script=None):
-    """The ORPHANS script (or ``script`` beside it), in its own process group; it and its two busy workers' pids."""
+@contextlib.contextmanager
+def _orphans(tmp_path, script=None):
+    """The ORPHANS script (or ``script`` beside it), in its own process group: yields it and its two busy
+    workers' pids, and kills whatever is left of them afterwards."""
     (tmp_path / "orphans.py").write_text(ORPHANS)
     path = tmp_path / ("orphans.py" if script is None else "main.py")
     if script is not None:
         path.write_text(script)
     proc = subprocess.Popen([sys.executable, str(path), str(tmp_path)], start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
-        time.sleep(0.05)
-    pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
-    return proc, pids
+    pids = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(tmp_path.glob("*.pid"))) < 2:
+            time.sleep(0.05)
+        pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+        assert len(pids) == 2, "two workers should be running a task"
+        yield proc, pids
+    finally:
+        proc.kill()
+        _gone_within(pids, 0)
 
 
 def _gone_within(pids, seconds) -> list:
@@ -381,23 +390,17 @@ def _gone_within(pids, seconds) -> list:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_worker_processes_exit_when_the_coordinator_is_killed(tmp_path):
-    proc, pids = _start_orphans(tmp_path)
-    try:
-        assert len(pids) == 2 and all(_alive(p) for p in pids), "two workers should be running a task"
+    with _orphans(tmp_path) as (proc, pids):
+        assert all(_alive(p) for p in pids)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         left = _gone_within(pids, 10)
         assert not left, f"worker processes {left} outlived their killed coordinator"
-    finally:
-        proc.kill()
-        _gone_within(pids, 0)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_an_interrupted_coordinator_terminates_its_workers_itself(tmp_path):
-    proc, pids = _start_orphans(tmp_path, STUBBORN)
-    try:
-        assert len(pids) == 2, "two workers should be running a task"
+    with _orphans(tmp_path, STUBBORN) as (proc, pids):
         os.killpg(proc.pid, signal.SIGINT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (tmp_path / "interrupted").exists():
@@ -405,16 +408,11 @@ def test_an_interrupted_coordinator_terminates_its_workers_itself(tmp_path):
         assert (tmp_path / "interrupted").exists() and proc.poll() is None, "the coordinator caught it and lives on"
         left = _gone_within(pids, 5)
         assert not left, f"worker processes {left} still run under a live, interrupted coordinator"
-    finally:
-        proc.kill()
-        _gone_within(pids, 0)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_stops_the_coordinator_and_its_workers_at_once(tmp_path):
-    proc, pids = _start_orphans(tmp_path)
-    try:
-        assert len(pids) == 2, "two workers should be running a task"
+    with _orphans(tmp_path) as (proc, pids):
         t0 = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
         proc.wait(timeout=30)  # the tasks sleep 120 s: waiting for them would time out
@@ -422,9 +420,6 @@ def test_ctrl_c_stops_the_coordinator_and_its_workers_at_once(tmp_path):
         left = _gone_within(pids, 5)
         assert not left, f"worker processes {left} outlived an interrupted coordinator"
         assert len(list(tmp_path.glob("*.pid"))) == 2, "no queued task may start after Ctrl-C"
-    finally:
-        proc.kill()
-        _gone_within(pids, 0)
 
 
 def test_dry_run_plans_counts_the_cache_and_writes_nothing(tmp_path):
