@@ -26,3 +26,25 @@ def gemm_bound(X, sizes, batch, rng):
             if i:
                 np.matmul(ds[i], Ws[i].T, out=hs[i - 1])
     return time.perf_counter() - t
+
+
+SIZES, BATCH = [784, 512, 512, 10], 128
+
+
+def epoch_workload():
+    """The prototypes' workload: 20,000 random images and labels, and the generator that made them."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 20000)
+    return X, y, rng
+
+
+def fit_one_epoch(X, y):
+    """Seconds for one epoch of the Trainer (ReLU, softmax, momentum, diagnostics off), and the network."""
+    import neuronet as nn
+
+    net = nn.mlp(SIZES, hidden="relu", output="softmax", init="fan-in", seed=0)
+    tr = nn.Trainer(net, "momentum", lr=0.01, momentum=0.9, epochs=1, batch_size=BATCH, diagnostics=False)
+    t = time.perf_counter()
+    tr.fit(X, y)
+    return time.perf_counter() - t, net

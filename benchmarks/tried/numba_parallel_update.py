@@ -9,7 +9,7 @@ os.environ.setdefault("NEURONET_KERNELS", "numpy")  # the NumPy path, as measure
 import sys, time, os, numpy as np
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "src"))
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _bound import gemm_bound
+from _bound import BATCH as B, SIZES as S, epoch_workload, fit_one_epoch, gemm_bound
 import neuronet as nn
 from neuronet.optim.sgd import Momentum
 from threadpoolctl import threadpool_limits
@@ -38,16 +38,12 @@ def upd(self, params, grads, state):
         f(p, g, v, np.float32(self.lr), np.float32(self.momentum))
 if mode != "numpy":
     Momentum._update = upd
-rng = np.random.default_rng(0)
-X = rng.standard_normal((20000, 784), dtype=np.float32)
-y = rng.integers(0, 10, 20000)
-S = [784, 512, 512, 10]; B = 128
+X, y, rng = epoch_workload()
 def bound():
     return gemm_bound(X, S, B, rng)
 def train():
-    net = nn.mlp(S, hidden="relu", output="softmax", init="fan-in", seed=0)
-    tr = nn.Trainer(net, "momentum", lr=0.01, momentum=0.9, epochs=1, batch_size=B, diagnostics=False)
-    t = time.perf_counter(); tr.fit(X, y); return time.perf_counter() - t, net.parameters.data.copy()
+    t, net = fit_one_epoch(X, y)
+    return t, net.parameters.data.copy()
 th = int(sys.argv[1])
 with threadpool_limits(th, "blas"):
     train(); b, n = [], []
