@@ -546,3 +546,100 @@ def test_experiment_run_refuses_dask_in_one_line():
         "neuronet experiment run: error: --backend: experiment run takes auto, serial or processes "
         "(Dask: neuronet lecture --only)"
     ), r.output
+
+
+def _pid_after_a_nap(task, threads):
+    if task.n == 5:
+        raise ValueError("five")
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def _by_three(task):
+    return task.n // 3
+
+
+def test_units_put_each_group_together_and_the_groups_first():
+    from neuronet.backends import units
+
+    ts = [_T(n) for n in range(7)]
+
+    def group(t):
+        return None if t.n in (0, 3) else f"g{t.n % 2}"
+
+    assert [[t.n for t in u] for u in units(ts, group)] == [[1, 5], [2, 4, 6], [0], [3]]
+    assert [[t.n for t in u] for u in units(ts)] == [[n] for n in range(7)], "no group: each task alone, in order"
+
+
+def test_dask_batches_keep_a_group_whole_and_first():
+    from neuronet.backends import MAX_BATCH, dask_batches
+
+    ts = [_T(n) for n in range(40)]
+    batches = dask_batches(ts, 2, group=lambda t: "big" if 20 <= t.n < 32 else None)
+    assert [t.n for t in batches[0]] == list(range(20, 32)), "one batch, even beyond MAX_BATCH"
+    rest = [t.n for b in batches[1:] for t in b]
+    assert rest == list(range(20)) + list(range(32, 40))
+    assert max(len(b) for b in batches[1:]) <= MAX_BATCH
+    assert [len(b) for b in dask_batches(ts, 2)] == [len(b) for b in dask_batches(ts, 2, group=lambda t: None)]
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_the_tasks_of_a_group_run_in_one_worker_and_fail_alone(backend):
+    if backend == "dask":
+        pytest.importorskip("distributed")
+    from neuronet.backends import run_tasks
+
+    sink = _Collect()
+    run_tasks(_pid_after_a_nap, [_T(n) for n in range(12)], sink, backend=backend, workers=2, group=_by_three)
+    assert sink.bad == {5: "five"}, "the failing task of group 1 fails alone"
+    assert sorted(sink.ok) == [n for n in range(12) if n != 5]
+    pids = {}
+    for n, pid in sink.ok.items():
+        pids.setdefault(n // 3, set()).add(pid)
+    assert all(len(p) == 1 for p in pids.values()), f"a group ran in more than one worker: {pids}"
+
+
+def test_remedies_groups_its_runs_by_arm_without_changing_their_ids():
+    from neuronet.experiments.remedies_runs import arms
+    from neuronet.experiments.runner import _task, experiment_config, tasks_for
+
+    tasks = tasks_for("remedies", experiment_config("remedies", quick=True))
+    assert all(t.group == f"remedies/{t.key['arm']}" for t in tasks)
+    assert {t.group for t in tasks} == {f"remedies/{a.key}" for a in arms()}
+    assert all(_task(t.experiment, t.config, t.key).id == t.id for t in tasks), "cached runs stay valid"
+    other = tasks_for("softmax-derivatives", experiment_config("softmax-derivatives", quick=True))
+    assert other and all(t.group is None for t in other)
+
+
+def test_remedies_on_processes_gives_the_serial_numbers():
+    from neuronet.experiments.runner import experiment_config, run_one
+
+    cfg = experiment_config("remedies", quick=True)
+    serial = run_one("remedies", cfg)
+    spread = run_one("remedies", cfg, backend="processes", workers=2)
+    assert (spread.verdict, spread.metrics, spread.checks) == (serial.verdict, serial.metrics, serial.checks)
+
+
+class _Logged(_Collect):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def log(self, line):
+        self.lines.append(line)
+
+
+def _dies_on_four(task, threads):
+    if task.n == 4:
+        os._exit(3)  # the worker process dies, as under the OOM killer
+    return task.n * 10
+
+
+def test_a_task_that_kills_its_worker_fails_alone_even_inside_a_group():
+    from neuronet.backends import run_tasks
+
+    sink = _Logged()
+    run_tasks(_dies_on_four, [_T(n) for n in range(6)], sink, backend="processes", workers=2, group=_by_three)
+    assert sink.ok == {n: n * 10 for n in (0, 1, 2, 3, 5)}, "its group's other tasks are run again, one by one"
+    assert list(sink.bad) == [4] and "died" in sink.bad[4]
+    assert any("restarting the pool" in line for line in sink.lines)

@@ -116,13 +116,20 @@ def resolve_backend(backend, n_tasks, workers=None, *, scheduler=None, client=No
     return ("processes", n) if n_tasks >= 2 and n >= 2 else ("serial", workers)
 
 
-def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None, client=None, blas_threads=None):
+def run_tasks(
+    fn, tasks, sink, *, backend="serial", workers=None, scheduler=None, client=None, blas_threads=None, group=None
+):
     """Run ``fn(task, blas_threads)`` for each task on ``backend``; results go to ``sink`` as they arrive.
 
     Warnings that ``fn`` raises in a worker process are raised again here, once per category and
     text, from this module (a filter on the module that first raised them does not see them).
     ``workers`` defaults to ``cores()``, which counts a container's CPU quota as well as the
     process's CPU affinity.
+
+    ``group`` (a function of a task: a hashable, or None) keeps tasks that share work a process
+    memoises together: the tasks of one group run one after another in one worker, so that work is
+    done once, not once per worker (see ``units``).  Results still reach ``sink`` task by task, and
+    a task of a group that raises fails alone.  In this process (``serial``) it changes nothing.
     """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
     tasks = list(tasks)
@@ -132,9 +139,30 @@ def run_tasks(fn, tasks, sink, *, backend="serial", workers=None, scheduler=None
     if backend == "serial":
         _run_serial(fn, tasks, sink, blas_threads)
     elif backend == "processes":
-        _run_processes(fn, tasks, sink, workers or cores(), blas_threads)
+        _run_processes(fn, tasks, sink, workers or cores(), blas_threads, group)
     else:
-        _run_dask(fn, tasks, sink, workers or cores(), scheduler, client, blas_threads)
+        _run_dask(fn, tasks, sink, workers or cores(), scheduler, client, blas_threads, group)
+
+
+def units(tasks, group=None) -> list[list]:
+    """``tasks`` as units of work for one worker each: every group's tasks together, each other task alone.
+
+    A group keeps the order of its tasks.  The groups come first, in the order of their first
+    tasks, then the tasks of no group (``group(task)`` None) in their order: a group holds several
+    runs, so it is the longest unit, and starting it last could leave the other cores idle while
+    it finishes.  Without ``group`` every task is a unit of its own, in order.
+    """
+    if group is None:
+        return [[t] for t in tasks]
+    groups: dict = {}
+    alone = []
+    for t in tasks:
+        g = group(t)
+        if g is None:
+            alone.append([t])
+        else:
+            groups.setdefault(g, []).append(t)
+    return list(groups.values()) + alone
 
 
 def _run_serial(fn, tasks, sink, blas_threads):
@@ -147,7 +175,7 @@ def _run_serial(fn, tasks, sink, blas_threads):
         sink.result(t, value)
 
 
-def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
+def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_restarts=3):
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -167,19 +195,31 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
                 initializer=_worker_start,
                 initargs=(alive,),
             ) as pool:
-                futures = {pool.submit(_recording_warnings, fn, t, threads): t for t in pending}
+                futures = {}
+                for unit in units(pending, group):
+                    if len(unit) == 1:
+                        futures[pool.submit(_recording_warnings, fn, unit[0], threads)] = unit
+                    else:  # a group: its tasks one after another in one worker
+                        futures[pool.submit(_run_batch, fn, unit, threads, True)] = unit
                 try:
                     while futures:
                         finished, _ = wait(futures, return_when=FIRST_COMPLETED)
                         for f in finished:
-                            t = futures.pop(f)
+                            unit = futures.pop(f)
                             error = f.exception()
-                            if error is None:
-                                _deliver(sink, t, f.result(), seen)
+                            if error is None and len(unit) == 1:
+                                _deliver(sink, unit[0], f.result(), seen)
+                            elif error is None:
+                                for t, (ok, value) in zip(unit, f.result(), strict=True):
+                                    if ok:
+                                        _deliver(sink, t, value, seen)
+                                    else:
+                                        sink.failure(t, value)
                             elif isinstance(error, BrokenProcessPool):
-                                broken.append(t)  # a worker process died: run it again
+                                broken.extend(unit)  # a worker process died: run them again
                             else:
-                                sink.failure(t, error)
+                                for t in unit:
+                                    sink.failure(t, error)
                 except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
                     _terminate(pool)
                     raise
@@ -189,6 +229,7 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, max_restarts=3):
         lost = {t.id for t in broken}
         pending = [t for t in pending if t.id in lost]  # in the original order again
         if pending:
+            group = None  # task by task now: only the task that kills its worker may fail for it
             restarts += 1
             if restarts > max_restarts:
                 for t in pending:
@@ -317,6 +358,12 @@ def _on_dask_worker(fn, batch, shares: dict, default: int | None):
         except (ImportError, ValueError):
             threads = 1
     record = _single_threaded_worker()  # catch_warnings is process-wide: only one task at a time may record
+    return _run_batch(fn, batch, threads, record)
+
+
+def _run_batch(fn, batch, threads, record: bool):
+    """``fn`` on each task of ``batch`` in this worker: one ``(True, (value, warnings))`` or
+    ``(False, exception)`` per task, so one failing task does not take the others with it."""
     out = []
     for task in batch:
         try:
@@ -353,7 +400,7 @@ def _portable(error: Exception) -> Exception:
 MAX_BATCH = 8
 
 
-def dask_batches(tasks: list, n_workers: int, max_batch: int = MAX_BATCH) -> list[list]:
+def dask_batches(tasks: list, n_workers: int, max_batch: int = MAX_BATCH, group=None) -> list[list]:
     """Consecutive tasks grouped into Dask tasks: large batches first, single tasks at the end.
 
     A Dask task costs its worker a few milliseconds of bookkeeping on the worker's event loop,
@@ -363,8 +410,15 @@ def dask_batches(tasks: list, n_workers: int, max_batch: int = MAX_BATCH) -> lis
     the batches shrink towards the end and no worker idles long while another finishes a big one.
     The runs of a batch reach the coordinator (and their cache files) together when it ends; a batch
     that kills its worker is run again task by task, so only the task at fault fails.
+
+    With ``group`` (see ``run_tasks``), each group is a batch of its own, whatever its size, and
+    the groups go first (``units``); the other tasks are batched as above.
     """
-    batches, i = [], 0
+    batches = [u for u in units(tasks, group) if len(u) > 1] if group is not None else []
+    if batches:
+        grouped = {id(t) for b in batches for t in b}
+        tasks = [t for t in tasks if id(t) not in grouped]
+    i = 0
     while i < len(tasks):
         size = max(1, min(max_batch, -(-(len(tasks) - i) // (4 * max(1, n_workers)))))
         batches.append(tasks[i : i + size])
@@ -444,7 +498,7 @@ def _connect(workers, scheduler):
     return Client(cluster), cluster
 
 
-def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
+def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads, group=None):
     from distributed import as_completed
 
     cluster = own_client = None
@@ -465,7 +519,7 @@ def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads):
             futures[f.key] = (f, batch)
             return f
 
-        for i, batch in enumerate(dask_batches(list(tasks), _n_workers(client))):
+        for i, batch in enumerate(dask_batches(list(tasks), _n_workers(client), group=group)):
             submit(batch, -i)
         queue = as_completed([f for f, _ in futures.values()])
         for f in queue:

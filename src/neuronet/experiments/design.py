@@ -61,6 +61,13 @@ class Design:
     def present(self, cfg, measured: list, checks: list[Check]) -> dict:
         return {}
 
+    def group(self, cfg, key: dict) -> str | None:
+        """Runs that share work a process memoises (e.g. one search that every run of an arm uses)
+        return the same name; the lecture sends a group's runs to one worker, one after another,
+        so the shared work is done once instead of once per worker.  None (the default): the run
+        may go to any worker.  Grouping changes where runs go, never what they compute."""
+        return None
+
 
 def roundtrip(data):
     """``data`` as it comes back from a JSON file (tuples become lists, NaN becomes None).

@@ -283,13 +283,17 @@ class Remedies(Design):
     def runs(self, cfg):
         _check_config(cfg)
         init_seeds = set(cfg.seeds[: cfg.n_init_seeds])
-        # seed-major: the first runs cover every arm, so parallel workers choose the arms' rates side by side
         return [
             {"arm": a.key, "seed": int(s)} for s in cfg.seeds for a in arms() if a.remedy != "no-1" or s in init_seeds
         ]
 
     def measure(self, cfg, key):
         return measure_run(cfg, key)
+
+    def group(self, cfg, key):
+        # every run of an arm starts with the arm's learning-rate search (choose_lr, memoised per
+        # process): the arm's runs go to one worker, so the search is done once, not per worker
+        return key["arm"]
 
     def judge(self, cfg, measured):
         return _Judge(cfg, measured).checks()

@@ -21,7 +21,8 @@ remedy     what changes from the row's base
 Each arm trains at its own learning rate, chosen on validation splits of the selection seeds
 (disjoint from the test seeds) by ``choose_lr``.  ``choose_lr`` is a pure function of the
 config and the arm, memoised per process, so every test run of an arm may call it and a
-process computes it once.
+process computes it once; the design groups an arm's runs (``Remedies.group``), so a lecture
+spread over worker processes also computes it once per arm.
 """
 
 from __future__ import annotations

@@ -70,6 +70,8 @@ class Task:
     experiment: str
     config: dict
     key: dict | None
+    #: runs of one experiment that share work a process memoises (``Design.group``); not part of ``id``
+    group: str | None = None
 
     def label(self) -> str:
         if self.key is None:
@@ -77,9 +79,9 @@ class Task:
         return f"{self.experiment} " + ", ".join(f"{k}={v}" for k, v in self.key.items())
 
 
-def _task(name: str, config: dict, key: dict | None) -> Task:
+def _task(name: str, config: dict, key: dict | None, group: str | None = None) -> Task:
     blob = json.dumps({"experiment": name, "config": config, "key": key}, sort_keys=True, separators=(",", ":"))
-    return Task(hashlib.sha256(blob.encode()).hexdigest()[:16], name, config, key)
+    return Task(hashlib.sha256(blob.encode()).hexdigest()[:16], name, config, key, group)
 
 
 def tasks_for(name: str, cfg) -> list[Task]:
@@ -88,7 +90,16 @@ def tasks_for(name: str, cfg) -> list[Task]:
     config = to_jsonable(dataclasses.asdict(cfg))
     if exp.design is None:
         return [_task(name, config, None)]
-    return [_task(name, config, roundtrip(k)) for k in exp.design.runs(cfg)]
+    tasks = []
+    for k in exp.design.runs(cfg):
+        g = exp.design.group(cfg, k)
+        tasks.append(_task(name, config, roundtrip(k), None if g is None else f"{name}/{g}"))
+    return tasks
+
+
+def _group(task: Task):
+    """``run_tasks``'s ``group``: the runs of one group go to one worker, one after another."""
+    return task.group
 
 
 def run_task(task: Task, blas_threads: int | None = None) -> dict:
@@ -184,7 +195,7 @@ def run_one(name, config, out_dir=None, log=print, *, backend="serial", workers=
     else:
         values = {}
         sink = _FirstError(values, len(tasks))
-        run_tasks(run_task, tasks, sink, backend=backend, workers=workers)
+        run_tasks(run_task, tasks, sink, backend=backend, workers=workers, group=_group)
         if sink.error is not None:
             raise sink.error
         result = _conclude(name, config, tasks, values)
@@ -275,7 +286,15 @@ def run_lecture(
     # serial: one BLAS thread, as each run's matrices are small (processes and Dask pin each worker to its share)
     threads = 1 if backend == "serial" else None
     run_tasks(
-        run_task, todo, sink, backend=backend, workers=workers, scheduler=scheduler, client=client, blas_threads=threads
+        run_task,
+        todo,
+        sink,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        client=client,
+        blas_threads=threads,
+        group=_group,
     )
     results = {}
     for name, (cfg, tasks) in plan.items():
