@@ -630,16 +630,78 @@ class _Logged(_Collect):
 
 
 def _dies_on_four(task, threads):
+    """Task 4 kills its worker once the other tasks are done (or after 3 s); the others mark themselves done."""
+    folder = os.environ["NEURONET_TEST_DONE"]
+    if task.n != 4:
+        open(os.path.join(folder, str(task.n)), "w").close()
+        return task.n * 10
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(os.listdir(folder)) < 5:
+        time.sleep(0.02)
+    time.sleep(0.3)  # let the others' results reach the coordinator
+    os._exit(3)  # the worker process dies, as under the OOM killer
+
+
+def test_a_task_that_kills_its_worker_fails_alone_even_inside_a_group(tmp_path, monkeypatch):
+    from neuronet.backends import _run_processes
+
+    monkeypatch.setenv("NEURONET_TEST_DONE", str(tmp_path))  # the spawned workers inherit it
+    sink = _Logged()
+    _run_processes(_dies_on_four, [_T(n) for n in range(6)], sink, 2, None, _by_three, max_restarts=1)
+    # the first pool dies with group {3, 4, 5}; the second runs the lost tasks one by one
+    assert sink.ok == {n: n * 10 for n in (0, 1, 2, 3, 5)}, "its group's other tasks are run again, one by one"
+    assert list(sink.bad) == [4] and "died 2 times" in str(sink.bad[4])
+    assert any("restarting the pool" in line for line in sink.lines)
+
+
+BLAS_LATER = """
+import json
+import numpy  # noqa: F401  (its OpenBLAS: the only BLAS loaded so far)
+from threadpoolctl import threadpool_info
+from neuronet.backends import blas_limit
+
+def threads():
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    return sorted((i["filepath"].rsplit("/", 1)[-1], i["num_threads"]) for i in blas)
+
+default = threads()
+with blas_limit(1):
+    first = threads()
+import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, after blas_limit kept what it found)
+with blas_limit(1):
+    later = threads()
+print(json.dumps({"default": default, "first": first, "later": later, "after": threads()}))
+"""
+
+
+def test_blas_limit_also_limits_a_blas_library_loaded_after_its_first_use(tmp_path):
+    script = tmp_path / "blas_later.py"
+    script.write_text(BLAS_LATER)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "3"}  # the libraries' own default, so a missed one shows
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    (default,) = [n for _, n in out["default"]]
+    if default < 2:
+        pytest.skip("one core: OpenBLAS runs 1 thread anyway, so a library left unlimited would not show")
+    assert [n for _, n in out["first"]] == [1]
+    assert len(out["later"]) == 2 and all(n == 1 for _, n in out["later"]), out["later"]
+    assert [n for _, n in out["after"]] == [default, default], "the libraries' own settings come back"
+
+
+def _odd_results(task, threads):
+    if task.n == 1:
+        return lambda: None  # cannot be pickled back
     if task.n == 4:
-        os._exit(3)  # the worker process dies, as under the OOM killer
-    return task.n * 10
+        raise SystemExit(2)
+    return task.n
 
 
-def test_a_task_that_kills_its_worker_fails_alone_even_inside_a_group():
+def test_a_result_that_cannot_travel_or_a_system_exit_fails_its_task_alone_in_a_group():
     from neuronet.backends import run_tasks
 
-    sink = _Logged()
-    run_tasks(_dies_on_four, [_T(n) for n in range(6)], sink, backend="processes", workers=2, group=_by_three)
-    assert sink.ok == {n: n * 10 for n in (0, 1, 2, 3, 5)}, "its group's other tasks are run again, one by one"
-    assert list(sink.bad) == [4] and "died" in sink.bad[4]
-    assert any("restarting the pool" in line for line in sink.lines)
+    sink = _Collect()
+    run_tasks(_odd_results, [_T(n) for n in range(6)], sink, backend="processes", workers=2, group=_by_three)
+    assert sink.ok == {0: 0, 2: 2, 3: 3, 5: 5}
+    assert set(sink.bad) == {1, 4}
+    assert "cannot be sent back" in sink.bad[1] and sink.bad[4] == "2"

@@ -22,20 +22,22 @@ Backends
     ``dask.distributed``: a ``LocalCluster`` of N single-threaded worker processes, or the
     cluster whose scheduler is at ``scheduler="tcp://host:8786"``, or a given ``client``.
 
-Each task pins BLAS (threadpoolctl) to its share of the cores of the machine it runs on, so
-N concurrent tasks do not oversubscribe the cores; a task's result does not depend on the
+Each task pins BLAS (threadpoolctl, through ``blas_limit``) to its share of the cores of the
+machine it runs on, so N concurrent tasks do not oversubscribe the cores; a task's result does not depend on the
 backend.  Only the coordinator ever writes results (workers return values), see
 ``neuronet.sweep``'s module docstring for why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import uuid
 
 from .errors import ConfigError
 
-__all__ = ["AUTO_MAX_WORKERS", "BACKENDS", "check_backend", "cores", "resolve_backend", "run_tasks"]
+__all__ = ["AUTO_MAX_WORKERS", "BACKENDS", "blas_limit", "check_backend", "cores", "resolve_backend", "run_tasks"]
 
 BACKENDS = ("auto", "serial", "processes", "dask")
 #: the most worker processes ``auto`` starts by itself (each loads its own data); --workers may ask for more
@@ -99,6 +101,66 @@ def check_backend(backend, *, workers=None, scheduler=None, client=None, blas_th
             raise ConfigError('--backend dask: needs dask.distributed; pip install "neuronet[cluster]"') from None
 
 
+_BLAS = threading.local()  # per thread: (shared objects loaded, ThreadpoolController) of blas_limit's last call
+_PHDR: list = []  # [count(), or None where dl_iterate_phdr is missing], made on first use
+
+
+def _loaded_objects() -> int | None:
+    """How many shared objects this process has loaded (``dl_iterate_phdr``: ~0.06 ms), None where unknown."""
+    if not _PHDR:
+        import ctypes
+
+        try:
+            iterate = ctypes.CDLL(None).dl_iterate_phdr  # Linux and the BSDs; not macOS or Windows
+        except (AttributeError, OSError):
+            _PHDR.append(None)
+        else:
+            visit = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+            seen = [0]
+
+            def one(info, size, data):
+                seen[0] += 1
+                return 0
+
+            callback = visit(one)
+
+            def count():
+                seen[0] = 0
+                iterate(callback, None)
+                return seen[0]
+
+            _PHDR.append(count)
+    count = _PHDR[0]
+    return None if count is None else count()
+
+
+@contextlib.contextmanager
+def blas_limit(threads: int | None):
+    """``threadpoolctl.threadpool_limits(limits=threads, user_api="blas")`` for the block, for one task.
+
+    threadpoolctl finds the BLAS libraries anew on every call, ~3 ms, which over a lecture's
+    2,548 runs was ~8 s of worker time.  This keeps the ``ThreadpoolController`` it found and
+    makes a new one only when the process has loaded (or unloaded) a shared object since, so a
+    BLAS library that a task loads later is limited too.  Where the shared objects cannot be
+    counted it calls ``threadpool_limits`` each time.  ``threads`` None: no limit, no cost.
+    """
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    n = _loaded_objects()
+    if n is None:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            yield
+        return
+    cached = getattr(_BLAS, "controller", None)
+    if cached is None or cached[0] != n:
+        cached = _BLAS.controller = (n, ThreadpoolController())
+    with cached[1].limit(limits=threads, user_api="blas"):
+        yield
+
+
 def resolve_backend(backend, n_tasks, workers=None, *, scheduler=None, client=None) -> tuple[str, int | None]:
     """``(backend, workers)`` to run ``n_tasks`` tasks with: what ``auto`` stands for; other backends as given.
 
@@ -128,8 +190,11 @@ def run_tasks(
 
     ``group`` (a function of a task: a hashable, or None) keeps tasks that share work a process
     memoises together: the tasks of one group run one after another in one worker, so that work is
-    done once, not once per worker (see ``units``).  Results still reach ``sink`` task by task, and
-    a task of a group that raises fails alone.  In this process (``serial``) it changes nothing.
+    done once, not once per worker (see ``units``).  Results still reach ``sink`` task by task, but
+    a group's arrive together when the group ends (an interrupted group's finished tasks are lost
+    with it, and run again next time); a task of a group that raises, or whose result cannot be
+    sent back, fails alone.  After a worker dies, the tasks it took down run again one by one.  In
+    this process (``serial``) ``group`` changes nothing.
     """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
     tasks = list(tasks)
@@ -200,21 +265,16 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_resta
                 # costs O(pending) per call (1.5 ms with 2,548 pending), O(n^2) over a lecture
                 finished = queue.SimpleQueue()
                 futures = {}
-                for unit in units(pending, group):
-                    if len(unit) == 1:
-                        f = pool.submit(_recording_warnings, fn, unit[0], threads)
-                    else:  # a group: its tasks one after another in one worker
-                        f = pool.submit(_run_batch, fn, unit, threads, True)
-                    futures[f] = unit
-                    f.add_done_callback(finished.put)
-                try:
+                try:  # submitting starts the workers (seconds): a Ctrl-C then must stop them too
+                    for unit in units(pending, group):  # a group: its tasks one after another in one worker
+                        f = pool.submit(_run_unit, fn, unit, threads)
+                        futures[f] = unit
+                        f.add_done_callback(finished.put)
                     while futures:
                         f = finished.get()
                         unit = futures.pop(f)
                         error = f.exception()
-                        if error is None and len(unit) == 1:
-                            _deliver(sink, unit[0], f.result(), seen)
-                        elif error is None:
+                        if error is None:
                             for t, (ok, value) in zip(unit, f.result(), strict=True):
                                 if ok:
                                     _deliver(sink, t, value, seen)
@@ -373,9 +433,31 @@ def _run_batch(fn, batch, threads, record: bool):
     for task in batch:
         try:
             out.append((True, _recording_warnings(fn, task, threads) if record else (fn(task, threads), [])))
-        except Exception as e:  # reported per task by the coordinator, like a task of its own
+        except (Exception, SystemExit) as e:  # reported per task by the coordinator, like a task of its own
             out.append((False, _portable(e)))
     return out
+
+
+def _run_unit(fn, unit, threads):
+    """A pool worker's share: ``_run_batch`` over ``unit`` (one task, or a group's tasks), each outcome
+    able to travel back: a value that cannot be pickled becomes that task's error alone, instead
+    of failing the whole unit when the pool sends the list back."""
+    import pickle
+
+    out = _run_batch(fn, unit, threads, True)
+    try:
+        pickle.dumps(out)
+        return out
+    except Exception:  # find the one(s) at fault
+        pass
+    fixed = []
+    for ok, value in out:
+        try:
+            pickle.dumps(value)
+        except Exception as e:
+            ok, value = False, RuntimeError(f"its result cannot be sent back: {type(e).__name__}: {e}")
+        fixed.append((ok, value))
+    return fixed
 
 
 def _single_threaded_worker() -> bool:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends import check_backend, resolve_backend, run_tasks
+from ..backends import blas_limit, check_backend, resolve_backend, run_tasks
 from ..files import to_jsonable, versions, write_json_atomic
 from .base import Result, get_experiment, sorted_names
 from .design import conclude, measure_safely, roundtrip
@@ -104,10 +104,8 @@ def _group(task: Task):
 
 def run_task(task: Task, blas_threads: int | None = None) -> dict:
     """Compute one task (on any backend): a JSON-able value; writes nothing."""
-    from threadpoolctl import threadpool_limits
-
     t0 = time.perf_counter()
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    with blas_limit(blas_threads):
         exp = get_experiment(task.experiment)
         cfg = config_from_json(exp.config_cls, task.config)
         if task.key is None:

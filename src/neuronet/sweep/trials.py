@@ -95,11 +95,11 @@ def run_trial(trial: Trial, blas_threads: int | None = None) -> dict:
     library versions.  ``blas_threads`` pins BLAS with threadpoolctl for the trial's
     duration (None leaves it as it is).
     """
-    from threadpoolctl import threadpool_limits
+    from ..backends import blas_limit
 
     started = datetime.datetime.now(datetime.UTC)
     t0 = time.perf_counter()
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    with blas_limit(blas_threads):
         if trial.experiment == "train":
             metrics, verdict, extra = _train_metrics(trial.config, trial.seed)
         else:
