@@ -705,3 +705,109 @@ def test_a_result_that_cannot_travel_or_a_system_exit_fails_its_task_alone_in_a_
     assert sink.ok == {0: 0, 2: 2, 3: 3, 5: 5}
     assert set(sink.bad) == {1, 4}
     assert "cannot be sent back" in sink.bad[1] and sink.bad[4] == "2"
+
+
+def _times_ten(task, threads):
+    return task.n * 10
+
+
+class _Chain(_Collect):
+    """Each original task (n < 100) asks for a follow-up task n + 100 once its result is in."""
+
+    def result(self, task, value):
+        super().result(task, value)
+        return [_T(task.n + 100)] if task.n < 100 else None
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes", "dask"])
+def test_a_sink_can_hand_back_follow_up_tasks_that_run_on_the_same_backend(backend):
+    if backend == "dask":
+        pytest.importorskip("distributed")
+    from neuronet.backends import run_tasks
+
+    sink = _Chain()
+    run_tasks(_times_ten, [_T(n) for n in range(5)], sink, backend=backend, workers=2, group=_by_three)
+    assert sink.ok == {n: n * 10 for n in [*range(5), *range(100, 105)]} and not sink.bad
+
+
+@dataclass(frozen=True)
+class _Echo:
+    """A follow-up task: returns its text (as a figure task would return its picture)."""
+
+    id: str
+    text: str
+
+    def run(self, blas_threads=None):
+        return self.text.upper()
+
+
+class _Follow:
+    def __init__(self):
+        self.asked, self.got = [], {}
+
+    def tasks(self, name, result):
+        self.asked.append((name, result.verdict))
+        return [_Echo(f"echo {name}", name)]
+
+    def result(self, task, value):
+        self.got[task.id] = value
+
+    def failure(self, task, error):
+        raise AssertionError(f"{task.id}: {error}")
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes"])
+def test_each_judged_experiment_hands_its_follow_up_tasks_to_the_runs_backend(tmp_path, serial, backend):
+    follow = _Follow()
+    outcome = run_lecture(tmp_path, names=NAMES, quick=True, backend=backend, workers=2, follow_up=follow, log=_quiet)
+    assert _numbers(outcome) == _numbers(serial), "judging as runs come in changes nothing"
+    assert sorted(follow.asked) == sorted((n, r.verdict) for n, r in outcome.results.items())
+    assert follow.got == {f"echo {n}": n.upper() for n in NAMES}
+    cached = _Follow()
+    again = run_lecture(tmp_path, names=NAMES, quick=True, backend=backend, workers=2, follow_up=cached, log=_quiet)
+    assert again.ran == 0 and not cached.asked, "experiments judged from the cache get no follow-up tasks"
+    assert _numbers(again) == _numbers(serial)
+
+
+def test_judging_that_fails_as_runs_come_in_fails_after_the_runs_as_before(tmp_path, monkeypatch):
+    from neuronet.experiments import runner
+
+    real, calls = runner._conclude, []
+
+    def flaky(name, *a):
+        calls.append(name)
+        if name == "sigmoid-facts":
+            raise ValueError("judge broke")
+        return real(name, *a)
+
+    monkeypatch.setattr(runner, "_conclude", flaky)
+    with pytest.raises(ValueError, match="judge broke"):
+        run_lecture(tmp_path, names=NAMES, quick=True, follow_up=_Follow(), log=_quiet)
+    assert calls.count("sigmoid-facts") == 2, "tried as its run came in, then again after the runs"
+    assert len(list((tmp_path / "runs").rglob("*.json"))) == 4, "every run was still computed and cached"
+
+
+def _nap(task, threads):
+    time.sleep(0.01)
+    return task.n
+
+
+class _Order(_Collect):
+    def __init__(self):
+        super().__init__()
+        self.order = []
+
+    def result(self, task, value):
+        super().result(task, value)
+        self.order.append(task.n)
+        return [_T(1000)] if task.n == 0 else None
+
+
+def test_a_follow_up_task_starts_before_the_queued_tasks_are_all_done():
+    from neuronet.backends import IN_FLIGHT, run_tasks
+
+    n = 4 * IN_FLIGHT * 2 + 50  # far more tasks than the pool holds at a time (2 workers)
+    sink = _Order()
+    run_tasks(_nap, [_T(i) for i in range(n)], sink, backend="processes", workers=2)
+    assert len(sink.order) == n + 1 and not sink.bad
+    assert sink.order.index(1000) < n - IN_FLIGHT * 2, "it waited behind every task of the run"
