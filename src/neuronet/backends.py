@@ -188,11 +188,6 @@ def run_tasks(
     ``workers`` defaults to ``cores()``, which counts a container's CPU quota as well as the
     process's CPU affinity.
 
-    ``sink.result`` may return more tasks (an iterable; None for none): they run too, on the same
-    backend and pool, each alone, as soon as they are handed over, e.g. the figures of an
-    experiment whose runs are all in, while other experiments' runs still go on.  Their ids must
-    be unique among all the tasks.
-
     ``group`` (a function of a task: a hashable, or None) keeps tasks that share work a process
     memoises together: the tasks of one group run one after another in one worker, so that work is
     done once, not once per worker (see ``units``).  Results still reach ``sink`` task by task, but
@@ -236,27 +231,16 @@ def units(tasks, group=None) -> list[list]:
 
 
 def _run_serial(fn, tasks, sink, blas_threads):
-    import collections
-
-    queue = collections.deque(tasks)
-    while queue:
-        t = queue.popleft()
+    for t in tasks:
         try:
             value = fn(t, blas_threads)
         except Exception as e:  # one bad task does not stop the others
             sink.failure(t, e)
             continue
-        queue.extend(sink.result(t, value) or ())
-
-
-#: Units of work (tasks, or groups) handed to a process pool per worker at a time.  The rest wait
-#: here, so that a follow-up task the sink asks for starts after at most this many, not after every
-#: task of the run; 16 keeps a worker busy through a second or so of the coordinator judging.
-IN_FLIGHT = 16
+        sink.result(t, value)
 
 
 def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_restarts=3):
-    import collections
     import multiprocessing
     import queue
     from concurrent.futures import ProcessPoolExecutor
@@ -281,30 +265,26 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_resta
                 # costs O(pending) per call (1.5 ms with 2,548 pending), O(n^2) over a lecture
                 finished = queue.SimpleQueue()
                 futures = {}
-                backlog = collections.deque(units(pending, group))  # a group: its tasks one after another
-                urgent = collections.deque()  # follow-up tasks from the sink: ahead of the backlog
-
-                queues = (futures, urgent, backlog, broken, finished)
                 try:  # submitting starts the workers (seconds): a Ctrl-C then must stop them too
-                    _top_up(pool, fn, threads, IN_FLIGHT * workers, *queues)
+                    for unit in units(pending, group):  # a group: its tasks one after another in one worker
+                        f = pool.submit(_run_unit, fn, unit, threads)
+                        futures[f] = unit
+                        f.add_done_callback(finished.put)
                     while futures:
                         f = finished.get()
                         unit = futures.pop(f)
                         error = f.exception()
                         if error is None:
                             for t, (ok, value) in zip(unit, f.result(), strict=True):
-                                if not ok:
+                                if ok:
+                                    _deliver(sink, t, value, seen)
+                                else:
                                     sink.failure(t, value)
-                                    continue
-                                for more in _deliver(sink, t, value, seen):  # follow-up tasks, alone each
-                                    pending.append(more)
-                                    urgent.append([more])
                         elif isinstance(error, BrokenProcessPool):
                             broken.extend(unit)  # a worker process died: run them again
                         else:
                             for t in unit:
                                 sink.failure(t, error)
-                        _top_up(pool, fn, threads, IN_FLIGHT * workers, *queues)
                 except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
                     _terminate(pool)
                     raise
@@ -321,21 +301,6 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_resta
                     sink.failure(t, RuntimeError(f"worker processes died {restarts} times"))
                 return
             sink.log(f"a worker process died; restarting the pool for {len(pending)} unfinished tasks")
-
-
-def _top_up(pool, fn, threads, limit, futures, urgent, backlog, broken, finished) -> None:
-    """Submit units (follow-ups first) until ``limit`` are with ``pool``; a broken pool's go to ``broken``."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    while len(futures) < limit and (urgent or backlog):
-        unit = (urgent or backlog).popleft()
-        try:
-            f = pool.submit(_run_unit, fn, unit, threads)
-        except BrokenProcessPool:  # a worker died: with the lost ones, to run again
-            broken.extend(unit)
-            continue
-        futures[f] = unit
-        f.add_done_callback(finished.put)
 
 
 def _worker_start(alive) -> None:
@@ -402,13 +367,12 @@ def _recording_warnings(fn, task, threads):
     return value, out
 
 
-def _deliver(sink, task, returned, seen: set) -> list:
+def _deliver(sink, task, returned, seen: set) -> None:
     """A worker's ``(value, warnings)``: the warnings raised again here, then the value to the sink.
 
     The command line shows a warning raised here as one line; each ``(category, text)`` once per
     ``run_tasks`` call (``seen``), as a serial run would show it once.  Where warnings are errors
-    (``-W error``) the task fails, as it would have in a serial run.  Returns the tasks the sink
-    asked to run next (see ``run_tasks``).
+    (``-W error``) the task fails, as it would have in a serial run.
     """
     import warnings
 
@@ -420,8 +384,8 @@ def _deliver(sink, task, returned, seen: set) -> list:
                 warnings.warn(text, category, stacklevel=2)
     except Exception as e:
         sink.failure(task, e)
-        return []
-    return list(sink.result(task, value) or ())
+        return
+    sink.result(task, value)
 
 
 def _n_workers(client) -> int:
@@ -649,11 +613,10 @@ def _run_dask(fn, tasks, sink, workers, scheduler, client, blas_threads, group=N
             _, batch = futures.pop(f.key)
             if f.status == "finished":
                 for t, (ok, value) in zip(batch, f.result(), strict=True):
-                    if not ok:
+                    if ok:
+                        _deliver(sink, t, value, seen)
+                    else:
                         sink.failure(t, value)
-                        continue
-                    for more in _deliver(sink, t, value, seen):  # follow-up tasks, alone each
-                        queue.add(submit([more], 0))
             elif len(batch) > 1:  # the batch killed its workers (or was lost): its tasks again, one by one
                 for t in batch:
                     queue.add(submit([t], 0))

@@ -126,7 +126,7 @@ def lecture(
     """
     from ..experiments import get_experiment
     from ..experiments.runner import run_lecture
-    from ..report.lecture import FigureDrawer, write_lecture_report
+    from ..report.lecture import write_lecture_report
 
     if seed < 0:
         raise ConfigError(f"--seed: must be >= 0, got {seed}")
@@ -134,9 +134,6 @@ def lecture(
         get_experiment(name)
     other_runs = _other_runs(compare)
     sizes = {k: _size(f"--{k.replace('_', '-')}", v) for k, v in (("max_train", max_train), ("max_test", max_test))}
-    # each experiment's figures are drawn on the runs' own workers as soon as it is judged; not on
-    # Dask, whose workers may be other machines (the figures are drawn here, after the runs)
-    drawer = None if dry_run or backend == "dask" or scheduler else FigureDrawer()
     outcome = run_lecture(
         out,
         names=only,
@@ -149,7 +146,6 @@ def lecture(
         force=force,
         sizes={k: v for k, v in sizes.items() if v is not _DEFAULT},
         dry_run=dry_run,
-        follow_up=drawer,
         log=typer.echo,
     )
     if dry_run:
@@ -158,10 +154,7 @@ def lecture(
     meta = {"data": data, "quick": str(quick), "seed": str(seed), "backend": outcome.backend}
     drawing = "serial" if backend == "serial" else "auto"  # figures: one process per core unless asked not to
     local = None if scheduler else workers  # --workers of a remote cluster says nothing about this machine
-    drawn = drawer.drawn if drawer is not None else None
-    path = write_lecture_report(
-        out, results, meta=meta, other_runs=other_runs or None, backend=drawing, workers=local, figures=drawn
-    )
+    path = write_lecture_report(out, results, meta=meta, other_runs=other_runs or None, backend=drawing, workers=local)
     counts = {v: sum(r.verdict == v for r in results.values()) for v in ("supported", "mixed", "not supported")}
     typer.echo(", ".join(f"{n} {v}" for v, n in counts.items()) + f"; report written to {path}")
     if outcome.failed:

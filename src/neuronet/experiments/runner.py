@@ -18,7 +18,6 @@ the others complete.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import json
@@ -154,54 +153,6 @@ class _Sink:
         self.log(f"  [failed] {task.label()}: {message}")
 
 
-class _LectureSink(_Sink):
-    """``_Sink`` that judges each experiment as soon as its last run is in, while other experiments'
-    runs still go on, and hands the tasks ``follow_up`` asks for then (e.g. its figures) back to
-    ``run_tasks``; results of those go to ``follow_up``."""
-
-    def __init__(self, out_dir, values: dict, total: int, log, plan: dict, todo: list, follow_up):
-        super().__init__(out_dir, values, total, log)
-        self.plan, self.follow_up = plan, follow_up
-        self.left = collections.Counter(t.experiment for t in todo)
-        self.results: dict[str, Result] = {}
-
-    def result(self, task, value):
-        if not isinstance(task, Task):
-            self.follow_up.result(task, value)
-            return None
-        super().result(task, value)
-        self.left[task.experiment] -= 1
-        if self.left[task.experiment] == 0 and task.experiment not in self.failed:
-            return self._judge(task.experiment)
-        return None
-
-    def failure(self, task, error):
-        if not isinstance(task, Task):
-            self.follow_up.failure(task, error)
-            return
-        super().failure(task, error)
-
-    def _judge(self, name):
-        cfg, tasks = self.plan[name]
-        try:
-            result = _conclude(name, cfg, tasks, self.values)
-        except Exception:  # judged again after the runs, where the error surfaces as it always did
-            return None
-        self.results[name] = result
-        _save_result(self.out_dir, name, result, self.log)
-        return list(self.follow_up.tasks(name, result)) if self.follow_up is not None else None
-
-
-def _save_result(out_dir, name: str, result: Result, log) -> None:
-    _save(Path(out_dir) / "results" / f"{name}.json", {"result": result.to_dict(), "versions": versions()})
-    log(f"{name}: {result.verdict} - {result.reason}")
-
-
-def _work(task, blas_threads=None):
-    """``run_tasks``'s function for a lecture: a run (``run_task``), or a follow-up task's own ``run``."""
-    return run_task(task, blas_threads) if isinstance(task, Task) else task.run(blas_threads)
-
-
 def _conclude(name: str, cfg, tasks: list[Task], values: dict) -> Result:
     exp = get_experiment(name)
     if exp.design is None:
@@ -295,7 +246,6 @@ def run_lecture(
     force=False,
     sizes=None,
     dry_run=False,
-    follow_up=None,
     log=print,
 ) -> LectureOutcome:
     """Run (or reuse) every task of the chosen experiments on ``backend``; judge each; write results.json.
@@ -307,13 +257,6 @@ def run_lecture(
     ``sizes`` (``{"max_train": n or None, "max_test": ...}``) replaces those fields in every
     experiment whose config has them (None: the whole split).  ``dry_run`` plans and logs the runs
     per experiment (how many, how many cached) and stops before computing or writing anything.
-
-    Each experiment is judged as soon as its last run is in, while the others' runs go on.
-    ``follow_up`` (optional) is told then: ``follow_up.tasks(name, result)`` returns tasks to run on
-    the same backend (each with a unique ``id`` and a ``run(blas_threads)`` method; e.g. the
-    experiment's figures), whose values go to ``follow_up.result(task, value)`` and errors to
-    ``follow_up.failure(task, error)``.  Experiments whose runs were all cached are judged after
-    the runs, without follow-up tasks.
     """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client)
     names = list(names or sorted_names())
@@ -337,11 +280,11 @@ def run_lecture(
     backend, workers = resolve_backend(backend, len(todo), workers, scheduler=scheduler, client=client)
     recorded = backend if todo else "cached"  # results.json names where the runs went; here none ran
     log(f"lecture: {len(names)} experiments, {total} runs; {reused} already done, {len(todo)} to run on {backend}")
-    sink = _LectureSink(out_dir, values, total, log, plan, todo, follow_up)
+    sink = _Sink(out_dir, values, total, log)
     # serial: one BLAS thread, as each run's matrices are small (processes and Dask pin each worker to its share)
     threads = 1 if backend == "serial" else None
     run_tasks(
-        _work,
+        run_task,
         todo,
         sink,
         backend=backend,
@@ -355,10 +298,9 @@ def run_lecture(
     for name, (cfg, tasks) in plan.items():
         if name in sink.failed:
             continue
-        res = sink.results.get(name)
-        if res is None:  # every run cached (or judging failed above: it raises here)
-            res = _conclude(name, cfg, tasks, values)
-            _save_result(out_dir, name, res, log)
+        res = _conclude(name, cfg, tasks, values)
+        _save(Path(out_dir) / "results" / f"{name}.json", {"result": res.to_dict(), "versions": versions()})
+        log(f"{name}: {res.verdict} - {res.reason}")
         results[name] = res
     summary = {
         "data": data or "digits",

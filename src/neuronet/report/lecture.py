@@ -232,10 +232,6 @@ class _PlotTask:
     id: str
     plot: object
     rc: dict | None = None  # the matplotlib settings of the process that asked (drawn in another process)
-    key: tuple = ()  # (experiment, index of the plot), for FigureDrawer
-
-    def run(self, blas_threads=None) -> tuple[str, str]:
-        return _draw(self, blas_threads)
 
 
 def _draw(task: _PlotTask, blas_threads=None) -> tuple[str, str]:
@@ -261,32 +257,6 @@ class _Figures:
 
     def log(self, line):
         pass
-
-
-class FigureDrawer:
-    """``run_lecture``'s ``follow_up``: an experiment's figures become tasks on the lecture's own
-    backend as soon as it is judged, so they are drawn while other experiments still run.
-
-    ``drawn`` holds ``{(name, i): (caption, data URI)}`` as ``draw_figures`` returns it; pass it to
-    ``write_lecture_report(figures=...)``, which draws whatever is missing (the experiments whose
-    runs were all cached, and any figure that failed here, so that its error surfaces there).
-    """
-
-    def __init__(self):
-        import matplotlib
-
-        self.rc = {k: v for k, v in matplotlib.rcParams.items() if k != "backend"}
-        self.drawn: dict = {}
-
-    def tasks(self, name: str, result) -> list:
-        plots = _get(result, "plots", []) or []
-        return [_PlotTask(f"figure {name} {i}", p, self.rc, (name, i)) for i, p in enumerate(plots)]
-
-    def result(self, task, value) -> None:
-        self.drawn[task.key] = tuple(value)
-
-    def failure(self, task, error) -> None:
-        pass  # drawn again by write_lecture_report, which raises the error
 
 
 def draw_figures(results: dict, *, backend: str = "serial", workers: int | None = None) -> dict:
@@ -315,18 +285,6 @@ def draw_figures(results: dict, *, backend: str = "serial", workers: int | None 
     if sink.error is not None:
         raise sink.error
     return {keys[int(j)]: drawn for j, drawn in sink.drawn.items()}
-
-
-def _all_figures(results: dict, drawn: dict, backend: str, workers) -> dict:
-    """``drawn`` completed by ``draw_figures`` for the experiments with a figure missing from it."""
-    missing = {
-        name: r
-        for name, r in results.items()
-        if any((name, i) not in drawn for i in range(len(_get(r, "plots", []) or [])))
-    }
-    if missing:
-        drawn.update(draw_figures(missing, backend=backend, workers=workers))
-    return drawn
 
 
 def experiment_section(index: int, name: str, result, figures: dict | None = None) -> Section:
@@ -499,7 +457,6 @@ def write_lecture_report(
     flip_notes: dict | None = None,
     backend: str = "serial",
     workers: int | None = None,
-    figures: dict | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (one offline file) and return its path.
 
@@ -529,9 +486,6 @@ def write_lecture_report(
     backend, workers : optional
         Where the figures are drawn (``draw_figures``): ``"serial"`` (default) in this process,
         ``"auto"`` in one process per core; the page is the same either way.
-    figures : dict, optional
-        Figures drawn beforehand, ``{(name, i): (caption, data URI)}`` (``FigureDrawer.drawn``);
-        only the others are drawn here.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -541,7 +495,7 @@ def write_lecture_report(
         other_runs=other_runs,
         run_label=run_label or _run_label(meta),
         flip_notes=flip_notes,
-        figures=_all_figures(results, dict(figures or {}), backend, workers),
+        figures=draw_figures(results, backend=backend, workers=workers),
     )
     info = {**default_meta(), **(meta or {})}
     info = {k: info[k] for k in [*(meta or {}), *info] if k in info}  # the run's own lines first
