@@ -274,7 +274,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from orphans import Sink, Task, slow
 
 
-def no_watch(alive):  # no pipe to watch: only the coordinator's own clean-up can stop these workers
+def no_watch(alive, starts=None):  # no pipe to watch: only the coordinator's own clean-up can stop these workers
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -630,28 +630,37 @@ class _Logged(_Collect):
 
 
 def _dies_on_four(task, threads):
-    """Task 4 kills its worker once the other tasks are done (or after 3 s); the others mark themselves done."""
-    folder = os.environ["NEURONET_TEST_DONE"]
-    if task.n != 4:
-        open(os.path.join(folder, str(task.n)), "w").close()
-        return task.n * 10
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and len(os.listdir(folder)) < 5:
-        time.sleep(0.02)
-    time.sleep(0.3)  # let the others' results reach the coordinator
-    os._exit(3)  # the worker process dies, as under the OOM killer
+    if task.n == 4:
+        os._exit(3)  # the worker process dies, as under the OOM killer
+    time.sleep(0.01)
+    return task.n * 10
 
 
-def test_a_task_that_kills_its_worker_fails_alone_even_inside_a_group(tmp_path, monkeypatch):
-    from neuronet.backends import _run_processes
+def test_a_task_that_kills_its_worker_fails_alone_even_inside_a_group():
+    from neuronet.backends import run_tasks
 
-    monkeypatch.setenv("NEURONET_TEST_DONE", str(tmp_path))  # the spawned workers inherit it
     sink = _Logged()
-    _run_processes(_dies_on_four, [_T(n) for n in range(6)], sink, 2, None, _by_three, max_restarts=1)
-    # the first pool dies with group {3, 4, 5}; the second runs the lost tasks one by one
+    run_tasks(_dies_on_four, [_T(n) for n in range(6)], sink, backend="processes", workers=2, group=_by_three)
     assert sink.ok == {n: n * 10 for n in (0, 1, 2, 3, 5)}, "its group's other tasks are run again, one by one"
-    assert list(sink.bad) == [4] and "died 2 times" in str(sink.bad[4])
+    assert list(sink.bad) == [4] and "died while running it alone" in str(sink.bad[4])
     assert any("restarting the pool" in line for line in sink.lines)
+
+
+def _dies_on_one(task, threads):
+    if task.n == 1:
+        os._exit(9)
+    time.sleep(0.005)
+    return task.n
+
+
+def test_a_task_that_kills_its_worker_early_takes_no_other_task_with_it():
+    from neuronet.backends import run_tasks
+
+    sink = _Logged()
+    run_tasks(_dies_on_one, [_T(n) for n in range(60)], sink, backend="processes", workers=2)
+    assert sink.ok == {n: n for n in range(60) if n != 1}, "every task it did not run beside succeeds"
+    assert list(sink.bad) == [1]
+    assert len([line for line in sink.lines if "restarting the pool" in line]) <= 3
 
 
 BLAS_LATER = """

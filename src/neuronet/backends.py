@@ -16,8 +16,9 @@ Backends
 ``serial``
     One task after another in this process.
 ``processes``
-    A ``ProcessPoolExecutor`` with N spawned worker processes; a pool whose worker dies is
-    restarted (up to 3 times) for the tasks that had not finished.
+    A ``ProcessPoolExecutor`` with N spawned worker processes.  A pool whose worker dies is
+    started again for the tasks that had not finished; the tasks that were running when it died
+    go last, one at a time, so only a task that kills its worker on its own fails for it.
 ``dask``
     ``dask.distributed``: a ``LocalCluster`` of N single-threaded worker processes, or the
     cluster whose scheduler is at ``scheduler="tcp://host:8786"``, or a given ``client``.
@@ -193,8 +194,8 @@ def run_tasks(
     done once, not once per worker (see ``units``).  Results still reach ``sink`` task by task, but
     a group's arrive together when the group ends (an interrupted group's finished tasks are lost
     with it, and run again next time); a task of a group that raises, or whose result cannot be
-    sent back, fails alone.  After a worker dies, the tasks it took down run again one by one.  In
-    this process (``serial``) ``group`` changes nothing.
+    sent back, fails alone.  After a worker dies, the tasks it took down run again without groups
+    (see ``_run_processes``).  In this process (``serial``) ``group`` changes nothing.
     """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
     tasks = list(tasks)
@@ -241,69 +242,116 @@ def _run_serial(fn, tasks, sink, blas_threads):
 
 
 def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_restarts=3):
+    """The processes backend: a pool of spawned workers; a pool whose worker dies is started again.
+
+    Each worker reports which task it starts, so a death is pinned on the tasks that were running
+    (at most one per worker); those that were only queued run again as before.  The ones running
+    then are run again last, one at a time in a pool of one worker, so the task that kills its
+    worker process on its own (out of memory, a crash in C) fails alone, and the tasks that only
+    happened to run beside it succeed.  A death that no running task explains (a worker killed
+    from outside) restarts the pool at most ``max_restarts`` times.
+    """
     import multiprocessing
+
+    threads = blas_threads or max(1, cores() // workers)
+    ctx = multiprocessing.get_context("spawn")
+    seen = set()  # warnings already passed on: one line each, however many tasks raised them
+    pending, suspects, restarts = list(tasks), [], 0
+    while pending or suspects:
+        alone = not pending  # the suspects' turn: one worker, one task at a time
+        batch = suspects if alone else pending
+        lost, started = _pool_round(fn, batch, sink, 1 if alone else workers, threads, group, seen, ctx)
+        group = None  # after a death, task by task: only the task at fault may fail for it
+        if alone:
+            suspects = []
+        else:
+            pending = []
+        if not lost:
+            continue
+        running = [t for t in lost if t.id in started]
+        queued = [t for t in lost if t.id not in started]
+        if alone:
+            for t in running:  # the only task running in that pool: it took its worker down by itself
+                sink.failure(t, RuntimeError("its worker process died while running it alone (out of memory?)"))
+            suspects = queued
+        else:
+            suspects, pending = running, queued
+        if not running:
+            restarts += 1
+            if restarts > max_restarts:
+                for t in [*pending, *suspects]:
+                    sink.failure(t, RuntimeError(f"worker processes died {restarts} times"))
+                return
+        sink.log(
+            f"a worker process died; restarting the pool for {len(pending) + len(suspects)} unfinished tasks"
+            + (f" ({len(suspects)} that were running then go last, one at a time)" if suspects and not alone else "")
+        )
+
+
+def _pool_round(fn, batch, sink, workers, threads, group, seen, ctx) -> tuple[list, set]:
+    """Run ``batch`` in one process pool until it is done or broken: ``(tasks lost with a dead
+    worker, ids of the tasks the workers had started)``."""
     import queue
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    threads = blas_threads or max(1, cores() // workers)
-    pending = list(tasks)
-    restarts = 0
-    ctx = multiprocessing.get_context("spawn")
-    seen = set()  # warnings already passed on: one line each, however many tasks raised them
-    while pending:
-        broken = []
-        alive, lifeline = ctx.Pipe(duplex=False)  # the workers hold `alive`; EOF there means this process is gone
-        try:
-            with ProcessPoolExecutor(
-                max_workers=min(workers, len(pending)),
-                mp_context=ctx,
-                initializer=_worker_start,
-                initargs=(alive,),
-            ) as pool:
-                # finished futures arrive on a queue: O(1) each, where wait() on the pending set
-                # costs O(pending) per call (1.5 ms with 2,548 pending), O(n^2) over a lecture
-                finished = queue.SimpleQueue()
-                futures = {}
-                try:  # submitting starts the workers (seconds): a Ctrl-C then must stop them too
-                    for unit in units(pending, group):  # a group: its tasks one after another in one worker
-                        f = pool.submit(_run_unit, fn, unit, threads)
-                        futures[f] = unit
-                        f.add_done_callback(finished.put)
-                    while futures:
-                        f = finished.get()
-                        unit = futures.pop(f)
-                        error = f.exception()
-                        if error is None:
-                            for t, (ok, value) in zip(unit, f.result(), strict=True):
-                                if ok:
-                                    _deliver(sink, t, value, seen)
-                                else:
-                                    sink.failure(t, value)
-                        elif isinstance(error, BrokenProcessPool):
-                            broken.extend(unit)  # a worker process died: run them again
-                        else:
-                            for t in unit:
-                                sink.failure(t, error)
-                except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
-                    _terminate(pool)
-                    raise
-        finally:
-            lifeline.close()
-            alive.close()
-        lost = {t.id for t in broken}
-        pending = [t for t in pending if t.id in lost]  # in the original order again
-        if pending:
-            group = None  # task by task now: only the task that kills its worker may fail for it
-            restarts += 1
-            if restarts > max_restarts:
-                for t in pending:
-                    sink.failure(t, RuntimeError(f"worker processes died {restarts} times"))
-                return
-            sink.log(f"a worker process died; restarting the pool for {len(pending)} unfinished tasks")
+    broken, started = [], set()
+    alive, lifeline = ctx.Pipe(duplex=False)  # the workers hold `alive`; EOF there means this process is gone
+    starts = ctx.SimpleQueue()  # each worker puts the id of every task it starts, before starting it
+
+    def drain():
+        while not starts.empty():
+            started.add(starts.get())
+
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(batch)),
+            mp_context=ctx,
+            initializer=_worker_start,
+            initargs=(alive, starts),
+        ) as pool:
+            # finished futures arrive on a queue: O(1) each, where wait() on the pending set
+            # costs O(pending) per call (1.5 ms with 2,548 pending), O(n^2) over a lecture
+            finished = queue.SimpleQueue()
+            futures = {}
+            try:  # submitting starts the workers (seconds): a Ctrl-C then must stop them too
+                for unit in units(batch, group):  # a group: its tasks one after another in one worker
+                    f = pool.submit(_run_unit, fn, unit, threads)
+                    futures[f] = unit
+                    f.add_done_callback(finished.put)
+                while futures:
+                    drain()
+                    f = finished.get()
+                    unit = futures.pop(f)
+                    error = f.exception()
+                    if error is None:
+                        for t, (ok, value) in zip(unit, f.result(), strict=True):
+                            if ok:
+                                _deliver(sink, t, value, seen)
+                            else:
+                                sink.failure(t, value)
+                    elif isinstance(error, BrokenProcessPool):
+                        broken.extend(unit)  # a worker process died: run them again
+                    else:
+                        for t in unit:
+                            sink.failure(t, error)
+            except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
+                _terminate(pool)
+                raise
+        drain()
+    finally:
+        lifeline.close()
+        alive.close()
+        starts.close()
+    order = {t.id: i for i, t in enumerate(batch)}
+    return sorted(broken, key=lambda t: order[t.id]), started  # in the original order again
 
 
-def _worker_start(alive) -> None:
+#: In a pool worker: ``"starts"``, where it reports the id of each task it starts (see ``_pool_round``).
+_WORKER: dict = {}
+
+
+def _worker_start(alive, starts=None) -> None:
     """Pool-worker initializer: ignore Ctrl-C (the coordinator decides), and leave once the coordinator is gone.
 
     Ctrl-C in a terminal reaches the whole process group; a worker that took it would only start
@@ -318,6 +366,7 @@ def _worker_start(alive) -> None:
     import signal
     import threading
 
+    _WORKER["starts"] = starts
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch():
@@ -431,6 +480,8 @@ def _run_batch(fn, batch, threads, record: bool):
     ``(False, exception)`` per task, so one failing task does not take the others with it."""
     out = []
     for task in batch:
+        if _WORKER.get("starts") is not None:  # in a pool worker: say which task runs, in case it dies
+            _WORKER["starts"].put(task.id)
         try:
             out.append((True, _recording_warnings(fn, task, threads) if record else (fn(task, threads), [])))
         except (Exception, SystemExit) as e:  # reported per task by the coordinator, like a task of its own
