@@ -714,3 +714,30 @@ def test_a_result_that_cannot_travel_or_a_system_exit_fails_its_task_alone_in_a_
     assert sink.ok == {0: 0, 2: 2, 3: 3, 5: 5}
     assert set(sink.bad) == {1, 4}
     assert "cannot be sent back" in sink.bad[1] and sink.bad[4] == "2"
+
+
+def _two_killers(task, threads):
+    if task.n in (1, 30):
+        os._exit(9)
+    time.sleep(0.005)
+    return task.n
+
+
+def test_two_tasks_that_kill_their_workers_fail_and_every_other_task_is_delivered():
+    from neuronet.backends import run_tasks
+
+    sink = _Logged()
+    run_tasks(_two_killers, [_T(n) for n in range(60)], sink, backend="processes", workers=2)
+    assert sorted(sink.bad) == [1, 30] and sink.ok == {n: n for n in range(60) if n not in (1, 30)}
+
+
+def _group_of_many(task, threads):
+    return task.n
+
+
+def test_a_group_larger_than_a_pipe_buffer_of_task_starts_does_not_hang():
+    from neuronet.backends import run_tasks
+
+    sink = _Collect()  # ~35 bytes reported per task start: 4,000 of them fill a 64 KiB pipe twice over
+    run_tasks(_group_of_many, [_T(n) for n in range(4000)], sink, backend="processes", workers=2, group=lambda t: 0)
+    assert len(sink.ok) == 4000 and not sink.bad

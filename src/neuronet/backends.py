@@ -245,11 +245,13 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_resta
     """The processes backend: a pool of spawned workers; a pool whose worker dies is started again.
 
     Each worker reports which task it starts, so a death is pinned on the tasks that were running
-    (at most one per worker); those that were only queued run again as before.  The ones running
-    then are run again last, one at a time in a pool of one worker, so the task that kills its
-    worker process on its own (out of memory, a crash in C) fails alone, and the tasks that only
-    happened to run beside it succeed.  A death that no running task explains (a worker killed
-    from outside) restarts the pool at most ``max_restarts`` times.
+    (one per worker); those that were only queued, or had finished in a group not yet sent back,
+    run again as before.  The ones running then are run again last, one at a time in a pool of
+    one worker, so the task that kills its worker process on its own (out of memory, a crash in C)
+    fails alone, and the tasks that only happened to run beside it succeed.  A task whose lone
+    worker is killed from outside (the OOM killer choosing it for another process's memory) fails
+    then too.  A death that no running task explains restarts the pool at most ``max_restarts``
+    times.
     """
     import multiprocessing
 
@@ -275,34 +277,45 @@ def _run_processes(fn, tasks, sink, workers, blas_threads, group=None, max_resta
                 sink.failure(t, RuntimeError("its worker process died while running it alone (out of memory?)"))
             suspects = queued
         else:
-            suspects, pending = running, queued
+            order = {t.id: i for i, t in enumerate(tasks)}
+            suspects = sorted([*suspects, *running], key=lambda t: order.get(t.id, -1))
+            pending = queued
         if not running:
             restarts += 1
             if restarts > max_restarts:
                 for t in [*pending, *suspects]:
                     sink.failure(t, RuntimeError(f"worker processes died {restarts} times"))
                 return
-        sink.log(
-            f"a worker process died; restarting the pool for {len(pending) + len(suspects)} unfinished tasks"
-            + (f" ({len(suspects)} that were running then go last, one at a time)" if suspects and not alone else "")
-        )
+        if pending or suspects:
+            last = f" ({len(suspects)} that were running then go last, one at a time)" if pending and suspects else ""
+            left = len(pending) + len(suspects)
+            sink.log(f"a worker process died; restarting the pool for {left} unfinished tasks{last}")
 
 
 def _pool_round(fn, batch, sink, workers, threads, group, seen, ctx) -> tuple[list, set]:
     """Run ``batch`` in one process pool until it is done or broken: ``(tasks lost with a dead
-    worker, ids of the tasks the workers had started)``."""
+    worker, ids of the tasks the workers were running last)``."""
     import queue
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    broken, started = [], set()
+    broken, running = [], {}
     alive, lifeline = ctx.Pipe(duplex=False)  # the workers hold `alive`; EOF there means this process is gone
-    starts = ctx.SimpleQueue()  # each worker puts the id of every task it starts, before starting it
+    starts = ctx.SimpleQueue()  # each worker puts (pid, task id) before it starts a task
+    done = threading.Event()
 
-    def drain():
-        while not starts.empty():
-            started.add(starts.get())
+    def listen():  # read at once, so that a worker never blocks on a full pipe (a group puts many)
+        while True:
+            if starts.empty():
+                if done.is_set():
+                    return
+                done.wait(0.02)
+                continue
+            pid, task_id = starts.get()
+            running[pid] = task_id  # the task each worker runs now (or ran last)
 
+    listener = threading.Thread(target=listen, name="neuronet-task-starts", daemon=True)
+    listener.start()
     try:
         with ProcessPoolExecutor(
             max_workers=min(workers, len(batch)),
@@ -320,7 +333,6 @@ def _pool_round(fn, batch, sink, workers, threads, group, seen, ctx) -> tuple[li
                     futures[f] = unit
                     f.add_done_callback(finished.put)
                 while futures:
-                    drain()
                     f = finished.get()
                     unit = futures.pop(f)
                     error = f.exception()
@@ -338,13 +350,14 @@ def _pool_round(fn, batch, sink, workers, threads, group, seen, ctx) -> tuple[li
             except BaseException:  # Ctrl-C, or the sink failed: stop now, not after the queued tasks
                 _terminate(pool)
                 raise
-        drain()
     finally:
+        done.set()
+        listener.join()
         lifeline.close()
         alive.close()
         starts.close()
     order = {t.id: i for i, t in enumerate(batch)}
-    return sorted(broken, key=lambda t: order[t.id]), started  # in the original order again
+    return sorted(broken, key=lambda t: order[t.id]), set(running.values())  # in the original order again
 
 
 #: In a pool worker: ``"starts"``, where it reports the id of each task it starts (see ``_pool_round``).
@@ -481,7 +494,7 @@ def _run_batch(fn, batch, threads, record: bool):
     out = []
     for task in batch:
         if _WORKER.get("starts") is not None:  # in a pool worker: say which task runs, in case it dies
-            _WORKER["starts"].put(task.id)
+            _WORKER["starts"].put((os.getpid(), task.id))
         try:
             out.append((True, _recording_warnings(fn, task, threads) if record else (fn(task, threads), [])))
         except (Exception, SystemExit) as e:  # reported per task by the coordinator, like a task of its own
