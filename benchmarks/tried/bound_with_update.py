@@ -24,19 +24,26 @@ import itertools
 from _bound import BATCH, SIZES, epoch_workload, fit_one_epoch, gemm_bound
 
 
-def bound_with_update(X, sizes, batch, rng, momentum):
-    """``gemm_bound``'s products, each weight matrix a view of one flat buffer updated after each step."""
+def _flat(sizes, batch, rng):
+    """Random weights in one flat buffer ``P`` with matrix views ``Ws``, an empty buffer ``Z`` of the
+    same layout with its views ``zs``, and the activations and fixed deltas of ``gemm_bound``."""
     n = sum(a * b for a, b in itertools.pairwise(sizes))
     P = rng.standard_normal(n, dtype=np.float32) * np.float32(0.05)
-    G = np.zeros_like(P)
-    V = np.zeros_like(P)
-    Ws, gs, o = [], [], 0
+    Z = np.zeros_like(P)
+    Ws, zs, o = [], [], 0
     for a, b in itertools.pairwise(sizes):
         Ws.append(P[o : o + a * b].reshape(a, b))
-        gs.append(G[o : o + a * b].reshape(a, b))
+        zs.append(Z[o : o + a * b].reshape(a, b))
         o += a * b
     hs = [np.empty((batch, s), np.float32) for s in sizes[1:]]
     ds = [rng.standard_normal((batch, s), dtype=np.float32) * 0.01 for s in sizes[1:]]
+    return P, Ws, Z, zs, hs, ds
+
+
+def bound_with_update(X, sizes, batch, rng, momentum):
+    """``gemm_bound``'s products, each weight matrix a view of one flat buffer updated after each step."""
+    P, Ws, G, gs, hs, ds = _flat(sizes, batch, rng)
+    V = np.zeros_like(P)
     lr, mu = np.float32(1e-6), np.float32(0.9)
     t = time.perf_counter()
     for a in range(0, X.shape[0] - batch + 1, batch):
@@ -71,16 +78,7 @@ def bound_with_fused_update(X, sizes, batch, rng, add):
     """As ``bound_with_update``, but each weight-gradient product writes ``v = mu*v - lr*A.T@D``
     itself (sgemm's alpha and beta), so the only extra pass is ``p += v``."""
     sgemm = _numpy_sgemm()
-    n = sum(a * b for a, b in itertools.pairwise(sizes))
-    P = rng.standard_normal(n, dtype=np.float32) * np.float32(0.05)
-    V = np.zeros_like(P)
-    Ws, vs, o = [], [], 0
-    for a, b in itertools.pairwise(sizes):
-        Ws.append(P[o : o + a * b].reshape(a, b))
-        vs.append(V[o : o + a * b].reshape(a, b))
-        o += a * b
-    hs = [np.empty((batch, s), np.float32) for s in sizes[1:]]
-    ds = [rng.standard_normal((batch, s), dtype=np.float32) * 0.01 for s in sizes[1:]]
+    P, Ws, V, vs, hs, ds = _flat(sizes, batch, rng)
     lr, mu = 1e-6, 0.9
     t = time.perf_counter()
     for a in range(0, X.shape[0] - batch + 1, batch):

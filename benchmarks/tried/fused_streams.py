@@ -206,8 +206,9 @@ def step(X, y, rows, P, V, Gs, W0, b0, W1, b1, W2, b2, H0s, H1s, Zs, D2s, D1s, D
     return losses.sum() / rows.shape[0]
 
 
-def fused_epoch(X, y, streams, relu, lr=0.01, mu=0.9, seed=0):
-    rng = np.random.default_rng(seed)
+def _flat_network(rng, streams):
+    """Fan-in-initialised weights and zero biases in one flat buffer ``P`` (``views``: W0, b0, W1, ...),
+    its velocity ``V`` and a gradient row per stream ``Gs``."""
     shapes = list(itertools.pairwise(SIZES))
     n = sum(a * b + b for a, b in shapes)
     P = np.zeros(n, np.float32)
@@ -218,8 +219,12 @@ def fused_epoch(X, y, streams, relu, lr=0.01, mu=0.9, seed=0):
         o += a * b
         views += [W, P[o : o + b]]
         o += b
-    V = np.zeros_like(P)
-    Gs = np.zeros((streams, n), np.float32)
+    return P, np.zeros_like(P), np.zeros((streams, n), np.float32), views
+
+
+def fused_epoch(X, y, streams, relu, lr=0.01, mu=0.9, seed=0):
+    rng = np.random.default_rng(seed)
+    P, V, Gs, views = _flat_network(rng, streams)
     m = BATCH // streams
     bufs = [np.empty((streams, m, w), np.float32) for w in (512, 512, 10, 10, 512, 512, 784)]
     flags = np.array([ord("N"), ord("T")], np.uint8)
@@ -240,18 +245,7 @@ def threaded_epoch(X, y, streams, relu, lr=0.01, mu=0.9, seed=0):
     import threading
 
     rng = np.random.default_rng(seed)
-    shapes = list(itertools.pairwise(SIZES))
-    n = sum(a * b + b for a, b in shapes)
-    P = np.zeros(n, np.float32)
-    views, o = [], 0
-    for a, b in shapes:
-        W = P[o : o + a * b].reshape(a, b)
-        W[...] = rng.standard_normal((a, b), dtype=np.float32) * np.float32(np.sqrt(1.0 / a))
-        o += a * b
-        views += [W, P[o : o + b]]
-        o += b
-    V = np.zeros_like(P)
-    Gs = np.zeros((streams, n), np.float32)
+    P, V, Gs, views = _flat_network(rng, streams)
     m = BATCH // streams
     bufs = [[np.empty((m, w), np.float32) for w in (512, 512, 10, 10, 512, 512, 784)] for _ in range(streams)]
     flags = np.array([ord("N"), ord("T")], np.uint8)
