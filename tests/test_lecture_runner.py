@@ -646,21 +646,23 @@ def test_a_task_that_kills_its_worker_fails_alone_even_inside_a_group():
     assert any("restarting the pool" in line for line in sink.lines)
 
 
-def _dies_on_one(task, threads):
-    if task.n == 1:
-        os._exit(9)
+def _dies_if_negative(task, threads):
+    if task.n < 0:
+        os._exit(9)  # the worker process dies, as under the OOM killer
     time.sleep(0.005)
     return task.n
 
 
-def test_a_task_that_kills_its_worker_early_takes_no_other_task_with_it():
+@pytest.mark.parametrize("killers", [(1,), (1, 30)])
+def test_tasks_that_kill_their_workers_fail_alone_and_every_other_task_is_delivered(killers):
     from neuronet.backends import run_tasks
 
     sink = _Logged()
-    run_tasks(_dies_on_one, [_T(n) for n in range(60)], sink, backend="processes", workers=2)
-    assert sink.ok == {n: n for n in range(60) if n != 1}, "every task it did not run beside succeeds"
-    assert list(sink.bad) == [1]
-    assert len([line for line in sink.lines if "restarting the pool" in line]) <= 3
+    tasks = [_T(-n if n in killers else n) for n in range(60)]
+    run_tasks(_dies_if_negative, tasks, sink, backend="processes", workers=2)
+    assert sorted(sink.bad) == sorted(-k for k in killers), "each fails, after running alone"
+    assert sink.ok == {n: n for n in range(60) if n not in killers}, "no task run beside one is lost or failed"
+    assert all("died while running it alone" in str(e) for e in sink.bad.values())
 
 
 BLAS_LATER = """
@@ -714,21 +716,6 @@ def test_a_result_that_cannot_travel_or_a_system_exit_fails_its_task_alone_in_a_
     assert sink.ok == {0: 0, 2: 2, 3: 3, 5: 5}
     assert set(sink.bad) == {1, 4}
     assert "cannot be sent back" in sink.bad[1] and sink.bad[4] == "2"
-
-
-def _two_killers(task, threads):
-    if task.n in (1, 30):
-        os._exit(9)
-    time.sleep(0.005)
-    return task.n
-
-
-def test_two_tasks_that_kill_their_workers_fail_and_every_other_task_is_delivered():
-    from neuronet.backends import run_tasks
-
-    sink = _Logged()
-    run_tasks(_two_killers, [_T(n) for n in range(60)], sink, backend="processes", workers=2)
-    assert sorted(sink.bad) == [1, 30] and sink.ok == {n: n for n in range(60) if n not in (1, 30)}
 
 
 def _group_of_many(task, threads):

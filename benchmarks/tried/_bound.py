@@ -16,16 +16,21 @@ def gemm_bound(X, sizes, batch, rng):
     gs = [np.empty_like(W) for W in Ws]
     t = time.perf_counter()
     for a in range(0, X.shape[0] - batch + 1, batch):
-        x = X[a : a + batch]
-        h = x
-        for W, o in zip(Ws, hs):
-            np.matmul(h, W, out=o)
-            h = o
-        for i in range(len(Ws) - 1, -1, -1):
-            np.matmul((x if i == 0 else hs[i - 1]).T, ds[i], out=gs[i])
-            if i:
-                np.matmul(ds[i], Ws[i].T, out=hs[i - 1])
+        step_products(X[a : a + batch], Ws, hs, ds, lambda i, A, D: np.matmul(A.T, D, out=gs[i]))
     return time.perf_counter() - t
+
+
+def step_products(x, Ws, hs, ds, weight_grad):
+    """One step's products: forward into ``hs``; backward with the fixed deltas ``ds``, where
+    ``weight_grad(i, A, D)`` makes layer ``i``'s weight gradient ``A.T @ D`` (or uses it)."""
+    h = x
+    for W, o in zip(Ws, hs):
+        np.matmul(h, W, out=o)
+        h = o
+    for i in range(len(Ws) - 1, -1, -1):
+        weight_grad(i, x if i == 0 else hs[i - 1], ds[i])
+        if i:
+            np.matmul(ds[i], Ws[i].T, out=hs[i - 1])
 
 
 SIZES, BATCH = [784, 512, 512, 10], 128

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
 
-from _bound import BATCH, SIZES, epoch_workload, fit_one_epoch, gemm_bound
+from _bound import BATCH, SIZES, epoch_workload, fit_one_epoch, gemm_bound, step_products
 
 
 def _flat(sizes, batch, rng):
@@ -47,15 +47,7 @@ def bound_with_update(X, sizes, batch, rng, momentum):
     lr, mu = np.float32(1e-6), np.float32(0.9)
     t = time.perf_counter()
     for a in range(0, X.shape[0] - batch + 1, batch):
-        x = X[a : a + batch]
-        h = x
-        for W, out in zip(Ws, hs):
-            np.matmul(h, W, out=out)
-            h = out
-        for i in range(len(Ws) - 1, -1, -1):
-            np.matmul((x if i == 0 else hs[i - 1]).T, ds[i], out=gs[i])
-            if i:
-                np.matmul(ds[i], Ws[i].T, out=hs[i - 1])
+        step_products(X[a : a + batch], Ws, hs, ds, lambda i, A, D: np.matmul(A.T, D, out=gs[i]))
         momentum(P, G, V, lr, mu)
     return time.perf_counter() - t
 
@@ -81,33 +73,14 @@ def bound_with_fused_update(X, sizes, batch, rng, add):
     P, Ws, V, vs, hs, ds = _flat(sizes, batch, rng)
     lr, mu = 1e-6, 0.9
     t = time.perf_counter()
+
+    def into_velocity(i, A, D):  # C (k x n) = -lr * A.T @ D + mu * C; A is (batch x k), D (batch x n)
+        C = vs[i]
+        k, n = C.shape
+        sgemm(101, 112, 111, k, n, batch, -lr, A.ctypes.data, k, D.ctypes.data, n, mu, C.ctypes.data, n)
+
     for a in range(0, X.shape[0] - batch + 1, batch):
-        x = X[a : a + batch]
-        h = x
-        for W, out in zip(Ws, hs):
-            np.matmul(h, W, out=out)
-            h = out
-        for i in range(len(Ws) - 1, -1, -1):
-            A, D, C = (x if i == 0 else hs[i - 1]), ds[i], vs[i]
-            # C (k x n) = -lr * A.T @ D + mu * C, row-major: A is (batch x k), D is (batch x n)
-            sgemm(
-                101,
-                112,
-                111,
-                C.shape[0],
-                C.shape[1],
-                batch,
-                -lr,
-                A.ctypes.data,
-                A.shape[1],
-                D.ctypes.data,
-                D.shape[1],
-                mu,
-                C.ctypes.data,
-                C.shape[1],
-            )
-            if i:
-                np.matmul(ds[i], Ws[i].T, out=hs[i - 1])
+        step_products(X[a : a + batch], Ws, hs, ds, into_velocity)
         add(P, V)
     return time.perf_counter() - t
 
