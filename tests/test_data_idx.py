@@ -1,8 +1,10 @@
 """IDX reader and writer: round trips, every corruption named, and fuzzing."""
 
+import gc
 import gzip
 import os
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -289,3 +291,29 @@ def test_a_pair_is_read_once_per_process_and_again_when_a_file_changes(tmp_path)
     X3, y3 = load_idx_pair(images, labels)
     assert X3 is not X1, "a new pair, not the cached one"
     assert y3.tolist() == [0, 1] and y1.tolist() == [1, 0], "an edited file is read again"
+
+
+def test_a_pair_read_once_is_not_kept_and_one_read_twice_is(tmp_path, monkeypatch):
+    """One load (``neuronet train``, a fit) leaves no raw copy behind; a process that loads the same pair
+    again (the lecture's runs) keeps it from the second read on."""
+    images, labels = tmp_path / "img", tmp_path / "lab"
+    write_idx(images, _images())
+    write_idx(labels, np.arange(5, dtype=np.uint8))
+    reads = []
+    real_read = idx_module._read_pair
+    monkeypatch.setattr(idx_module, "_read_pair", lambda *a: reads.append(a) or real_read(*a))
+    X1, _ = load_idx_pair(images, labels)
+    gone = weakref.ref(X1)
+    del X1, _
+    gc.collect()
+    assert gone() is None, "a pair read once must be freed when its caller lets go of it"
+    assert len(reads) == 1
+    X2, y2 = load_idx_pair(images, labels)
+    assert len(reads) == 2, "freed, so the second load reads the files again"
+    kept = weakref.ref(X2)
+    del X2, y2
+    gc.collect()
+    assert kept() is not None, "a pair read twice is kept by the process"
+    X3, _ = load_idx_pair(images, labels)
+    assert X3 is kept() and len(reads) == 2, "and the third load reads nothing"
+    assert X3.tolist() == _images().reshape(5, -1).tolist()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import weakref
 import zlib
 from pathlib import Path
 
@@ -233,9 +234,14 @@ def find_idx_file(folder, stem: str) -> Path | None:
     return None
 
 
-#: Pairs read by ``load_idx_pair`` in this process, keyed by both files' path, size and mtime.
+#: Pairs read more than once by ``load_idx_pair`` in this process, kept; keyed by both files' path,
+#: inode, size and times.
 _PAIRS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 _MAX_PAIRS = 4
+#: Pairs read once: weak references only, so a process that loads a set once (``neuronet train``, an
+#: estimator's fit) does not keep the raw pixels (55 MB for Fashion-MNIST) beside its float copy.
+_ONCE: dict[tuple, tuple[weakref.ref, weakref.ref]] = {}
+_MAX_ONCE = 16
 
 
 def _file_key(path) -> tuple:
@@ -246,11 +252,12 @@ def _file_key(path) -> tuple:
 def load_idx_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
     """Read an images file and its labels file and check that they match.
 
-    The arrays of the last few pairs read are kept in this process (keyed by each file's path,
-    inode, size and times, so an edited or replaced file is read again) and returned read-only,
-    over immutable bytes: the
-    lecture's image experiments load Fashion-MNIST once per run, thousands of times, and
-    decompressing its 26 MB of gzip took about 0.4 s of each run.
+    The arrays come back read-only, over immutable bytes.  A pair read a second time in this
+    process is kept from then on (the last few such pairs, keyed by each file's path, inode, size
+    and times, so an edited or replaced file is read again): the lecture's image experiments load
+    Fashion-MNIST once per run, thousands of times, and decompressing its 26 MB of gzip took about
+    0.4 s of each run.  A pair read once is not kept beyond its callers' use, so a process that loads
+    a set once does not hold its raw pixels (55 MB for Fashion-MNIST) beside the float copy.
 
     Parameters
     ----------
@@ -280,11 +287,21 @@ def load_idx_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
         key = None  # read_idx names the file that cannot be read
     if key is not None and key in _PAIRS:
         return _PAIRS[key]
+    seen = key is not None and key in _ONCE
+    if seen:
+        X, y = (ref() for ref in _ONCE[key])
+        if X is not None and y is not None:
+            return X, y  # read once and still held by a caller
     X, y = (_frozen(a) for a in _read_pair(images, labels))
-    if key is not None:
+    if seen:  # a second read: this process loads the pair again and again (the lecture's runs); keep it
+        del _ONCE[key]
         if len(_PAIRS) >= _MAX_PAIRS:
             _PAIRS.pop(next(iter(_PAIRS)))
         _PAIRS[key] = (X, y)
+    elif key is not None:
+        if len(_ONCE) >= _MAX_ONCE:
+            _ONCE.pop(next(iter(_ONCE)))
+        _ONCE[key] = (weakref.ref(X), weakref.ref(y))
     return X, y
 
 
