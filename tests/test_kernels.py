@@ -216,8 +216,8 @@ def test_auto_mode_loads_them_only_for_a_fit_that_repays_the_cost():
     assert small[0] == "not loaded" and small[3] == "False"
     big = run_python(
         "from neuronet import kernels\n"
-        "assert kernels.warm_up(work=kernels.MIN_WORK / 2) is None and kernels.status() == 'not loaded'\n"
-        "kernels.warm_up(work=kernels.MIN_WORK); print(kernels.status())\n"
+        "assert kernels.warm_up(saving=kernels.MIN_SAVED / 2) is None and kernels.status() == 'not loaded'\n"
+        "kernels.warm_up(saving=kernels.MIN_SAVED); print(kernels.status())\n"
         "kernels.warm_up(wait=True); print(kernels.status())",
         NEURONET_KERNELS="auto",
     )
@@ -320,7 +320,7 @@ def test_forking_while_the_kernels_load_does_not_hang_the_child():
     out = run_python(
         "import os, signal\n"
         "from neuronet import kernels\n"
-        "kernels.warm_up(work=kernels.MIN_WORK)\n"
+        "kernels.warm_up(saving=kernels.MIN_SAVED)\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    signal.alarm(30)\n"
@@ -331,3 +331,50 @@ def test_forking_while_the_kernels_load_does_not_hang_the_child():
         NEURONET_KERNELS="auto",
     )
     assert out == ["0"]
+
+
+def test_expected_saving_loads_for_long_fits_of_large_networks_only():
+    """The measured break-even (benchmarks/README.md, "When loading the kernels pays"): scikit-learn's
+    relu (100,) with Adam and L2 on 60,000 images repays the load from about 10 epochs; a (10,) network
+    never does; the 784-512-512-10 momentum network of bench_mlp.py not in one epoch."""
+
+    def saving(epochs, params, passes, units, batch):
+        return kernels.expected_saving(
+            steps=-(-60_000 // batch) * epochs, params=params, optimizer_passes=passes, batch=batch, units=units
+        )
+
+    adam_l2 = 11 + 1
+    assert saving(5, 79_510, adam_l2, 100, 200) < kernels.MIN_SAVED <= saving(20, 79_510, adam_l2, 100, 200)
+    assert saving(200, 7_960, adam_l2, 10, 200) == 0.0, "below MIN_PARAMS nothing is saved"
+    assert saving(1, 669_706, 3, 1024, 128) < kernels.MIN_SAVED <= saving(10, 669_706, 3, 1024, 128)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "l2", "passes"), [("sgd", 0.0, 1), ("momentum", 0.0, 3), ("nesterov", 1e-4, 8), ("adam", 1e-4, 12)]
+)
+def test_trainer_weighs_the_load_by_its_optimizer_and_the_epochs_left(monkeypatch, optimizer, l2, passes):
+    from neuronet import Trainer, mlp
+
+    seen = []
+    monkeypatch.setattr(kernels, "warm_up", lambda saving=None, **kw: seen.append(saving))
+    X = np.random.default_rng(0).standard_normal((1000, 150)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    net = mlp([150, 128, 20, 2], hidden="relu", seed=0)  # 21,950 parameters: above MIN_PARAMS
+    tr = Trainer(net, optimizer, lr=0.01, epochs=3, batch_size=300, l2=l2, diagnostics=False)
+    tr.fit(X, y)
+    tr.epochs = 5
+    tr.fit(X, y)  # two epochs left
+    per_step = net.parameters.size * passes + 2 * 300 * (128 + 20)
+    assert net.parameters.size == 21_950
+    assert seen == [4 * 3 * per_step, 4 * 2 * per_step]
+
+
+def test_quickprop_saves_only_the_unit_passes(monkeypatch):
+    from neuronet import Trainer, mlp
+
+    seen = []
+    monkeypatch.setattr(kernels, "warm_up", lambda saving=None, **kw: seen.append(saving))
+    X = np.random.default_rng(0).standard_normal((600, 150)).astype(np.float32)
+    net = mlp([150, 128, 20, 2], hidden="relu", seed=0)
+    Trainer(net, "quickprop", lr=0.01, epochs=1, batch_size=None, diagnostics=False).fit(X, (X[:, 0] > 0).astype(int))
+    assert seen == [2 * 600 * (128 + 20)]

@@ -25,7 +25,7 @@ import neuronet as nn
 from neuronet import kernels
 from neuronet.experiments.common import load_data
 
-kernels.disable()  # the remedies fits are below kernels.MIN_WORK: they run on the NumPy path
+kernels.disable()  # the remedies fits are below kernels.MIN_SAVED: they run on the NumPy path
 SIZES, B, EPOCHS, LR = [784, 32, 32, 32, 32, 10], 32, 6, 3.0
 STEPS = 49  # full batches per epoch every seed has (the splits hold 1,599-1,601 images); a stacked trainer
 # would run each seed's remaining full batch and its partial last batch unstacked, in order

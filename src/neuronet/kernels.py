@@ -9,8 +9,8 @@ and give bit-identical results (see its docstring; ``tests/test_kernels.py`` che
 Loading numba and its cached kernels takes about 0.7 s, longer than ``import neuronet``
 itself, so it never happens on import and never blocks training:
 
-- ``warm_up()`` (called by ``Trainer.fit`` for fits of ``MIN_WORK`` or more) starts loading
-  them in a daemon thread, once per process;
+- ``warm_up()`` (called by ``Trainer.fit`` for a fit they would repay, ``expected_saving``) starts
+  loading them in a daemon thread, once per process;
 - ``active()`` returns the kernel module once loaded, else ``None``, and every caller
   then takes its NumPy path;
 - ``disable()`` / ``enable()`` switch them off and on in this process (tests compare the paths).
@@ -30,8 +30,29 @@ import os
 import threading
 
 _MODES = ("auto", "numpy", "wait")
-#: samples x parameters x epochs below which a fit does not load the kernels (about 1 s of GEMMs)
-MIN_WORK = 3e9
+#: Networks with fewer parameters gain nothing measurable: a step is a few dozen NumPy calls on small
+#: arrays, whose call overhead the kernels do not remove (scikit-learn's tanh (10,) on Fashion-MNIST,
+#: 7,960 parameters, 3 epochs: 0.685 s on NumPy, 0.684 s with the kernels).
+MIN_PARAMS = 20_000
+#: Passes over single values (``expected_saving``) a fit must be expected to save before it loads the
+#: kernels.  Loading takes ~1 s of CPU, which on two cores slows the fit it overlaps by ~0.5 s
+#: (benchmarks/README.md, "When loading the kernels pays"): relu (100,) with Adam on Fashion-MNIST
+#: breaks even at about 10 epochs (2.7e9) and gains 7-30% from 20 epochs (5.5e9).
+MIN_SAVED = 5e9
+
+
+def expected_saving(*, steps: int, params: int, optimizer_passes: int, batch: int, units: int) -> float:
+    """Passes over single values the kernels would save in a fit of ``steps`` optimizer steps.
+
+    Each step, the optimizer's kernel saves ``optimizer_passes`` passes over the ``params``
+    parameters (``Optimizer.kernel_passes_saved``), and the unit kernels about two passes over the
+    ``batch`` x ``units`` hidden activations (bias and unit forward; derivative and bias gradient
+    backward).  0 below ``MIN_PARAMS``.
+    """
+    if params < MIN_PARAMS:
+        return 0.0
+    return float(steps) * (params * optimizer_passes + 2 * batch * units)
+
 
 # "active": what active() returns (neuronet._jit once loaded, unless disabled); "loaded": the module once loaded
 _state = {"status": "not loaded", "thread": None, "loaded": None, "active": None, "disabled": False}
@@ -76,12 +97,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork)
 
 
-def warm_up(wait: bool | None = None, work: float | None = None):
+def warm_up(wait: bool | None = None, saving: float | None = None):
     """Start loading the kernels (once per process); with ``wait`` (or ``NEURONET_KERNELS=wait``) finish first.
 
-    ``work`` (optional) is the size of the job about to run, in samples x parameters x epochs;
-    below ``MIN_WORK`` nothing is loaded in ``auto`` mode: a short fit would finish before the
-    kernels arrive, and loading them costs ~0.7 s of CPU and ~120 MB of memory (numba's LLVM).
+    ``saving`` (optional) is what the kernels would save in the job about to run
+    (``expected_saving``); below ``MIN_SAVED`` nothing is loaded in ``auto`` mode: the job would
+    not repay the load, ~1 s of CPU taken from its own cores and ~120 MB of memory (numba's LLVM).
     Returns the kernel module when it is ready, else ``None``.
     """
     m = mode()
@@ -89,7 +110,7 @@ def warm_up(wait: bool | None = None, work: float | None = None):
         return None
     if wait is None:
         wait = m == "wait"
-    if not wait and work is not None and work < MIN_WORK and _state["loaded"] is None:
+    if not wait and saving is not None and saving < MIN_SAVED and _state["loaded"] is None:
         return None
     with _lock:
         t = _state["thread"]

@@ -26,6 +26,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    kernel_passes_saved = 11  # twelve NumPy passes (``_update``), one with the kernel
     state_names = ("m", "v")
     scratch: ClassVar[dict] = {"tmp": None}
 

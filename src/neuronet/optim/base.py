@@ -58,6 +58,9 @@ class Optimizer:
     #: scratch arrays the update rule needs (name -> dtype, None: the parameters' dtype);
     #: not state: never saved, contents undefined between steps
     scratch: ClassVar[dict] = {}
+    #: Passes over the parameter buffer the compiled kernel saves per step (NumPy's passes minus its one);
+    #: ``Trainer`` weighs loading the kernels with it (``kernels.expected_saving``).  0: no kernel.
+    kernel_passes_saved: ClassVar[int] = 0
 
     def __init__(self, lr, weight_decay=0.0):
         self.lr = _positive("lr", lr)

@@ -16,6 +16,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    kernel_passes_saved = 1  # g *= lr; p -= g: two passes, one with the kernel
 
     def __init__(self, lr=0.1, weight_decay=0.0):
         super().__init__(lr, weight_decay)
@@ -76,6 +77,10 @@ class Momentum(Optimizer):
                 p += g  # w += mu v - lr g
             else:
                 p += v  # w += v
+
+    @property
+    def kernel_passes_saved(self) -> int:
+        return 7 if self.nesterov else 3  # eight or four NumPy passes (``_update``), one with the kernel
 
     def config(self):
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}

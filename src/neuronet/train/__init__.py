@@ -332,7 +332,7 @@ class Trainer:
         """
         run = self._start(X, y, sample_weight, validation_data)
         # compiled kernels load in the background for a fit long enough to repay them; NumPy (same bits) until then
-        kernels.warm_up(work=run.X.shape[0] * max(self.epochs - self.epoch, 0) * self.network.parameters.size)
+        kernels.warm_up(saving=self._kernel_saving(run))
         self.stop_training = False
         self.history.stop_reason = ""
         if self.verbose and self.log is None:
@@ -434,6 +434,18 @@ class Trainer:
             if self.lr_schedule is not None:
                 opt.lr = float(self.lr_schedule(self.samples_seen))
         return total, correct
+
+    def _kernel_saving(self, run: _Run) -> float:
+        """What the compiled kernels would save in the epochs left (``kernels.expected_saving``)."""
+        layers = self.network.layers
+        passes = getattr(self.optimizer, "kernel_passes_saved", 0) + (1 if run.weights else 0)  # L2: one more
+        return kernels.expected_saving(
+            steps=math.ceil(run.X.shape[0] / run.batch) * max(self.epochs - self.epoch, 0),
+            params=self.network.parameters.size,
+            optimizer_passes=passes,
+            batch=run.batch,
+            units=sum(layer.n_out for layer in layers[:-1]),  # the hidden units: the output has no kernel
+        )
 
     def _end_epoch(self, run: _Run, epoch: int, total: float, correct: int, t0: float):
         """Divergence check, the epoch's logs and diagnostics, history and callbacks."""
