@@ -274,13 +274,22 @@ def test_write_idx_on_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, fu
     assert list(tmp_path.iterdir()) == [], "no partial or temporary file may remain"
 
 
-def test_a_pair_is_read_once_per_process_and_again_when_a_file_changes(tmp_path):
+def test_a_pair_in_use_is_not_read_again_and_an_edited_file_is(tmp_path, monkeypatch):
     images, labels = tmp_path / "img", tmp_path / "lab"
     write_idx(images, np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3))
     write_idx(labels, np.array([1, 0], dtype=np.uint8))
+    reads = []
+    real_read = idx_module._read_pair
+    monkeypatch.setattr(idx_module, "_read_pair", lambda *a: reads.append(a) or real_read(*a))
     X1, y1 = load_idx_pair(images, labels)
     X2, y2 = load_idx_pair(images, labels)
-    assert X2 is X1 and y2 is y1, "the second read comes from the process's cache"
+    assert len(reads) == 1 and np.shares_memory(X2, X1) and y2 is y1, "a pair in use is not read again"
+    head = X1[:1]
+    del X1, X2, y1, y2
+    gc.collect()
+    X2, _ = load_idx_pair(images, labels)  # only a view of the images is left, as data.load keeps one
+    assert len(reads) == 1 and np.shares_memory(X2, head), "a view keeps the pixels in use"
+    X1, y1 = X2, _
     with pytest.raises(ValueError):
         X1[0, 0] = 99  # read-only: no caller can change what the next one gets
     with pytest.raises(ValueError):
@@ -289,7 +298,7 @@ def test_a_pair_is_read_once_per_process_and_again_when_a_file_changes(tmp_path)
     write_idx(labels, np.array([0, 1], dtype=np.uint8))  # same size, atomically replaced
     os.utime(labels, ns=(mtime, mtime))  # and the old mtime, as cp -p or rsync -t would leave it
     X3, y3 = load_idx_pair(images, labels)
-    assert X3 is not X1, "a new pair, not the cached one"
+    assert X3 is not X1 and len(reads) == 2, "a new pair, not the cached one"
     assert y3.tolist() == [0, 1] and y1.tolist() == [1, 0], "an edited file is read again"
 
 
@@ -303,7 +312,7 @@ def test_a_pair_read_once_is_not_kept_and_one_read_twice_is(tmp_path, monkeypatc
     real_read = idx_module._read_pair
     monkeypatch.setattr(idx_module, "_read_pair", lambda *a: reads.append(a) or real_read(*a))
     X1, _ = load_idx_pair(images, labels)
-    gone = weakref.ref(X1)
+    gone = weakref.ref(X1.base)  # the pixels' memory, which every view of X1 points to
     del X1, _
     gc.collect()
     assert gone() is None, "a pair read once must be freed when its caller lets go of it"

@@ -6,7 +6,7 @@ flat parameter buffer.  In NumPy each of those is several passes over memory (a 
 step is four, Adam twelve).  ``neuronet._jit`` has numba kernels that do each in one pass
 and give bit-identical results (see its docstring; ``tests/test_kernels.py`` checks it).
 
-Loading numba and its cached kernels takes about 0.7 s, longer than ``import neuronet``
+Loading numba and its cached kernels takes about a second of CPU, longer than ``import neuronet``
 itself, so it never happens on import and never blocks training:
 
 - ``warm_up()`` (called by ``Trainer.fit`` for a fit they would repay, ``expected_saving``) starts
@@ -36,8 +36,8 @@ _MODES = ("auto", "numpy", "wait")
 MIN_PARAMS = 20_000
 #: Passes over single values (``expected_saving``) a fit must be expected to save before it loads the
 #: kernels.  Loading takes ~1 s of CPU, which on two cores slows the fit it overlaps by ~0.5 s
-#: (benchmarks/README.md, "When loading the kernels pays"): relu (100,) with Adam on Fashion-MNIST
-#: breaks even at about 10 epochs (2.7e9) and gains 7-30% from 20 epochs (5.5e9).
+#: (benchmarks/README.md, "When loading the kernels pays"): relu (100,) with Adam and L2 on
+#: Fashion-MNIST breaks even at about 10 epochs (3.0e9) and gains 7-30% from 20 epochs (6.0e9).
 MIN_SAVED = 5e9
 
 
@@ -47,7 +47,9 @@ def expected_saving(*, steps: int, params: int, optimizer_passes: int, batch: in
     Each step, the optimizer's kernel saves ``optimizer_passes`` passes over the ``params``
     parameters (``Optimizer.kernel_passes_saved``), and the unit kernels about two passes over the
     ``batch`` x ``units`` hidden activations (bias and unit forward; derivative and bias gradient
-    backward).  0 below ``MIN_PARAMS``.
+    backward).  0 below ``MIN_PARAMS``.  ``Trainer`` counts the steps of the epochs left, or of as
+    many epochs as it has already trained if that is more (a training run that has gone on for a
+    while, such as ``partial_fit`` one epoch at a time, is expected to go on as long again).
     """
     if params < MIN_PARAMS:
         return 0.0

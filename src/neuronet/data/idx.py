@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 import weakref
 import zlib
 from pathlib import Path
@@ -238,10 +239,12 @@ def find_idx_file(folder, stem: str) -> Path | None:
 #: inode, size and times.
 _PAIRS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 _MAX_PAIRS = 4
-#: Pairs read once: weak references only, so a process that loads a set once (``neuronet train``, an
-#: estimator's fit) does not keep the raw pixels (55 MB for Fashion-MNIST) beside its float copy.
-_ONCE: dict[tuple, tuple[weakref.ref, weakref.ref]] = {}
+#: Pairs read once: a weak reference to the pixels (with their shape) and the labels, so a process that
+#: loads a set once (``neuronet train``, an estimator's fit) does not keep the raw pixels (55 MB for
+#: Fashion-MNIST) beside its float copy.
+_ONCE: dict[tuple, tuple[weakref.ref, tuple, np.ndarray]] = {}
 _MAX_ONCE = 16
+_LOCK = threading.Lock()  # load_idx_pair is public: two threads may load at once
 
 
 def _file_key(path) -> tuple:
@@ -285,23 +288,27 @@ def load_idx_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
         key = (_file_key(images), _file_key(labels))
     except OSError:
         key = None  # read_idx names the file that cannot be read
-    if key is not None and key in _PAIRS:
-        return _PAIRS[key]
-    seen = key is not None and key in _ONCE
-    if seen:
-        X, y = (ref() for ref in _ONCE[key])
-        if X is not None and y is not None:
-            return X, y  # read once and still held by a caller
+    entry = None
+    if key is not None:
+        with _LOCK:
+            if key in _PAIRS:
+                return _PAIRS[key]
+            entry = _ONCE.get(key)
+            pixels = entry[0]() if entry is not None else None
+            if pixels is not None:  # read once and still in use: a caller holds the images or a view of them
+                return pixels.reshape(entry[1]), entry[2]
     X, y = (_frozen(a) for a in _read_pair(images, labels))
-    if seen:  # a second read: this process loads the pair again and again (the lecture's runs); keep it
-        del _ONCE[key]
-        if len(_PAIRS) >= _MAX_PAIRS:
-            _PAIRS.pop(next(iter(_PAIRS)))
-        _PAIRS[key] = (X, y)
-    elif key is not None:
-        if len(_ONCE) >= _MAX_ONCE:
-            _ONCE.pop(next(iter(_ONCE)))
-        _ONCE[key] = (weakref.ref(X), weakref.ref(y))
+    if key is not None:
+        with _LOCK:
+            if entry is not None:  # a second read: this process loads the pair again and again; keep it
+                _ONCE.pop(key, None)
+                if len(_PAIRS) >= _MAX_PAIRS:
+                    _PAIRS.pop(next(iter(_PAIRS)))
+                _PAIRS[key] = (X, y)
+            else:  # the pixels (the flat array every view of X points to) weakly; the labels are small
+                if len(_ONCE) >= _MAX_ONCE:
+                    _ONCE.pop(next(iter(_ONCE)))
+                _ONCE[key] = (weakref.ref(X.base if X.base is not None else X), X.shape, y)
     return X, y
 
 

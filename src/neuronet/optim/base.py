@@ -59,8 +59,9 @@ class Optimizer:
     #: not state: never saved, contents undefined between steps
     scratch: ClassVar[dict] = {}
     #: Passes over the parameter buffer the compiled kernel saves per step (NumPy's passes minus its one);
-    #: ``Trainer`` weighs loading the kernels with it (``kernels.expected_saving``).  0: no kernel.
-    kernel_passes_saved: ClassVar[int] = 0
+    #: ``Trainer`` weighs loading the kernels with it (``kernels.expected_saving``).  0: no kernel; a
+    #: subclass whose own ``_update`` calls no kernel sets 0.
+    kernel_passes_saved: int = 0
 
     def __init__(self, lr, weight_decay=0.0):
         self.lr = _positive("lr", lr)

@@ -57,6 +57,7 @@ class Momentum(Optimizer):
         self.momentum = momentum
         self.nesterov = bool(nesterov)
         self.velocity = None
+        self.kernel_passes_saved = 6 if self.nesterov else 3  # seven or four NumPy passes, one with the kernel
 
     def _update(self, params, grads, state):
         lr, mu = float(self.lr), float(self.momentum)  # Python floats: the same rounding on both paths
@@ -77,10 +78,6 @@ class Momentum(Optimizer):
                 p += g  # w += mu v - lr g
             else:
                 p += v  # w += v
-
-    @property
-    def kernel_passes_saved(self) -> int:
-        return 7 if self.nesterov else 3  # eight or four NumPy passes (``_update``), one with the kernel
 
     def config(self):
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}

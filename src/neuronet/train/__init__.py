@@ -436,11 +436,14 @@ class Trainer:
         return total, correct
 
     def _kernel_saving(self, run: _Run) -> float:
-        """What the compiled kernels would save in the epochs left (``kernels.expected_saving``)."""
+        """What the compiled kernels would save in the rest of this training (``kernels.expected_saving``)."""
         layers = self.network.layers
         passes = getattr(self.optimizer, "kernel_passes_saved", 0) + (1 if run.weights else 0)  # L2: one more
+        left = max(self.epochs - self.epoch, 0)
+        if left:
+            left = max(left, self.epoch)  # a run that has gone on this long (partial_fit) goes on as long again
         return kernels.expected_saving(
-            steps=math.ceil(run.X.shape[0] / run.batch) * max(self.epochs - self.epoch, 0),
+            steps=math.ceil(run.X.shape[0] / run.batch) * left,
             params=self.network.parameters.size,
             optimizer_passes=passes,
             batch=run.batch,
