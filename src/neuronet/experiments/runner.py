@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backends import blas_limit, check_backend, resolve_backend, run_tasks
+from ..data.idx import keep_pairs
 from ..files import to_jsonable, versions, write_json_atomic
 from .base import Result, get_experiment, sorted_names
 from .design import conclude, measure_safely, roundtrip
@@ -105,6 +106,7 @@ def _group(task: Task):
 def run_task(task: Task, blas_threads: int | None = None) -> dict:
     """Compute one task (on any backend): a JSON-able value; writes nothing."""
     t0 = time.perf_counter()
+    keep_pairs()  # a process that runs tasks loads the same data again and again: keep it from the first read
     with blas_limit(blas_threads):
         exp = get_experiment(task.experiment)
         cfg = config_from_json(exp.config_cls, task.config)
@@ -185,6 +187,7 @@ def run_one(name, config, out_dir=None, log=print, *, backend="serial", workers=
     default here; ``"auto"``: one process per core when it has two or more runs); the numbers do
     not depend on it.  A run that raises stops the experiment with that error, on any backend.
     """
+    keep_pairs()  # as in run_lecture
     exp = get_experiment(name)
     tasks = tasks_for(name, config) if exp.design is not None else []
     backend, workers = resolve_backend(backend, len(tasks), workers)
@@ -259,6 +262,7 @@ def run_lecture(
     per experiment (how many, how many cached) and stops before computing or writing anything.
     """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client)
+    keep_pairs()  # the data this process loads, its forked workers inherit: keep it from the first read
     names = list(names or sorted_names())
     plan = {}
     for name in names:

@@ -96,7 +96,9 @@ def run_trial(trial: Trial, blas_threads: int | None = None) -> dict:
     duration (None leaves it as it is).
     """
     from ..backends import blas_limit
+    from ..data.idx import keep_pairs
 
+    keep_pairs()  # trials load the same data again and again: keep it from the first read
     started = datetime.datetime.now(datetime.UTC)
     t0 = time.perf_counter()
     with blas_limit(blas_threads):
