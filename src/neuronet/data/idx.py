@@ -252,8 +252,10 @@ _KEEP = {"from_first_read": False}
 def keep_pairs() -> None:
     """Keep every pair this process reads from its first read on, not from its second.
 
-    For processes that load the same files again and again: the experiment and sweep runners call
-    it before each run, so a lecture worker decompresses Fashion-MNIST once, not twice.
+    For processes that load the same files again and again.  The experiment and sweep runners call
+    it, in the coordinator (``run_lecture``, ``run_one``, ``run_sweep``: forked workers inherit what
+    it loaded) and before each run or trial, so a lecture worker decompresses Fashion-MNIST at most
+    once.  It lasts for the life of the process.
     """
     _KEEP["from_first_read"] = True
 
@@ -271,7 +273,8 @@ def load_idx_pair(images, labels) -> tuple[np.ndarray, np.ndarray]:
     and times, so an edited or replaced file is read again): the lecture's image experiments load
     Fashion-MNIST once per run, thousands of times, and decompressing its 26 MB of gzip took about
     0.4 s of each run.  A pair read once is not kept beyond its callers' use, so a process that loads
-    a set once does not hold its raw pixels (55 MB for Fashion-MNIST) beside the float copy.
+    a set once does not hold its raw pixels (55 MB for Fashion-MNIST) beside the float copy; after
+    :func:`keep_pairs` every pair is kept from its first read.
 
     Parameters
     ----------
