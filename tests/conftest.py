@@ -75,3 +75,12 @@ def full_disk(monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     break_temp_file_writes(monkeypatch, enospc)
+
+
+@pytest.fixture(autouse=True)
+def _idx_pairs_kept_as_in_a_fresh_process(monkeypatch):
+    """Every experiment run or sweep trial calls ``idx.keep_pairs()`` for the rest of its process; a test
+    that ran one must not change how the IDX cache behaves in the next test."""
+    from neuronet.data import idx
+
+    monkeypatch.setitem(idx._KEEP, "from_first_read", False)

@@ -275,7 +275,6 @@ def test_write_idx_on_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, fu
 
 
 def test_a_pair_in_use_is_not_read_again_and_an_edited_file_is(tmp_path, monkeypatch):
-    monkeypatch.setitem(idx_module._KEEP, "from_first_read", False)  # as in a process that runs no tasks
     images, labels = tmp_path / "img", tmp_path / "lab"
     write_idx(images, np.arange(2 * 2 * 3, dtype=np.uint8).reshape(2, 2, 3))
     write_idx(labels, np.array([1, 0], dtype=np.uint8))
@@ -306,7 +305,6 @@ def test_a_pair_in_use_is_not_read_again_and_an_edited_file_is(tmp_path, monkeyp
 def test_a_pair_read_once_is_not_kept_and_one_read_twice_is(tmp_path, monkeypatch):
     """One load (``neuronet train``, a fit) leaves no raw copy behind; a process that loads the same pair
     again (the lecture's runs) keeps it from the second read on."""
-    monkeypatch.setitem(idx_module._KEEP, "from_first_read", False)  # as in a process that runs no tasks
     images, labels = tmp_path / "img", tmp_path / "lab"
     write_idx(images, _images())
     write_idx(labels, np.arange(5, dtype=np.uint8))
@@ -330,27 +328,42 @@ def test_a_pair_read_once_is_not_kept_and_one_read_twice_is(tmp_path, monkeypatc
     assert X3.tolist() == _images().reshape(5, -1).tolist()
 
 
-def test_a_process_that_runs_tasks_keeps_a_pair_from_its_first_read(tmp_path, monkeypatch):
-    """The experiment and sweep runners call ``keep_pairs``: a lecture worker decompresses a set once, and
-    workers forked from the coordinator inherit what it loaded."""
-    from neuronet.experiments import runner
+def test_a_process_that_runs_tasks_reads_a_pair_once(tmp_path, monkeypatch):
+    """Every experiment run and sweep trial calls ``keep_pairs`` before it loads anything: two runs in one
+    process (a lecture or sweep worker) that each load a set and let go of it decompress it once."""
+    import dataclasses
+
+    from neuronet.experiments import base, runner
     from neuronet.sweep import parse_spec
     from neuronet.sweep.trials import run_trial
 
     images, labels = tmp_path / "img", tmp_path / "lab"
     write_idx(images, _images())
     write_idx(labels, np.arange(5, dtype=np.uint8))
-    for run in (
-        lambda: runner.run_task(runner.Task("t", "softmax-derivatives", {}, None)),
-        lambda: run_trial(parse_spec('experiment = "softmax-derivatives"\nseeds = [0]\n').trials()[0]),
-        lambda: runner.run_lecture(tmp_path / "l", names=["softmax-derivatives"], dry_run=True, log=lambda _: None),
+    name = "softmax-derivatives"
+    exp = base.get_experiment(name)
+
+    def fn(cfg):  # the run loads the set and drops it, as an image experiment's run does
+        load_idx_pair(images, labels)
+        return exp.fn(cfg)
+
+    monkeypatch.setitem(base.EXPERIMENTS, name, dataclasses.replace(exp, fn=fn))
+    trial = parse_spec(f'experiment = "{name}"\nseeds = [0]\n').trials()[0]
+    for each in (
+        lambda: runner.run_task(runner.Task("t", name, {}, None)),
+        lambda: run_trial(trial),
+        lambda: runner.run_one(name, runner.experiment_config(name), backend="serial"),
     ):
         monkeypatch.setitem(idx_module._KEEP, "from_first_read", False)
         monkeypatch.setattr(idx_module, "_PAIRS", {})
         monkeypatch.setattr(idx_module, "_ONCE", {})
-        run()
-        X, _ = load_idx_pair(images, labels)
-        kept = weakref.ref(X)
-        del X, _
+        reads = []
+        real_read = idx_module._read_pair
+        monkeypatch.setattr(
+            idx_module, "_read_pair", lambda *a, reads=reads, real_read=real_read: reads.append(a) or real_read(*a)
+        )
+        each()
         gc.collect()
-        assert kept() is not None, "after a task, a pair is kept from its first read"
+        each()
+        assert len(reads) == 1, "a second run in the same process must not decompress the set again"
+        monkeypatch.setattr(idx_module, "_read_pair", real_read)

@@ -252,10 +252,10 @@ _KEEP = {"from_first_read": False}
 def keep_pairs() -> None:
     """Keep every pair this process reads from its first read on, not from its second.
 
-    For processes that load the same files again and again.  The experiment and sweep runners call
-    it, in the coordinator (``run_lecture``, ``run_one``, ``run_sweep``: forked workers inherit what
-    it loaded) and before each run or trial, so a lecture worker decompresses Fashion-MNIST at most
-    once.  It lasts for the life of the process.
+    For processes that load the same files again and again: every experiment run (``run_task``,
+    ``run_one`` in this process) and sweep trial (``run_trial``) calls it before it loads anything,
+    so a lecture or sweep worker decompresses Fashion-MNIST at most once.  It lasts for the life of
+    the process.
     """
     _KEEP["from_first_read"] = True
 

@@ -187,11 +187,11 @@ def run_one(name, config, out_dir=None, log=print, *, backend="serial", workers=
     default here; ``"auto"``: one process per core when it has two or more runs); the numbers do
     not depend on it.  A run that raises stops the experiment with that error, on any backend.
     """
-    keep_pairs()  # as in run_lecture
     exp = get_experiment(name)
     tasks = tasks_for(name, config) if exp.design is not None else []
     backend, workers = resolve_backend(backend, len(tasks), workers)
     if backend == "serial" or exp.design is None:
+        keep_pairs()  # the runs load the same data one after another in this process, as run_task does
         result = exp.run(config)
     else:
         values = {}
@@ -262,7 +262,6 @@ def run_lecture(
     per experiment (how many, how many cached) and stops before computing or writing anything.
     """
     check_backend(backend, workers=workers, scheduler=scheduler, client=client)
-    keep_pairs()  # the data this process loads, its forked workers inherit: keep it from the first read
     names = list(names or sorted_names())
     plan = {}
     for name in names:

@@ -61,7 +61,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backends import BACKENDS, check_backend, resolve_backend, run_tasks
-from ..data.idx import keep_pairs
 from ..errors import ConfigError
 from ..files import write_text_atomic
 from .spec import MAX_TRIALS, TRAIN_METRICS, Spec, Trial, _count, _point_text, load_spec, parse_spec, trial_id
@@ -163,7 +162,6 @@ def run_sweep(
     if not isinstance(spec, Spec):
         spec = load_spec(spec, max_trials=max_trials)
     check_backend(backend, workers=workers, scheduler=scheduler, client=client, blas_threads=blas_threads)
-    keep_pairs()  # the data this process loads, its forked workers inherit: keep it from the first read
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a directory")
