@@ -261,6 +261,30 @@ def test_unknown_option_values_list_the_valid_ones(args, needle):
     one_error_line(r.stderr, needle)
 
 
+def test_softmax_output_on_regression_data_is_refused_before_training(tmp_path):
+    data = tmp_path / "regr.csv"
+    data.write_text("1,2,0.5\n3,4,1.5\n5,6,0.25\n7,8,1\n1,1,1\n2,2,0\n")
+    out = tmp_path / "m.safetensors"
+    r = invoke(
+        "train",
+        "--data",
+        data,
+        "--task",
+        "regression",
+        "--hidden",
+        "2",
+        "--epochs",
+        "1",
+        "--output",
+        "softmax",
+        "--out",
+        out,
+    )
+    assert r.exit_code == 2, r.output
+    one_error_line(r.stderr, "--output: softmax gives class probabilities that sum to 1 and does not fit regression")
+    assert not out.exists()
+
+
 HOSTILE = {
     "truncated": lambda good: good[: len(good) // 2],
     "not-safetensors": lambda good: b"PK\x03\x04 this is a zip, not a model" * 3,

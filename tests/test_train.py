@@ -91,6 +91,27 @@ def a_prep(net, X, y):
     return Trainer(net).prepare(X, y)
 
 
+def test_a_split_too_small_for_any_class_still_validates_on_some_rows():
+    # 10 samples, 5 classes of 2: 10% is one row overall but rounds to none in every class
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.repeat(np.arange(5), 2)
+    net = mlp([2, 5], seed=0)
+    tr = Trainer(net, epochs=1, batch_size=4, validation_split=0.1, seed=0)
+    (Xt, _, _), (Xv, _, yv), _ = tr._split(*a_prep(net, X, y))
+    assert (Xt.shape[0], Xv.shape[0]) == (9, 1)
+    h = tr.fit(X, y)
+    assert np.isfinite(h["val_loss"][0]) and h["val_accuracy"][0] in (0.0, 1.0)
+
+
+def test_a_split_whose_classes_round_up_to_every_row_is_refused():
+    # xor's 4 rows, 2 per class: 80% rounds to both rows of each class, so nothing is left to train on
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([0, 1, 1, 0])
+    net = mlp([2, 3, 2], seed=0)
+    with pytest.raises(ConfigError, match=r"validation_split=0.8 leaves no training samples"):
+        Trainer(net, epochs=1, validation_split=0.8).fit(X, y)
+
+
 def test_diagnostics_show_saturation_of_the_normal_1_baseline(digits):
     X, y, _, _ = digits
     sat = {}

@@ -274,6 +274,13 @@ class Trainer:
                 idx = order[labels[order] == c]
                 val.append(idx[: round(self.validation_split * idx.size)])
             val_idx = np.sort(np.concatenate(val))
+            if val_idx.size == 0:  # every class too small to give a row: n_val rows of any class
+                val_idx = np.sort(order[:n_val])
+            if val_idx.size >= n:
+                raise ConfigError(
+                    f"validation_split={self.validation_split} leaves no training samples "
+                    "(taken class by class, each class's share rounds up to all of its rows)"
+                )
         else:
             val_idx = np.sort(rng.permutation(n)[:n_val])
         mask = np.ones(n, bool)
