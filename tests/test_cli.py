@@ -235,7 +235,7 @@ def test_feature_count_mismatch_and_bad_labels_against_a_model(trained, tmp_path
     rows = "\n".join(",".join(["0.5"] * 64 + [str(i % 12)]) for i in range(48))
     r = invoke("evaluate", model, "--data", _write(tmp_path / "twelve.csv", rows))
     assert r.exit_code == 2
-    one_error_line(r.stderr, "12 classes", "10 outputs")
+    one_error_line(r.stderr, "twelve.csv: label 10 is not one of model", "classes (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)")
 
 
 @pytest.mark.parametrize(
@@ -397,3 +397,29 @@ def test_out_creates_missing_folders_and_refuses_a_directory(tmp_path):
     assert r.exit_code == 2
     one_error_line(r.stderr, "--out", "is a directory")
     assert "epoch 1/1" not in r.stdout, "must fail before training"
+
+
+def _animals(path, names, n, seed):
+    """A CSV of well-separated blobs labelled by name: ``names[k]`` around x = 6k."""
+    rng = np.random.default_rng(seed)
+    rows = [f"{rng.normal(6 * k, 0.5):.4f},{rng.normal():.4f},{name}" for k, name in enumerate(names) for _ in range(n)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_evaluate_matches_labels_by_name_not_position(tmp_path):
+    model = tmp_path / "acd.safetensors"
+    data = _animals(tmp_path / "acd.csv", ["ant", "cat", "dog"], 60, 0)
+    r = invoke("train", "--data", data, "--hidden", "6", "--epochs", "40", "--standardize", "--out", model)
+    assert r.exit_code == 0, r.output
+    # cats and dogs only: classes 0 and 1 here, the model's 1 and 2 (by position: ants and cats)
+    catdog = tmp_path / "catdog.csv"
+    catdog.write_text("".join(ln + "\n" for ln in data.read_text().splitlines() if not ln.endswith(",ant")))
+    r = invoke("evaluate", model, "--data", catdog, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["accuracy"] >= 0.95
+    # a label the model never learned is an error, not a silent 0% accuracy
+    zebras = _animals(tmp_path / "zebradog.csv", ["zebra", "dog"], 60, 1)
+    r = invoke("evaluate", model, "--data", zebras)
+    assert r.exit_code == 2, r.output
+    one_error_line(r.stderr, "label 'zebra' is not one of model", "classes (ant, cat, dog)")

@@ -236,12 +236,15 @@ def evaluate(
     if task is not None and ds.task != task:
         raise DataError(f"model {model} is a {task} model, but --data {data} is a {ds.task} dataset")
     X = _model_inputs(model, net, meta, ds.X_test, f"--data {data}")
+    y = ds.y_test
     if ds.task == "classification" and meta.get("task") == "classification":
         classes = meta.get("classes") or []
-        if ds.n_classes != net.n_outputs and len(classes) != ds.n_classes:
+        if classes:
+            y = _as_model_classes(ds, classes, f"--data {data}", model)
+        elif ds.n_classes != net.n_outputs:
             raise DataError(f"--data {data}: has {ds.n_classes} classes, but model {model} has {net.n_outputs} outputs")
     try:
-        result = Trainer(net, target_range=_target_range(meta), diagnostics=False).evaluate(X, ds.y_test)
+        result = Trainer(net, target_range=_target_range(meta), diagnostics=False).evaluate(X, y)
     except ConfigError as e:
         raise DataError(f"--data {data}: {e}") from None
     result["n"] = int(X.shape[0])
@@ -250,6 +253,25 @@ def evaluate(
     else:
         acc = "" if result["accuracy"] is None else f"  accuracy {result['accuracy']:.4f}"
         typer.echo(f"{data} test split (n={result['n']}): loss {result['loss']:.4f}{acc}")
+
+
+def _as_model_classes(ds, classes: list, where: str, model: str):
+    """The test labels of ``ds`` as the model's class indices, matched by the labels themselves (as
+    the files wrote them), not by position: a data set whose labels are ``dog, zebra`` is not read as
+    a ``cat, dog`` model's classes 0 and 1.  A label the model never learned is an error."""
+    import numpy as np
+
+    from ..files import to_jsonable
+
+    index = {json.dumps(c): i for i, c in enumerate(classes)}
+    names = to_jsonable(list(ds.classes))
+    lookup = np.array([index.get(json.dumps(name), -1) for name in names], np.int64)
+    y = lookup[ds.y_test]
+    if (y < 0).any():
+        unknown = names[int(ds.y_test[np.argmax(y < 0)])]
+        shown = ", ".join(map(str, classes[:12])) + (", ..." if len(classes) > 12 else "")
+        raise DataError(f"{where}: label {unknown!r} is not one of model {model}'s classes ({shown})")
+    return y
 
 
 @app.command()
