@@ -423,3 +423,28 @@ def test_evaluate_matches_labels_by_name_not_position(tmp_path):
     r = invoke("evaluate", model, "--data", zebras)
     assert r.exit_code == 2, r.output
     one_error_line(r.stderr, "label 'zebra' is not one of model", "classes (ant, cat, dog)")
+
+
+def test_predict_quotes_class_names_that_hold_commas_or_quotes(tmp_path):
+    import csv
+
+    rng = np.random.default_rng(0)
+    names = ["red, dark", 'say "blue"']
+    rows = [f"{rng.normal(4 * k, 0.5):.4f},{rng.normal():.4f}" for k in range(2) for _ in range(40)]
+    labels = [names[k] for k in range(2) for _ in range(40)]
+    data = tmp_path / "colours.csv"
+    with data.open("w", newline="") as f:
+        csv.writer(f).writerows([[*r.split(","), lab] for r, lab in zip(rows, labels)])
+    model, preds = tmp_path / "c.safetensors", tmp_path / "p.csv"
+    assert (
+        invoke("train", "--data", data, "--hidden", "4", "--epochs", "30", "--standardize", "--out", model).exit_code
+        == 0
+    )
+    (tmp_path / "x.csv").write_text("\n".join(rows) + "\n")
+    r = invoke("predict", model, "--input", tmp_path / "x.csv", "--output", preds)
+    assert r.exit_code == 0, r.output
+    with preds.open(newline="") as f:
+        table = list(csv.reader(f))
+    assert table[0] == ["label", "output_red, dark", 'output_say "blue"']
+    assert all(len(row) == 3 for row in table[1:]) and len(table) == 81
+    assert np.mean([row[0] == lab for row, lab in zip(table[1:], labels)]) >= 0.95

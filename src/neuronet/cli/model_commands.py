@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import inspect as _inspect
 import io
@@ -295,21 +296,20 @@ def predict(
     X = _model_inputs(model, net, meta, read_features(input, dtype=net.dtype), f"--input {input}")
     Z = net.predict(X)
     buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")  # quotes a class name with a comma, a quote or a line break
     if meta.get("task") == "classification":
         classes = meta.get("classes") or list(range(max(2, net.n_outputs)))
         idx = decode_outputs(Z, _target_range(meta), net.output_unit.name)
         head = (
             ["label"] + [f"output_{c}" for c in classes[: net.n_outputs]] if net.n_outputs > 1 else ["label", "output"]
         )
-        buf.write(",".join(head) + "\n")
+        out.writerow(head)
         for k, row in zip(idx, Z):
-            buf.write(",".join([str(classes[k])] + [f"{v:.6g}" for v in row]) + "\n")
+            out.writerow([str(classes[k])] + [f"{v:.6g}" for v in row])
     else:
-        buf.write(
-            ",".join(["prediction"] if net.n_outputs == 1 else [f"prediction_{j}" for j in range(net.n_outputs)]) + "\n"
-        )
+        out.writerow(["prediction"] if net.n_outputs == 1 else [f"prediction_{j}" for j in range(net.n_outputs)])
         for row in Z:
-            buf.write(",".join(f"{v:.8g}" for v in row) + "\n")
+            out.writerow([f"{v:.8g}" for v in row])
     if Path(output).is_dir():
         raise DataError(f"--output {output}: is a directory")
     atomic_write_bytes(output, buf.getvalue().encode())
