@@ -77,6 +77,31 @@ def test_a_device_is_never_replaced_by_the_model_file(capsys):
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
 
 
+def test_a_symlinked_output_is_written_through_and_stays_a_link(capsys, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "m.safetensors").write_text("old")
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(shared / "m.safetensors")
+    code, _, err = _run(capsys, "train", *TINY, "--out", str(link), "--overwrite")
+    assert code == 0, err
+    assert link.is_symlink() and (shared / "m.safetensors").read_bytes()[:8] != b"old"
+    code, _, err = _run(capsys, "inspect", str(shared / "m.safetensors"))
+    assert code == 0, err
+    assert sorted(p.name for p in shared.iterdir()) == ["m.safetensors"]  # no temporary file left beside it
+
+
+def test_dev_stdout_is_refused_before_anything_is_written():
+    # /dev/stdout is a link to whatever fd 1 is; with fd 1 a regular file, replacing "it" replaced the link.
+    # check_target is what every writer asks first, so the test never writes (a failure here would).
+    from neuronet.errors import ConfigError
+    from neuronet.files import check_target
+
+    for path in ("/dev/stdout", "/dev/stderr", "/proc/self/fd/1"):
+        with pytest.raises(ConfigError, match="not a regular file"):
+            check_target(path)
+
+
 def test_a_file_in_the_path_is_named_as_a_parent_that_is_not_a_directory(capsys, tmp_path):
     (tmp_path / "afile").write_text("x")
     code, _, err = _run(capsys, "train", *TINY, "--out", str(tmp_path / "afile" / "m.safetensors"))

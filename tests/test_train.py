@@ -97,7 +97,7 @@ def test_a_split_too_small_for_any_class_still_validates_on_some_rows():
     y = np.repeat(np.arange(5), 2)
     net = mlp([2, 5], seed=0)
     tr = Trainer(net, epochs=1, batch_size=4, validation_split=0.1, seed=0)
-    (Xt, _, _), (Xv, _, yv), _ = tr._split(*a_prep(net, X, y))
+    (Xt, _, _), (Xv, _, _), _ = tr._split(*a_prep(net, X, y))
     assert (Xt.shape[0], Xv.shape[0]) == (9, 1)
     h = tr.fit(X, y)
     assert np.isfinite(h["val_loss"][0]) and h["val_accuracy"][0] in (0.0, 1.0)

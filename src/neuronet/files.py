@@ -64,10 +64,13 @@ def check_target(path) -> None:
     """Raise ``ConfigError`` when ``path`` cannot be (re)written as a regular file.
 
     Checks, in this order: the parent exists and is a folder; the target, if it
-    exists, is a regular file (not a device such as ``/dev/null``, a folder or a FIFO).
+    exists, is a regular file (not a device such as ``/dev/null``, a folder or a FIFO), and it is not
+    under ``/dev`` or ``/proc`` (``/dev/stdout`` is a link to whatever file descriptor 1 is).
     """
     path = os.fspath(path)
     parent = os.path.dirname(os.path.abspath(path))
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):  # /dev/stdout is a link to whatever fd 1 is
+        raise ConfigError(f"{path}: cannot write: not a regular file (a device, FIFO or socket); choose a file path")
     if not os.path.exists(parent):
         raise ConfigError(f"{path}: cannot write: folder {parent} does not exist")
     if not os.path.isdir(parent):
@@ -120,13 +123,15 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     """
     check_target(path)
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    # through a symbolic link to the file it names: the link stays a link, its file gets the new content
+    real = os.path.realpath(path) if os.path.islink(path) else path
+    folder = os.path.dirname(os.path.abspath(real))
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        mode = stat.S_IMODE(os.stat(real).st_mode)
     except OSError:
         mode = 0o666 & ~_umask()
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".tmp")
     except OSError as e:
         raise OSError(e.errno, e.strerror or str(e), path) from None
     try:
@@ -136,7 +141,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, real)
     except BaseException as e:  # KeyboardInterrupt too: never leave the temp file
         with contextlib.suppress(OSError):
             os.unlink(tmp)
