@@ -69,7 +69,8 @@ def check_target(path) -> None:
     """
     path = os.fspath(path)
     parent = os.path.dirname(os.path.abspath(path))
-    if os.path.abspath(path).startswith(("/dev/", "/proc/")):  # /dev/stdout is a link to whatever fd 1 is
+    full = os.path.abspath(path)  # /dev/stdout is a link to whatever fd 1 is; /dev/shm holds ordinary files
+    if full.startswith(("/dev/", "/proc/")) and not full.startswith("/dev/shm/"):
         raise ConfigError(f"{path}: cannot write: not a regular file (a device, FIFO or socket); choose a file path")
     if not os.path.exists(parent):
         raise ConfigError(f"{path}: cannot write: folder {parent} does not exist")
