@@ -277,6 +277,17 @@ def test_npy_input_whose_header_claims_a_huge_shape_is_refused(tmp_path):
         read_features(path)
 
 
+@pytest.mark.parametrize("head", ["a", "a,b,c"])
+def test_features_csv_whose_header_and_rows_differ_in_width_is_refused(tmp_path, head):
+    from neuronet.data.tabular import read_features
+
+    path = tmp_path / "x.csv"
+    path.write_text(f"{head}\n1,2\n3,4\n")
+    n = len(head.split(","))
+    with pytest.raises(DataError, match=rf"^{path}: the header \(line 1\) has {n} columns, but the rows have 2$"):
+        read_features(path)
+
+
 # --- CSV: header and task, said or given ---------------------------------------------------
 
 

@@ -491,13 +491,17 @@ def read_features(path, *, dtype=np.float32) -> np.ndarray:
             raise DataError(f"{name}: empty file (no rows)")
         header = None
         if not all(_is_number(c) for c in rows[0][1]):
-            header, rows = rows[0][1], rows[1:]
+            (head_line, header), rows = rows[0], rows[1:]
             if not rows:
                 raise DataError(f"{name}: has a header but no data rows")
         width = len(rows[0][1])
         for line, cells in rows:
             if len(cells) != width:
                 raise DataError(f"{name}: line {line}: has {len(cells)} columns, expected {width} (ragged rows)")
+        if header is not None and len(header) != width:
+            raise DataError(
+                f"{name}: the header (line {head_line}) has {len(header)} columns, but the rows have {width}"
+            )
         X = _parse_features(name, [c for _, c in rows], [ln for ln, _ in rows], list(range(width)), header)
         return check_features(X, name=name, dtype=dtype)
     if lower.endswith(".npy") or (lower.endswith(".npz") and _is_npy(name)):  # a lone array named .npz: fine here
