@@ -179,3 +179,11 @@ def test_text_from_the_command_line_is_parsed_then_checked():
     assert parse_text(Option("x", "tuple", item="float"), "0.5, 1") == (0.5, 1.0)
     with pytest.raises(ConfigError, match="expected true or false, got 'maybe'"):
         parse_text(Option("b", "bool"), "maybe")
+
+
+def test_an_encoder_spec_names_the_hidden_layer_unless_hidden_is_given():
+    assert resolve({"data": "encoder:8-3-8"}).hidden == (3,)
+    assert resolve({"data": "ENCODER:10-5-10"}).hidden == (5,)
+    assert resolve({"data": "encoder:8-3-8", "hidden": (4, 4)}).hidden == (4, 4)  # the flag wins
+    assert resolve({"data": "digits"}).hidden == (100,)  # the option's default elsewhere
+    assert resolve({"data": "encoder:8-x-8"}).hidden == (100,)  # a bad spec: the loader names it later

@@ -113,4 +113,17 @@ def resolve(flags: dict, config_file=None) -> TrainConfig:
     given = load_toml(config_file) if config_file is not None else {}
     given.update({k: v for k, v in flags.items() if v is not None})
     values = {**preset_values(given.get("preset")), **given}
+    if "hidden" not in values and str(values.get("data", "")).lower().startswith("encoder:"):
+        values["hidden"] = _encoder_hidden(values["data"])
     return validate(TrainConfig(**values))
+
+
+def _encoder_hidden(spec: str) -> tuple:
+    """``encoder:N-M-N`` names its hidden layer: M units, unless ``--hidden`` says otherwise."""
+    from .data.synthetic import parse_encoder_spec
+    from .errors import DataError
+
+    try:
+        return (parse_encoder_spec(spec.lower())[1],)
+    except DataError:
+        return TRAIN["hidden"].default  # the loader names the bad spec when it reads it

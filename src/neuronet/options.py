@@ -520,7 +520,10 @@ _DIAGNOSTICS_HELP = (
     "near-0 probabilities for the wrong classes are confident answers, not stuck units."
 )
 
-_DATA_HELP = "Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, FILE.npz, xor, encoder:N-M-N, spirals, circles."
+_DATA_HELP = (
+    "Dataset: digits, fashion-mnist, mnist, idx:DIR, FILE.csv, FILE.npz, xor, "
+    "encoder:N-M-N (M hidden units when no hidden sizes are given), spirals, circles."
+)
 
 _OPTIONS: tuple[Option, ...] = (
     # the preset only names where the defaults came from: the values it sets are the options
