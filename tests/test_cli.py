@@ -448,3 +448,9 @@ def test_predict_quotes_class_names_that_hold_commas_or_quotes(tmp_path):
     assert table[0] == ["label", "output_red, dark", 'output_say "blue"']
     assert all(len(row) == 3 for row in table[1:]) and len(table) == 81
     assert np.mean([row[0] == lab for row, lab in zip(table[1:], labels)]) >= 0.95
+
+
+def test_playground_help_shows_the_extra_to_install():
+    r = invoke("playground", "--help")
+    assert r.exit_code == 0
+    assert 'pip install "neuronet[playground]"' in r.output  # Rich markup once swallowed "[playground]"

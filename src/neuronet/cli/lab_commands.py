@@ -265,7 +265,7 @@ def playground(
 ):
     """Train networks and watch units saturate, neurons fire and memories recall, live in the browser.
 
-    Needs the playground extra (pip install "neuronet[playground]"). Ctrl-C stops the server.
+    Needs the playground extra (pip install "neuronet\\[playground]"). Ctrl-C stops the server.
 
     Example: neuronet playground --port 8765
     """
