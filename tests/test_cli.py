@@ -454,3 +454,21 @@ def test_playground_help_shows_the_extra_to_install():
     r = invoke("playground", "--help")
     assert r.exit_code == 0
     assert 'pip install "neuronet[playground]"' in r.output  # Rich markup once swallowed "[playground]"
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--data", "bogus"], "--data 'bogus': unknown dataset"),
+        (["--data", "missing.csv"], "--data 'missing.csv': missing.csv: no such file or folder"),
+        (["--compare", "x=BAD"], "not a results.json of 'neuronet lecture'"),
+    ],
+)
+def test_lecture_refuses_bad_data_and_compare_before_any_run(tmp_path, monkeypatch, args, needle):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    args = [a.replace("BAD", str(tmp_path / "bad.json")) for a in args]
+    r = invoke("lecture", "--quick", "--only", "sigmoid-facts", "--backend", "serial", "--out", tmp_path / "rep", *args)
+    assert r.exit_code == 2, r.output
+    one_error_line(r.stderr, needle)
+    assert not (tmp_path / "rep").exists()  # nothing ran, nothing half-written

@@ -124,6 +124,7 @@ def lecture(
 
     Example: neuronet lecture --out report --quick
     """
+    from ..data import check_spec
     from ..experiments import get_experiment
     from ..experiments.runner import run_lecture
     from ..report.lecture import write_lecture_report
@@ -132,6 +133,7 @@ def lecture(
         raise ConfigError(f"--seed: must be >= 0, got {seed}")
     for name in only or []:
         get_experiment(name)
+    check_spec(data)  # before any run: each would fail on it alone
     other_runs = _other_runs(compare)
     sizes = {k: _size(f"--{k.replace('_', '-')}", v) for k, v in (("max_train", max_train), ("max_test", max_test))}
     outcome = run_lecture(
@@ -189,9 +191,16 @@ def _other_runs(compare) -> dict:
         if not sep or not label.strip() or not path.strip():
             raise ConfigError(f"--compare {item!r}: expected LABEL=DIR/results.json, e.g. 'full=f/results.json'")
         try:
-            runs[label.strip()] = json.loads(Path(path.strip()).read_text(encoding="utf-8"))
+            run = json.loads(Path(path.strip()).read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ConfigError(f"--compare {path.strip()}: cannot read a results.json ({e})") from None
+        exps = run.get("experiments") if isinstance(run, dict) else None
+        if not isinstance(exps, dict) or not all(isinstance(v, (dict, str)) for v in exps.values()):
+            raise ConfigError(
+                f"--compare {path.strip()}: not a results.json of 'neuronet lecture' "
+                "(expected an object whose 'experiments' maps each experiment to its result)"
+            )
+        runs[label.strip()] = run
     return runs
 
 

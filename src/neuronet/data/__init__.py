@@ -55,6 +55,7 @@ __all__ = [
     "Dataset",
     "check_features",
     "check_labels",
+    "check_spec",
     "load",
     "load_idx_pair",
     "read_csv",
@@ -242,6 +243,15 @@ def _dataset(req: _Request, parts: _Parts, max_train, max_test) -> Dataset:
         classes=parts.classes,
         source=parts.source,
     )
+
+
+def check_spec(spec: str) -> None:
+    """Raise ``DataError`` now for a ``--data`` value that no loader takes, or that names a file or
+    folder that is not there: for commands that load it later, in every run (``neuronet lecture``)."""
+    _, table = _resolve(spec)
+    path = spec[4:] if spec.lower().startswith("idx:") else spec if table else None
+    if path is not None and not os.path.exists(path):
+        raise DataError(f"--data {spec!r}: {path}: no such file or folder")
 
 
 def _resolve(spec: str) -> tuple[Callable[[_Request], _Parts], bool]:
