@@ -472,3 +472,23 @@ def test_lecture_refuses_bad_data_and_compare_before_any_run(tmp_path, monkeypat
     assert r.exit_code == 2, r.output
     one_error_line(r.stderr, needle)
     assert not (tmp_path / "rep").exists()  # nothing ran, nothing half-written
+
+
+@pytest.mark.parametrize(
+    "command,needle",
+    [
+        (["train", "--data", "xor", "--hidden", "3", "--epochs", "1", "--report", "FILE"], "--report FILE"),
+        (["experiment", "run", "sigmoid-facts", "--quick", "--backend", "serial", "--out", "FILE"], "--out FILE"),
+        (["lecture", "--quick", "--only", "sigmoid-facts", "--backend", "serial", "--out", "FILE"], "--out FILE"),
+        (["lecture", "--quick", "--only", "sigmoid-facts", "--out", "FILE/sub", "--dry-run"], "--out FILE/sub"),
+    ],
+)
+def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, command, needle):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    args = [a.replace("FILE", str(afile)) for a in command]
+    r = invoke(*args)
+    assert r.exit_code == 2, r.output
+    one_error_line(r.stderr, needle.replace("FILE", str(afile)))
+    assert "config:" not in r.stdout and "measurement" not in r.stdout  # nothing ran
+    assert afile.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

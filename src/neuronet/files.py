@@ -34,6 +34,7 @@ from .errors import ConfigError
 
 __all__ = [
     "atomic_write_bytes",
+    "check_out_folder",
     "check_parent_folders",
     "check_target",
     "dumps_strict",
@@ -114,6 +115,19 @@ def check_parent_folders(path) -> None:
         parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
     if parent and not os.path.isdir(parent):
         raise ConfigError(f"{path}: cannot write: parent {parent} is not a directory")
+
+
+def check_out_folder(path, option: str) -> None:
+    """ConfigError, before any work, when folder ``path`` (given as ``option``) cannot be made or
+    written into: it is an existing file, or a file stands where one of its parents should be."""
+    if path is None or str(path) == "":
+        return
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(f"{option} {path}: exists and is not a folder")
+    try:
+        check_parent_folders(path)
+    except ConfigError as e:
+        raise ConfigError(f"{option} {e}") from None
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

@@ -210,8 +210,9 @@ def resume_from(path: Path, cfg: TrainConfig, network: Network, trainer: Trainer
 
 def check_outputs(cfg: TrainConfig) -> Path | None:
     """Refuse outputs that cannot be written or would destroy an input; return the checkpoint path."""
-    from .files import check_parent_folders, check_target, refuse_overwriting_inputs
+    from .files import check_out_folder, check_parent_folders, check_target, refuse_overwriting_inputs
 
+    check_out_folder(cfg.report, "--report")
     ckpt = None
     if cfg.checkpoint_dir:
         d = Path(cfg.checkpoint_dir)

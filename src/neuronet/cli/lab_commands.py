@@ -49,10 +49,12 @@ def experiment_run(
     from ..backends import check_backend
     from ..experiments import get_experiment, parse_overrides
     from ..experiments.runner import experiment_config, run_one
+    from ..files import check_out_folder
 
     if backend == "dask":
         raise ConfigError("--backend: experiment run takes auto, serial or processes (Dask: neuronet lecture --only)")
     check_backend(backend, workers=workers)
+    check_out_folder(out, "--out")
     exp = get_experiment(name)
     cfg = experiment_config(name, quick=quick, data=data, overrides=parse_overrides(exp.config_cls, set_))
     typer.echo(f"{name}: {exp.claim}")
@@ -127,6 +129,7 @@ def lecture(
     from ..data import check_spec
     from ..experiments import get_experiment
     from ..experiments.runner import run_lecture
+    from ..files import check_out_folder
     from ..report.lecture import write_lecture_report
 
     if seed < 0:
@@ -134,6 +137,7 @@ def lecture(
     for name in only or []:
         get_experiment(name)
     check_spec(data)  # before any run: each would fail on it alone
+    check_out_folder(out, "--out")
     other_runs = _other_runs(compare)
     sizes = {k: _size(f"--{k.replace('_', '-')}", v) for k, v in (("max_train", max_train), ("max_test", max_test))}
     outcome = run_lecture(
@@ -232,8 +236,10 @@ def sweep(
 
     Example: neuronet sweep remedies.toml --out sweep-out --backend dask --workers 2
     """
+    from ..files import check_out_folder
     from ..sweep import run_sweep
 
+    check_out_folder(out, "--out")
     outcome = run_sweep(
         spec,
         out,
