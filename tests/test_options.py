@@ -1,6 +1,7 @@
 """One option schema: every entry point (flags, TOML, sweep specs, --set) converts and checks with the same code."""
 
 import inspect
+import re
 
 import pytest
 
@@ -187,3 +188,53 @@ def test_an_encoder_spec_names_the_hidden_layer_unless_hidden_is_given():
     assert resolve({"data": "encoder:8-3-8", "hidden": (4, 4)}).hidden == (4, 4)  # the flag wins
     assert resolve({"data": "digits"}).hidden == (100,)  # the option's default elsewhere
     assert resolve({"data": "encoder:8-x-8"}).hidden == (100,)  # a bad spec: the loader names it later
+
+
+def test_every_experiment_config_meets_its_own_option_ranges():
+    # the conventions of options_for must hold for every shipped quick and full config
+    import dataclasses
+
+    from neuronet.experiments import get_experiment, sorted_names
+
+    checked = 0
+    for name in sorted_names():
+        cls = get_experiment(name).config_cls
+        opts = options_for(cls)
+        for cfg in (cls(), cls.quick()):
+            for f in dataclasses.fields(cfg):
+                convert(opts[f.name], getattr(cfg, f.name), f"{name}.{f.name}")  # raises on a violation
+                checked += 1
+    assert checked > 400
+
+
+@pytest.mark.parametrize(
+    "pair,needle",
+    [
+        ("points=0", "--set points: must be >= 3"),
+        ("points=-5", "--set points: must be >= 3"),
+        ("x_max=0", "--set x_max: must be > 0"),
+        ("x_max=-1", "--set x_max: must be > 0"),
+        ("tail=1e308", "--set tail: must be < 0.5"),
+        ("curvature_tolerance=-1", "--set curvature_tolerance: must be >= 0"),
+    ],
+)
+def test_experiment_overrides_out_of_range_are_refused(pair, needle):
+    from neuronet.experiments import get_experiment
+
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        parse_overrides(get_experiment("sigmoid-facts").config_cls, [pair])
+
+
+def test_experiment_override_conventions():
+    from neuronet.experiments import get_experiment
+
+    remedies = get_experiment("remedies").config_cls
+    assert parse_overrides(remedies, ["max_widen=0", "n_init_seeds=3"]) == {"max_widen": 0, "n_init_seeds": 3}
+    for pair, needle in [("batch_size=0", ">= 1"), ("tie_tol=-0.1", ">= 0")]:
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            parse_overrides(remedies, [pair])
+    lif = get_experiment("lif").config_cls
+    assert parse_overrides(lif, ["v_rest_mv=-65"]) == {"v_rest_mv": -65.0}  # a potential may be negative
+    for pair in ("dt_ms=0", "tau_m_ms=-1", "ladder_exc_share=1.5"):
+        with pytest.raises(ConfigError):
+            parse_overrides(lif, [pair])

@@ -344,34 +344,62 @@ def _kind_from_hint(name: str, hint):
 def options_for(config_cls) -> dict:
     """``{field: Option}`` for an experiment's config dataclass, by the field types.
 
-    Conventions every experiment config follows: ``seeds`` and ``*_seeds`` are non-empty lists
-    of distinct integers >= 0; ``epochs``, ``*_epochs`` and integer ``n_*`` fields are >= 1;
-    numbers are finite.  A field's ``metadata`` may add ``low``/``high``/``help``.
+    Conventions every experiment config follows (``tests/test_options.py`` checks each config's
+    quick and full values against them):
+
+    - ``seeds`` and ``*_seeds`` are non-empty lists of distinct integers >= 0;
+    - an integer whose default is >= 1 (a count or a size: epochs, points, widths, batch sizes)
+      is >= 1;
+    - tolerances and margins (``tolerance``, ``*_tol``, ``*_tolerance``, ``margin``, ``*_margin``)
+      are >= 0; probabilities and shares (``p_*``, ``*_fraction``, ``*_share``, ``confidence``) are
+      in [0, 1]; learning rates (``lr``, ``*_lr``) and durations and time constants (``*_ms``,
+      ``tau_*``, except membrane potentials ``v_*`` and mean inputs ``*mu_*``) are > 0;
+    - numbers are finite.
+
+    A field's ``metadata`` may set ``low``/``high`` (and ``low_open``/``high_open``) instead, and ``help``.
     """
     hints = typing.get_type_hints(config_cls)
     out = {}
     for f in dataclasses.fields(config_cls):
         kind, optional, item = _kind_from_hint(f.name, hints.get(f.name))
-        low = f.metadata.get("low")
-        if f.name == "seeds" or f.name.endswith("_seeds"):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        low, high, low_open = _conventional_range(f.name, kind, default)
+        if f.name == "seeds" or (f.name.endswith("_seeds") and not f.name.startswith("n_")):  # n_*: a count
             kind, low = "ints", 0
-        elif (
-            kind == "int"
-            and low is None
-            and (f.name == "epochs" or f.name.endswith("_epochs") or f.name.startswith("n_"))
-        ):
-            low = 1
+        meta = f.metadata
+        if "low" in meta or "high" in meta:
+            low, high, low_open = meta.get("low"), meta.get("high"), meta.get("low_open", False)
         out[f.name] = Option(
             f.name,
             kind,
-            default=f.default if f.default is not dataclasses.MISSING else None,
-            help=f.metadata.get("help", ""),
+            default=default,
+            help=meta.get("help", ""),
             low=low,
-            high=f.metadata.get("high"),
+            high=high,
+            low_open=low_open,
+            high_open=meta.get("high_open", False),
             optional=optional,
             item=item,
         )
     return out
+
+
+def _conventional_range(name: str, kind: str, default) -> tuple:
+    """``(low, high, low_open)`` that ``options_for``'s naming conventions give field ``name``."""
+    if kind == "int":
+        counted = name == "epochs" or name.endswith("_epochs") or name.startswith("n_")
+        sized = isinstance(default, int) and not isinstance(default, bool) and default >= 1
+        return (1, None, False) if counted or sized else (None, None, False)
+    if kind != "float":
+        return None, None, False
+    if name in ("tolerance", "margin") or name.endswith(("_tol", "_tolerance", "_margin")):
+        return 0, None, False
+    if name.startswith("p_") or name.endswith(("_fraction", "_share")) or name == "confidence":
+        return 0, 1, False
+    timed = name.endswith("_ms") or name.startswith("tau_")
+    if name == "lr" or name.endswith("_lr") or (timed and not name.startswith("v_") and "mu_" not in name):
+        return 0, None, True
+    return None, None, False
 
 
 def _default_text(value) -> str:

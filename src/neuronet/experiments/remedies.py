@@ -29,7 +29,7 @@ as stuck with ReLU as with the sigmoid units that train (N(0, 1)) (TOST within `
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class Config:
     sigmoid_lrs: tuple = (1.0, 3.0, 10.0)  # starting grid of the sigmoid row
     relu_lrs: tuple = (0.1, 0.3, 1.0)  # starting grid of the ReLU row
     lr_widen: float = 3.0  # a rate chosen at an end of the rates tried: try one this factor beyond
-    max_widen: int = 2  # at most this many such extensions per arm
+    max_widen: int = field(default=2, metadata={"low": 0})  # at most this many such extensions per arm
     tie_tol: float = 0.02  # validation accuracies this close tie; the smaller rate wins
     sigmoid_init: str = "fan-in"  # ① on: N(0, 1/n)
     relu_init: str = "he"  # N(0, 2/n)

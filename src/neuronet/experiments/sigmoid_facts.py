@@ -12,7 +12,7 @@ measured on the engine's own sigmoid unit, in float64, over a fine grid of input
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,10 +28,11 @@ CLAIM = (
 
 @dataclass(frozen=True)
 class Config:
-    x_max: float = 12.0
-    points: int = 240001  # grid step 1e-4
+    x_max: float = field(default=12.0, metadata={"low": 0, "low_open": True})
+    points: int = field(default=240001, metadata={"low": 3})  # grid step 1e-4; second differences need 3
     curvature_tolerance: float = 0.005  # |measured argmax − 0.21 or 0.79| allowed
-    tail: float = 0.01  # an output this close to 0 or 1 is "in the flat tail"
+    tail: float = field(default=0.01, metadata={"low": 0, "high": 0.5, "low_open": True, "high_open": True})
+    # an output within ``tail`` of 0 or 1 is "in the flat tail"
 
     @classmethod
     def quick(cls):
