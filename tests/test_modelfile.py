@@ -862,6 +862,9 @@ HOSTILE_METADATA = {
     "reversed target range": ({"target_range": [1, 0]}, ["metadata target_range: expected [low, high]"]),
     "n_features of another network": ({"n_features": 4}, ["metadata n_features: 4, but the network has 3 inputs"]),
     "config not an object": ({"config": [1]}, ["metadata config: expected a JSON object"]),
+    "seed not an integer": ({"config": {"seed": "abc"}}, ["metadata config: seed: expected an integer >= 0"]),
+    "negative seed": ({"config": {"seed": -5}}, ["metadata config: seed: expected an integer >= 0, got -5"]),
+    "a class beyond int64": ({"classes": [10**30, 2]}, ["metadata classes: label", "does not fit a 64-bit integer"]),
     "test results not numbers": ({"test": {"loss": "low"}}, ["metadata test: expected a JSON object of numbers"]),
     "huge integer in the mean": (
         {"preprocessing": {"mean": [10**400, 0, 0], "std": [1, 1, 1]}},
@@ -911,3 +914,20 @@ def test_inspect_model_reports_the_training_config_and_results(tmp_path, small_m
     assert info["config"] == {"hidden": [4]} and info["test"] == {"loss": 0.5, "accuracy": None}
     assert info["task"] == "classification" and info["classes"] == [0, 1] and info["standardized"] is True
     assert info["epochs_trained"] == 3 and info["stop_reason"] == "completed 3 epochs"
+
+
+def test_inspect_json_is_strict_json_when_a_result_is_not_finite(tmp_path, small_model_bytes):
+    from typer.testing import CliRunner
+
+    from neuronet.cli import app
+
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_with_user(small_model_bytes, **{**TRAIN_META, "test": {"loss": float("nan"), "accuracy": 0.5}}))
+    r = CliRunner().invoke(app, ["inspect", str(p), "--json"])
+    assert r.exit_code == 0, r.output
+
+    def refuse(token):
+        raise ValueError(f"not strict JSON: {token}")
+
+    info = json.loads(r.stdout, parse_constant=refuse)
+    assert info["test"] == {"loss": None, "accuracy": 0.5}

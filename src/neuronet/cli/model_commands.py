@@ -7,6 +7,7 @@ import functools
 import inspect as _inspect
 import io
 import json
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -250,10 +251,21 @@ def evaluate(
         raise DataError(f"--data {data}: {e}") from None
     result["n"] = int(X.shape[0])
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(json.dumps(_json_safe(result), allow_nan=False))
     else:
         acc = "" if result["accuracy"] is None else f"  accuracy {result['accuracy']:.4f}"
         typer.echo(f"{data} test split (n={result['n']}): loss {result['loss']:.4f}{acc}")
+
+
+def _json_safe(obj):
+    """``obj`` with every NaN or infinity replaced by None: ``--json`` output is strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _as_model_classes(ds, classes: list, where: str, model: str):
@@ -330,7 +342,7 @@ def inspect(
 
     info = inspect_model(model)
     if as_json:
-        typer.echo(json.dumps(info, indent=2, default=str))
+        typer.echo(json.dumps(_json_safe(info), indent=2, default=str, allow_nan=False))
         return
     for line in _summary_lines(info):
         typer.echo(line)

@@ -187,6 +187,9 @@ def check_user_metadata(path, user: dict, cfg: dict) -> None:
     for key in ("config", "params", "fitted", "versions"):
         if user.get(key) is not None and not isinstance(user[key], dict):
             bad(key, f"expected a JSON object, got {short(user[key])}")
+    seed = (user.get("config") or {}).get("seed")
+    if seed is not None and (not is_int(seed) or seed < 0):  # evaluate splits the data with it
+        bad("config", f"seed: expected an integer >= 0, got {short(seed)}")
     for key in ("stop_reason", "estimator"):
         if user.get(key) is not None and not isinstance(user[key], str):
             bad(key, f"expected a string, got {short(user[key])}")
@@ -212,6 +215,8 @@ def _check_classes(bad, classes, task, n_out, output):
     for c in classes:
         if not isinstance(c, (str, int, float)) or (isinstance(c, float) and not math.isfinite(c)):
             bad("classes", f"label {short(c)} is not a string or a finite number")
+        if isinstance(c, int) and not -(2**63) <= c < 2**63:  # labels are int64 (ONNX, NumPy)
+            bad("classes", f"label {short(c)} does not fit a 64-bit integer")
     seen = set()
     for c in classes:
         if c in seen:
