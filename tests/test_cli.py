@@ -492,3 +492,15 @@ def test_an_output_folder_that_is_a_file_is_refused_before_any_work(tmp_path, co
     one_error_line(r.stderr, needle.replace("FILE", str(afile)))
     assert "config:" not in r.stdout and "measurement" not in r.stdout  # nothing ran
     assert afile.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_empty_predict_output_and_a_folder_as_sweep_spec_are_named_for_what_they_are(trained, tmp_path):
+    model, _ = trained
+    np.save(tmp_path / "x.npy", np.zeros((2, 64)))
+    r = invoke("predict", model, "--input", tmp_path / "x.npy", "--output", "")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "--output: an empty path")
+    (tmp_path / "spec.toml").mkdir()
+    r = invoke("sweep", tmp_path / "spec.toml", "--out", tmp_path / "out")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "spec.toml: is a folder, not a sweep spec file")

@@ -303,6 +303,8 @@ def predict(
     from ..files import atomic_write_bytes, refuse_overwriting_inputs
     from ..targets import decode_outputs
 
+    if not output:
+        raise DataError("--output: an empty path; give a file name such as predictions.csv")
     refuse_overwriting_inputs(("--output", output), ("the model", model), ("--input", input))
     net, meta = _load_model_or_fail(model)
     X = _model_inputs(model, net, meta, read_features(input, dtype=net.dtype), f"--input {input}")

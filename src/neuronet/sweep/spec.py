@@ -101,6 +101,8 @@ def trial_id(experiment: str, config: dict, seed: int) -> str:
 def load_spec(path, *, max_trials: int = MAX_TRIALS) -> Spec:
     """Read and validate a spec file; ConfigError names the file, the key and what is valid."""
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a sweep spec file")
     if not p.is_file():
         raise ConfigError(f"{path}: no such file")
     try:
