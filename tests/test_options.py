@@ -238,3 +238,14 @@ def test_experiment_override_conventions():
     for pair in ("dt_ms=0", "tau_m_ms=-1", "ladder_exc_share=1.5"):
         with pytest.raises(ConfigError):
             parse_overrides(lif, [pair])
+
+
+@pytest.mark.parametrize("text", [",,,", "4,,4", "4,", ",4"])
+def test_hidden_sizes_with_an_empty_item_are_refused(text):
+    with pytest.raises(ConfigError, match="an empty item"):
+        convert(TRAIN["hidden"], text, "--hidden")
+
+
+def test_hidden_sizes_empty_text_means_no_hidden_layers():
+    assert convert(TRAIN["hidden"], "", "--hidden") == ()
+    assert convert(TRAIN["hidden"], " 4, 4 ", "--hidden") == (4, 4)
