@@ -249,3 +249,15 @@ def test_hidden_sizes_with_an_empty_item_are_refused(text):
 def test_hidden_sizes_empty_text_means_no_hidden_layers():
     assert convert(TRAIN["hidden"], "", "--hidden") == ()
     assert convert(TRAIN["hidden"], " 4, 4 ", "--hidden") == (4, 4)
+
+
+def test_resume_with_overwrite_is_refused():
+    with pytest.raises(ConfigError, match="--resume and --overwrite: give one"):
+        resolve({"resume": True, "overwrite": True, "checkpoint_dir": "ck"})
+
+
+def test_a_config_file_that_sets_an_option_twice_is_refused(tmp_path):
+    p = tmp_path / "run.toml"
+    p.write_text('batch-size = "full"\nbatch_size = 3\n')
+    with pytest.raises(ConfigError, match=r"'batch_size' sets batch-size a second time"):
+        load_toml(p)

@@ -76,6 +76,10 @@ def validate(cfg) -> TrainConfig:
         c[name] = convert(opt, c[name])
     if c["resume"] and not c["checkpoint_dir"]:
         raise ConfigError("--resume: needs --checkpoint-dir DIR to resume from")
+    if c["resume"] and c["overwrite"]:
+        raise ConfigError(
+            "--resume and --overwrite: give one; --resume continues the checkpoint, --overwrite replaces it"
+        )
     return TrainConfig(**c)
 
 
@@ -95,6 +99,8 @@ def load_toml(path) -> dict:
     out = {}
     for k, v in raw.items():
         key = k.replace("-", "_")
+        if key in out:  # batch-size and batch_size both: which one was meant?
+            raise ConfigError(f"--config {path}: {k!r} sets {key.replace('_', '-')} a second time")
         if key not in FIELD_NAMES:
             raise ConfigError(
                 f"--config {path}: unknown key {k!r}; valid keys: {', '.join(n.replace('_', '-') for n in FIELD_NAMES)}"
