@@ -504,3 +504,14 @@ def test_empty_predict_output_and_a_folder_as_sweep_spec_are_named_for_what_they
     r = invoke("sweep", tmp_path / "spec.toml", "--out", tmp_path / "out")
     assert r.exit_code == 2
     one_error_line(r.stderr, "spec.toml: is a folder, not a sweep spec file")
+
+
+def test_options_that_cannot_apply_are_refused_not_ignored(tmp_path):
+    r = invoke("experiment", "run", "sigmoid-facts", "--quick", "--data", "xor")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "--data: experiment sigmoid-facts takes no dataset")
+    data = tmp_path / "regr.csv"
+    data.write_text("1,2,0.5\n3,4,1.5\n5,6,0.25\n7,8,1\n1,1,1\n2,2,0\n")
+    r = invoke("train", "--data", data, "--task", "regression", "--targets", "0.15,0.85", "--epochs", "1")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "--targets: soft targets 0.15,0.85 encode class labels")

@@ -98,6 +98,11 @@ def check_size(sizes, dtype, batch_size, n_samples: int = 0) -> None:
 
 def build_network(cfg: TrainConfig, n_features: int, task: str, n_classes: int | None) -> Network:
     output = cfg.output or ("softmax" if task == "classification" else "identity")
+    if task == "regression" and cfg.targets is not None:
+        raise ConfigError(
+            f"--targets: soft targets {cfg.targets[0]:g},{cfg.targets[1]:g} encode class labels; "
+            "these are regression targets (the preset or option does not apply)"
+        )
     if task == "regression" and output == "softmax":  # one softmax output is always 1: nothing to learn
         raise ConfigError(
             "--output: softmax gives class probabilities that sum to 1 and does not fit regression targets; "

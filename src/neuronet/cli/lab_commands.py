@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +57,8 @@ def experiment_run(
     check_backend(backend, workers=workers)
     check_out_folder(out, "--out")
     exp = get_experiment(name)
+    if data is not None and "data" not in {f.name for f in dataclasses.fields(exp.config_cls)}:
+        raise ConfigError(f"--data: experiment {name} takes no dataset (its inputs are its own)")
     cfg = experiment_config(name, quick=quick, data=data, overrides=parse_overrides(exp.config_cls, set_))
     typer.echo(f"{name}: {exp.claim}")
     typer.echo(f"config: {cfg}")
