@@ -405,3 +405,16 @@ def test_an_unreadable_npz_is_one_data_error(tmp_path, monkeypatch):
     monkeypatch.setattr(tabular, "open", denied, raising=False)
     with pytest.raises(DataError, match=rf"^{p}: cannot read the file \(Permission denied\)$"):
         load(str(p))
+
+
+def test_npz_test_classes_never_seen_in_training_are_warned_about(tmp_path):
+    path = tmp_path / "unseen.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, X=rng.normal(size=(40, 3)), y=np.arange(40) % 2, X_test=np.zeros((6, 3)), y_test=[0, 1, 5, 6, 5, 1])
+    with pytest.warns(UserWarning, match=r"unseen.npz\[y_test\]: classes 5, 6 never appear in .*unseen.npz\[y\]"):
+        ds = load(str(path))
+    assert ds.n_classes == 4  # the outputs still exist: the test labels are what they are
+    np.savez(path, X=rng.normal(size=(40, 3)), y=np.arange(40) % 2, X_test=np.zeros((2, 3)), y_test=[0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(str(path))  # every test class seen in training: no warning

@@ -26,6 +26,7 @@ seeded, stratified draw of ``test_fraction``.  All randomness comes from
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,7 +366,22 @@ def _load_npz(req: _Request) -> _Parts:
         name=f"{path}[y, y_test]",
         dtype=req.dtype,
     )
+    if task == "classification":
+        _warn_unseen(both[: X.shape[0]], both[X.shape[0] :], classes, f"{path}[y_test]", f"{path}[y]")
     return _Parts(X, both[: X.shape[0]], X_test, both[X.shape[0] :], classes, task, source)
+
+
+def _warn_unseen(y_train, y_test, classes, test_name, train_name) -> None:
+    """Warn when the test labels hold classes the training labels never show: the network gets an
+    output for each, which no training step ever asks for, and every such test sample counts as wrong."""
+    unseen = np.setdiff1d(np.unique(y_test), np.unique(y_train))
+    if unseen.size:
+        names = ", ".join(str(classes[i]) for i in unseen[:10]) + (", ..." if unseen.size > 10 else "")
+        warnings.warn(
+            f"{test_name}: class{'es' if unseen.size > 1 else ''} {names} never appear{'' if unseen.size > 1 else 's'} "
+            f"in {train_name}; the network's outputs for them are never trained",
+            stacklevel=4,
+        )
 
 
 def _load_idx_spec(req: _Request) -> _Parts:
@@ -397,6 +413,8 @@ def _idx_parts(folder, req: _Request) -> _Parts:
     check_labels(y_train, y_train.shape[0], name=str(path["train_labels"]))
     classes, y_all = np.unique(np.concatenate([y_train, y_test]), return_inverse=True)
     y_all = y_all.reshape(-1).astype(np.int64)
+    n = len(y_train)
+    _warn_unseen(y_all[:n], y_all[n:], classes, str(path["test_labels"]), str(path["train_labels"]))
 
     def to_float(X, part):
         images = path["train_images"] if part == "train" else path["test_images"]
