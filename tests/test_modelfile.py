@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import stat
 import subprocess
 import sys
@@ -931,3 +932,33 @@ def test_inspect_json_is_strict_json_when_a_result_is_not_finite(tmp_path, small
 
     info = json.loads(r.stdout, parse_constant=refuse)
     assert info["test"] == {"loss": None, "accuracy": 0.5}
+
+
+@pytest.mark.parametrize(
+    "edit,fragment",
+    [
+        (lambda h: h.update(diagnostics=[1, 2]), "each epoch's diagnostics must be null or a list of per-layer"),
+        (lambda h: h["history"].update(loss=["x", "y"]), "training history: 'loss' must list numbers"),
+        (lambda h: h.update(epoch=[0, -1]), "training history: epoch must list integers >= 0"),
+    ],
+)
+def test_checkpoint_with_a_malformed_history_is_refused_on_load(tmp_path, edit, fragment):
+    X, y = _data()
+    tr = _trainer("momentum", 2)
+    tr.fit(X, y)
+    state = tr.state_dict()
+    p = tmp_path / "ck.safetensors"
+    save_checkpoint(p, tr.network, state, config_hash="h")
+    load_checkpoint(p)  # the control loads
+
+    def tamper(meta):
+        trainer = json.loads(meta["trainer"])
+        edit(trainer["history"])
+        meta["trainer"] = json.dumps(trainer)
+
+    p.write_bytes(_rewritten(p.read_bytes(), edit_meta=tamper))  # restamped: only the history check can refuse
+    with pytest.raises(ModelFileError, match=re.escape(fragment)):
+        load_checkpoint(p)
+    edit(state["history"])
+    with pytest.raises(ModelFileError, match=re.escape(fragment)):
+        save_checkpoint(tmp_path / "new.safetensors", tr.network, state, config_hash="h")  # nor is it written

@@ -192,6 +192,14 @@ def _check_trainer_meta(path, trainer, n_params):
         or not isinstance(h.get("diverged", False), bool)
     ):
         fail(path, "training history must have lists epoch and diagnostics and a dict of lists history")
+    if not all(is_int(e) and e >= 0 for e in h["epoch"]):
+        fail(path, "training history: epoch must list integers >= 0")
+    for key, values in h["history"].items():
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values):
+            fail(path, f"training history: {short(key)} must list numbers (or null)")
+    for d in h["diagnostics"]:
+        if d is not None and not (isinstance(d, list) and all(isinstance(layer, dict) for layer in d)):
+            fail(path, "training history: each epoch's diagnostics must be null or a list of per-layer objects")
 
 
 def load_checkpoint(path) -> dict:
