@@ -418,3 +418,15 @@ def test_npz_test_classes_never_seen_in_training_are_warned_about(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load(str(path))  # every test class seen in training: no warning
+
+
+def test_features_csv_names_a_nan_or_overflow_by_file_line_and_column(tmp_path):
+    from neuronet.data.tabular import read_features
+
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n3,nan\n")
+    with pytest.raises(DataError, match=rf"^{path}: line 3, column 2 \('b'\): 'nan' is NaN or infinity"):
+        read_features(path)
+    path.write_text("1,2\n1e50,4\n")
+    with pytest.raises(DataError, match=rf"^{path}: line 2, column 1: '1e50' overflows float32"):
+        read_features(path)

@@ -142,7 +142,12 @@ def read_csv(
     labels = _labels(name, lines, [cells[col] for _, cells in rows], task)
     table = [[cells[c] for c in features] for _, cells in rows]
     X = _parse_features(name, table, lines, features, head)
+    return _finite_features(name, X, table, lines, features, head, dtype), labels
 
+
+def _finite_features(name, X, table, lines, features, head, dtype) -> np.ndarray:
+    """``X`` as ``dtype``; a NaN, an infinity or a value that overflows ``dtype`` is named by its
+    line and column in the file."""
     bad = ~np.isfinite(X)
     if bad.any():
         i, j = np.argwhere(bad)[0]
@@ -155,7 +160,7 @@ def read_csv(
     if not np.isfinite(X_out).all():
         i, j = np.argwhere(~np.isfinite(X_out))[0]
         raise DataError(f"{name}: line {lines[i]}, {_column(features[j], head)}: {table[i][j]!r} overflows {dtype}")
-    return X_out, labels
+    return X_out
 
 
 def _labels(name: str, lines: list[int], cells: list[str], task: str | None) -> np.ndarray:
@@ -502,7 +507,9 @@ def read_features(path, *, dtype=np.float32) -> np.ndarray:
             raise DataError(
                 f"{name}: the header (line {head_line}) has {len(header)} columns, but the rows have {width}"
             )
-        X = _parse_features(name, [c for _, c in rows], [ln for ln, _ in rows], list(range(width)), header)
+        table, lines = [c for _, c in rows], [ln for ln, _ in rows]
+        X = _parse_features(name, table, lines, list(range(width)), header)
+        X = _finite_features(name, X, table, lines, list(range(width)), header, dtype)
         return check_features(X, name=name, dtype=dtype)
     if lower.endswith(".npy") or (lower.endswith(".npz") and _is_npy(name)):  # a lone array named .npz: fine here
         with open(name, "rb") as fh:
