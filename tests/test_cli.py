@@ -515,3 +515,19 @@ def test_options_that_cannot_apply_are_refused_not_ignored(tmp_path):
     r = invoke("train", "--data", data, "--task", "regression", "--targets", "0.15,0.85", "--epochs", "1")
     assert r.exit_code == 2
     one_error_line(r.stderr, "--targets: soft targets 0.15,0.85 encode class labels")
+
+
+def test_evaluate_matches_numeric_labels_by_value_whether_written_as_int_or_float(tmp_path):
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-3, 0.5, (60, 2)), rng.normal(3, 0.5, (60, 2))])
+    y = np.repeat([1, 2], 60)
+    ints = tmp_path / "int.csv"
+    ints.write_text("".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in zip(X, y)))
+    floats = tmp_path / "flt.npz"
+    np.savez(floats, X=X, y=y.astype(np.float64))  # labels 1.0 and 2.0
+    model = tmp_path / "m.safetensors"
+    r = invoke("train", "--data", ints, "--hidden", "4", "--epochs", "20", "--standardize", "--out", model)
+    assert r.exit_code == 0, r.output
+    r = invoke("evaluate", model, "--data", floats, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["accuracy"] >= 0.95

@@ -268,6 +268,13 @@ def _json_safe(obj):
     return obj
 
 
+def _label_key(label):
+    """Labels compare as values: the number 2 whether a file wrote it ``2`` or ``2.0``; text as text."""
+    if isinstance(label, (int, float)) and not isinstance(label, bool):
+        return ("number", int(label) if float(label).is_integer() else float(label))
+    return ("text", str(label))
+
+
 def _as_model_classes(ds, classes: list, where: str, model: str):
     """The test labels of ``ds`` as the model's class indices, matched by the labels themselves (as
     the files wrote them), not by position: a data set whose labels are ``dog, zebra`` is not read as
@@ -276,9 +283,9 @@ def _as_model_classes(ds, classes: list, where: str, model: str):
 
     from ..files import to_jsonable
 
-    index = {json.dumps(c): i for i, c in enumerate(classes)}
+    index = {_label_key(c): i for i, c in enumerate(classes)}
     names = to_jsonable(list(ds.classes))
-    lookup = np.array([index.get(json.dumps(name), -1) for name in names], np.int64)
+    lookup = np.array([index.get(_label_key(name), -1) for name in names], np.int64)
     y = lookup[ds.y_test]
     if (y < 0).any():
         unknown = names[int(ds.y_test[np.argmax(y < 0)])]
