@@ -91,14 +91,17 @@ def test_a_symlinked_output_is_written_through_and_stays_a_link(capsys, tmp_path
     assert sorted(p.name for p in shared.iterdir()) == ["m.safetensors"]  # no temporary file left beside it
 
 
-def test_dev_stdout_is_refused_before_anything_is_written():
+def test_dev_stdout_is_refused_before_anything_is_written(tmp_path):
     # /dev/stdout is a link to whatever fd 1 is; with fd 1 a regular file, replacing "it" replaced the link.
     # check_target is what every writer asks first, so the test never writes (a failure here would).
     from neuronet.errors import ConfigError
     from neuronet.files import check_target
 
-    for path in ("/dev/stdout", "/dev/stderr", "/proc/self/fd/1"):
-        with pytest.raises(ConfigError, match="not a regular file"):
+    (tmp_path / "out.safetensors").symlink_to("/dev/stdout")  # followed to its end: the file fd 1 writes to
+    (tmp_path / "d").symlink_to("/dev")
+    links = [tmp_path / "out.safetensors", tmp_path / "d" / "stdout"]
+    for path in ("/dev/stdout", "/dev/stderr", "/proc/self/fd/1", *links):
+        with pytest.raises(ConfigError, match="a device or a process's file, not a regular file"):
             check_target(path)
     if os.path.isdir("/dev/shm"):
         check_target("/dev/shm/neuronet-model.safetensors")  # a tmpfs of ordinary files: allowed

@@ -65,14 +65,17 @@ def check_target(path) -> None:
     """Raise ``ConfigError`` when ``path`` cannot be (re)written as a regular file.
 
     Checks, in this order: the parent exists and is a folder; the target, if it
-    exists, is a regular file (not a device such as ``/dev/null``, a folder or a FIFO), and it is not
-    under ``/dev`` or ``/proc`` (``/dev/stdout`` is a link to whatever file descriptor 1 is).
+    exists, is a regular file (not a device such as ``/dev/null``, a folder or a FIFO), and neither
+    it nor a link on the way to it is under ``/dev`` or ``/proc`` (``_system_location``).
     """
     path = os.fspath(path)
     parent = os.path.dirname(os.path.abspath(path))
-    full = os.path.abspath(path)  # /dev/stdout is a link to whatever fd 1 is; /dev/shm holds ordinary files
-    if full.startswith(("/dev/", "/proc/")) and not full.startswith("/dev/shm/"):
-        raise ConfigError(f"{path}: cannot write: not a regular file (a device, FIFO or socket); choose a file path")
+    system = _system_location(path)
+    if system is not None:
+        raise ConfigError(
+            f"{path}: cannot write: it leads to {system}, a device or a process's file, not a regular file; "
+            "choose a file path"
+        )
     if not os.path.exists(parent):
         raise ConfigError(f"{path}: cannot write: folder {parent} does not exist")
     if not os.path.isdir(parent):
@@ -87,6 +90,29 @@ def check_target(path) -> None:
         raise ConfigError(f"{path}: cannot write: it is a directory")
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"{path}: cannot write: not a regular file (a device, FIFO or socket); choose a file path")
+
+
+def _system_location(path) -> str | None:
+    """The place under ``/dev`` or ``/proc`` that ``path`` is or leads to through its links, or None.
+
+    ``/dev/stdout`` is a link to ``/proc/self/fd/1``, itself a link to whatever file descriptor 1 is:
+    following it to the end would replace the file that standard output is redirected to.  So each
+    link is followed one step at a time, and the first step into ``/dev`` (but ``/dev/shm``, a folder
+    of ordinary files) or ``/proc`` is the answer."""
+
+    def system(p):
+        dev = p == "/dev" or (p.startswith("/dev/") and p != "/dev/shm" and not p.startswith("/dev/shm/"))
+        return dev or p == "/proc" or p.startswith("/proc/")
+
+    p = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on links in a path
+        p = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+        if system(p):
+            return p
+        if not os.path.islink(p):
+            return None
+        p = os.path.normpath(os.path.join(os.path.dirname(p), os.readlink(p)))
+    return p  # a loop of links: nothing to write to
 
 
 def same_file(a, b) -> bool:
