@@ -187,7 +187,6 @@ def test_an_encoder_spec_names_the_hidden_layer_unless_hidden_is_given():
     assert resolve({"data": "ENCODER:10-5-10"}).hidden == (5,)
     assert resolve({"data": "encoder:8-3-8", "hidden": (4, 4)}).hidden == (4, 4)  # the flag wins
     assert resolve({"data": "digits"}).hidden == (100,)  # the option's default elsewhere
-    assert resolve({"data": "encoder:8-x-8"}).hidden == (100,)  # a bad spec: the loader names it later
 
 
 def test_every_experiment_config_meets_its_own_option_ranges():
@@ -235,6 +234,15 @@ def test_experiment_override_conventions():
             parse_overrides(remedies, [pair])
     lif = get_experiment("lif").config_cls
     assert parse_overrides(lif, ["v_rest_mv=-65"]) == {"v_rest_mv": -65.0}  # a potential may be negative
+    assert parse_overrides(lif, ["warmup_ms=0"]) == {"warmup_ms": 0.0}  # count every spike
+    hebb = get_experiment("hebb").config_cls
+    assert parse_overrides(hebb, ["t_ref_ms=0"]) == {"t_ref_ms": 0.0}  # no refractory period
+    with pytest.raises(ConfigError, match=re.escape("--set t_ref_ms: must be > 0")):
+        parse_overrides(lif, ["t_ref_ms=0"])  # the lif experiment's ceiling is 1000 / t_ref
+    xor = get_experiment("xor-relu").config_cls
+    for pair in ("confidence=1", "confidence=0"):  # no interval at all
+        with pytest.raises(ConfigError, match="--set confidence: must be"):
+            parse_overrides(xor, [pair])
     for pair in ("dt_ms=0", "tau_m_ms=-1", "ladder_exc_share=1.5"):
         with pytest.raises(ConfigError):
             parse_overrides(lif, [pair])

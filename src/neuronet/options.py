@@ -355,8 +355,9 @@ def options_for(config_cls) -> dict:
       is >= 1;
     - tolerances and margins (``tolerance``, ``*_tol``, ``*_tolerance``, ``margin``, ``*_margin``)
       are >= 0; probabilities and shares (``p_*``, ``*_fraction``, ``*_share``, ``confidence``) are
-      in [0, 1]; learning rates (``lr``, ``*_lr``) and durations and time constants (``*_ms``,
-      ``tau_*``, except membrane potentials ``v_*`` and mean inputs ``*mu_*``) are > 0;
+      in [0, 1], a ``confidence`` in (0, 1); learning rates (``lr``, ``*_lr``) and durations and
+      time constants (``*_ms``, ``tau_*``, except membrane potentials ``v_*`` and mean inputs
+      ``*mu_*``) are > 0, unless the field allows 0 (a warm-up or refractory time of none);
     - numbers are finite.
 
     A field's ``metadata`` may set ``low``/``high`` (and ``low_open``/``high_open``) instead, and ``help``.
@@ -366,12 +367,14 @@ def options_for(config_cls) -> dict:
     for f in dataclasses.fields(config_cls):
         kind, optional, item = _kind_from_hint(f.name, hints.get(f.name))
         default = f.default if f.default is not dataclasses.MISSING else None
-        low, high, low_open = _conventional_range(f.name, kind, default)
+        low, high, low_open, high_open = _conventional_range(f.name, kind, default)
         if f.name == "seeds" or (f.name.endswith("_seeds") and not f.name.startswith("n_")):  # n_*: a count
             kind, low = "ints", 0
         meta = f.metadata
-        if "low" in meta or "high" in meta:
-            low, high, low_open = meta.get("low"), meta.get("high"), meta.get("low_open", False)
+        if "low" in meta:  # each bound the field states replaces the convention's
+            low, low_open = meta["low"], meta.get("low_open", False)
+        if "high" in meta:
+            high, high_open = meta["high"], meta.get("high_open", False)
         out[f.name] = Option(
             f.name,
             kind,
@@ -380,7 +383,7 @@ def options_for(config_cls) -> dict:
             low=low,
             high=high,
             low_open=low_open,
-            high_open=meta.get("high_open", False),
+            high_open=high_open,
             optional=optional,
             item=item,
         )
@@ -388,21 +391,23 @@ def options_for(config_cls) -> dict:
 
 
 def _conventional_range(name: str, kind: str, default) -> tuple:
-    """``(low, high, low_open)`` that ``options_for``'s naming conventions give field ``name``."""
+    """``(low, high, low_open, high_open)`` that ``options_for``'s naming conventions give field ``name``."""
     if kind == "int":
         counted = name == "epochs" or name.endswith("_epochs") or name.startswith("n_")
         sized = isinstance(default, int) and not isinstance(default, bool) and default >= 1
-        return (1, None, False) if counted or sized else (None, None, False)
+        return (1, None, False, False) if counted or sized else (None, None, False, False)
     if kind != "float":
-        return None, None, False
+        return None, None, False, False
     if name in ("tolerance", "margin") or name.endswith(("_tol", "_tolerance", "_margin")):
-        return 0, None, False
-    if name.startswith("p_") or name.endswith(("_fraction", "_share")) or name == "confidence":
-        return 0, 1, False
+        return 0, None, False, False
+    if name == "confidence":  # of a confidence interval: 0 and 1 give none
+        return 0, 1, True, True
+    if name.startswith("p_") or name.endswith(("_fraction", "_share")):
+        return 0, 1, False, False
     timed = name.endswith("_ms") or name.startswith("tau_")
     if name == "lr" or name.endswith("_lr") or (timed and not name.startswith("v_") and "mu_" not in name):
-        return 0, None, True
-    return None, None, False
+        return 0, None, True, False
+    return None, None, False, False
 
 
 def _default_text(value) -> str:

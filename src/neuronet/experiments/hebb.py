@@ -37,7 +37,7 @@ members and of independent neurons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class Config:
     # spiking neurons and the STDP rule (Song, Miller & Abbott 2000)
     dt_ms: float = 0.25
     tau_m_ms: float = 10.0
-    t_ref_ms: float = 1.0
+    t_ref_ms: float = field(default=1.0, metadata={"low": 0})  # 0: no refractory period
     n_pairs: int = 40  # pre/post pairs per seed
     stdp_duration_ms: float = 2000.0
     pre_rate_hz: float = 10.0

@@ -32,7 +32,7 @@ is kept as a sanity table, not a verdict: it checks the integrator, not the biol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class Config:
     v_rest_mv: float = -70.0  # reset = rest
     v_thresh_mv: float = -50.0
     t_ref_ms: float = 1.0  # the lecture's 1000 spikes/s
-    warmup_ms: float = 50.0  # spikes before this are not counted
+    warmup_ms: float = field(default=50.0, metadata={"low": 0})  # spikes before this are not counted
     # mixed excitatory / inhibitory Poisson input
     n_patterns: int = 24
     n_exc_inputs: int = 80
