@@ -540,3 +540,18 @@ def test_warnings_inside_trials_on_dask_are_passed_on_once(tmp_path, dask_client
     assert outcome.complete and outcome.ran == 4
     ours = [w for w in caught if "labels are not all integers" in str(w.message)]
     assert len(ours) == 1 and ours[0].category is UserWarning, [str(w.message) for w in caught]
+
+
+def test_a_train_sweep_on_an_encoder_spec_trains_its_hidden_layer():
+    spec = parse_spec('experiment = "train"\nseeds = [0]\ndata = "encoder:8-3-8"\n[grid]\nlr = [0.1]\n')
+    assert spec.trials()[0].config["hidden"] == [3]  # as `neuronet train --data encoder:8-3-8` does
+    spec = parse_spec('experiment = "train"\nseeds = [0]\ndata = "encoder:8-3-8"\n[grid]\nhidden = ["5"]\n')
+    assert spec.trials()[0].config["hidden"] == [5]
+
+
+@pytest.mark.parametrize("table", ["grid", "fixed"])
+def test_a_key_written_twice_in_a_spec_table_is_refused(table):
+    values = ("[8]", "[16]") if table == "grid" else ("8", "16")
+    text = f'experiment = "train"\nseeds = [0]\n[{table}]\nbatch-size = {values[0]}\nbatch_size = {values[1]}\n'
+    with pytest.raises(ConfigError, match=rf"{table}.batch_size: sets batch_size a second time"):
+        parse_spec(text)

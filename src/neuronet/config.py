@@ -119,9 +119,15 @@ def resolve(flags: dict, config_file=None) -> TrainConfig:
     given = load_toml(config_file) if config_file is not None else {}
     given.update({k: v for k, v in flags.items() if v is not None})
     values = {**preset_values(given.get("preset")), **given}
+    return validate(TrainConfig(**with_data_defaults(values)))
+
+
+def with_data_defaults(values: dict) -> dict:
+    """``values`` with what the data spec implies where no option says it: ``encoder:N-M-N`` names
+    its hidden layer, M units.  For every path that builds a ``TrainConfig`` (the command, sweeps)."""
     if "hidden" not in values and str(values.get("data", "")).lower().startswith("encoder:"):
-        values["hidden"] = _encoder_hidden(values["data"])
-    return validate(TrainConfig(**values))
+        return {**values, "hidden": _encoder_hidden(values["data"])}
+    return values
 
 
 def _encoder_hidden(spec: str) -> tuple:

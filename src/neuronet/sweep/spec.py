@@ -196,6 +196,8 @@ def _grid_and_fixed(raw, schema, fail) -> tuple[dict, dict]:
     grid, fixed = {}, {}
     for k, values in grid_raw.items():
         key = schema.key(k, f"grid.{k}", fail)
+        if key in grid:  # batch-size and batch_size both
+            fail(f"grid.{k}: sets {key} a second time")
         if not isinstance(values, list):
             fail(f"grid.{k}: expected a list of values, e.g. {k} = [{_toml(values)}]")
         if not values:
@@ -207,6 +209,8 @@ def _grid_and_fixed(raw, schema, fail) -> tuple[dict, dict]:
         key = schema.key(k, f"fixed.{k}", fail)
         if key in grid:
             fail(f"fixed.{k}: also in [grid]; set a key in one place only")
+        if key in fixed:
+            fail(f"fixed.{k}: sets {key} a second time")
         fixed[key] = schema.value(key, v, f"fixed.{k}", fail)
     return grid, fixed
 
@@ -294,10 +298,10 @@ class _Schema:
     def config(self, values: dict, fail, where) -> dict:
         """The full validated config (without the seed) as a JSON-able dict."""
         if self.experiment == "train":
-            from ..config import TrainConfig, validate
+            from ..config import TrainConfig, validate, with_data_defaults
 
-            try:
-                cfg = validate(TrainConfig(**{"diagnostics": False, **values}))  # sweeps record no diagnostics
+            try:  # sweeps record no diagnostics
+                cfg = validate(TrainConfig(**with_data_defaults({"diagnostics": False, **values})))
             except ConfigError as e:
                 fail(f"{where}: {_strip_option(str(e))}")
             d = cfg.to_dict()
