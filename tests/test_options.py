@@ -269,3 +269,19 @@ def test_a_config_file_that_sets_an_option_twice_is_refused(tmp_path):
     p.write_text('batch-size = "full"\nbatch_size = 3\n')
     with pytest.raises(ConfigError, match=r"'batch_size' sets batch-size a second time"):
         load_toml(p)
+
+
+@pytest.mark.parametrize("pair", ["hidden=,,,", "hidden=64,,32", "seeds=0,,1", "seeds=0,"])
+def test_experiment_list_overrides_with_an_empty_item_are_refused(pair):
+    from neuronet.experiments import get_experiment
+
+    with pytest.raises(ConfigError, match="an empty item"):
+        parse_overrides(get_experiment("saturation").config_cls, [pair])
+
+
+def test_playground_hidden_layers_with_an_empty_item_are_refused():
+    from neuronet.playground.options import OptionError, check_option
+
+    for text in (",,,", "4,,4"):
+        with pytest.raises(OptionError, match="an empty item"):
+            check_option("hidden-layers", text)

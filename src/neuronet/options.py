@@ -158,8 +158,13 @@ def _float(opt, v, fail):
     return float(_bounds(opt, v, fail))
 
 
-def _split_text(v: str) -> list:
-    return [p for p in v.replace(" ", "").split(",") if p]
+def _split_text(v: str, fail=None) -> list:
+    """``"1, 2,3"`` -> ``["1", "2", "3"]``; ``""`` -> ``[]``.  An empty item (``"1,,2"``, ``",,"``,
+    ``"1,"``) is a value left out: ``fail`` names it (without ``fail``, empty items are dropped)."""
+    items = v.replace(" ", "").split(",")
+    if fail is not None and v.strip() and "" in items:
+        fail(f"expected comma-separated values, got {v!r} (an empty item)")
+    return [p for p in items if p]
 
 
 def _sizes(opt, v, fail):
@@ -303,7 +308,7 @@ def parse_text(opt: Option, text: str, where: str | None = None):
             fail(f"expected {'an integer' if opt.kind == 'int' else 'a number'}, got {raw!r}")
         return convert(opt, value, where)
     if opt.kind in ("ints", "tuple"):
-        items = _split_text(raw)
+        items = _split_text(raw, fail)
         item = "int" if opt.kind == "ints" else opt.item
         value = [_parse_item(item, p, fail) for p in items]
         return convert(opt, value, where)

@@ -99,7 +99,10 @@ def _number(o: Option, value):
 
 def _layers(o: Option, value):
     if isinstance(value, str):
-        value = [p for p in value.replace(" ", "").split(",") if p]
+        items = value.replace(" ", "").split(",")
+        if value.strip() and "" in items:
+            raise OptionError(o.name, f"expected unit counts such as 4,4, got {value!r} (an empty item)")
+        value = [p for p in items if p]
     if not isinstance(value, (list, tuple)):
         raise OptionError(o.name, f"expected a list of unit counts such as 4,4, got {value!r}")
     if len(value) > MAX_LAYERS:
