@@ -531,3 +531,19 @@ def test_evaluate_matches_numeric_labels_by_value_whether_written_as_int_or_floa
     r = invoke("evaluate", model, "--data", floats, "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout.strip().splitlines()[-1])["accuracy"] >= 0.95
+
+
+def test_empty_output_paths_are_refused_before_any_work(trained, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model, _ = trained
+    spec = tmp_path / "s.toml"
+    spec.write_text('experiment = "sigmoid-facts"\nseeds = [0]\n')
+    for args, needle in [
+        (["export-onnx", model, ""], "OUT: an empty path"),
+        (["sweep", spec, "--out", ""], "--out: an empty path"),
+        (["lecture", "--quick", "--only", "sigmoid-facts", "--out", ""], "--out: an empty path"),
+    ]:
+        r = invoke(*args)
+        assert r.exit_code == 2, r.output
+        one_error_line(r.stderr, needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]  # nothing written into the current folder

@@ -146,8 +146,10 @@ def check_parent_folders(path) -> None:
 def check_out_folder(path, option: str) -> None:
     """ConfigError, before any work, when folder ``path`` (given as ``option``) cannot be made or
     written into: it is an existing file, or a file stands where one of its parents should be."""
-    if path is None or str(path) == "":
+    if path is None:
         return
+    if str(path).strip() == "":
+        raise ConfigError(f"{option}: an empty path; give a folder name")
     if os.path.exists(path) and not os.path.isdir(path):
         raise ConfigError(f"{option} {path}: exists and is not a folder")
     try:

@@ -310,7 +310,7 @@ def predict(
     from ..files import atomic_write_bytes, refuse_overwriting_inputs
     from ..targets import decode_outputs
 
-    if not output:
+    if not output.strip():
         raise DataError("--output: an empty path; give a file name such as predictions.csv")
     refuse_overwriting_inputs(("--output", output), ("the model", model), ("--input", input))
     net, meta = _load_model_or_fail(model)
@@ -428,6 +428,8 @@ def export_onnx(
     from ..files import refuse_overwriting_inputs
     from ..onnx_export import OPSET, export_model_file
 
+    if not out.strip():
+        raise ConfigError("OUT: an empty path; give a file name such as model.onnx")
     refuse_overwriting_inputs(("OUT", out), ("MODEL", model))
     proto = export_model_file(model, out, input_dtype=input_dtype)
     outputs = ", ".join(o.name for o in proto.graph.output)
