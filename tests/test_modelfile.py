@@ -962,3 +962,11 @@ def test_checkpoint_with_a_malformed_history_is_refused_on_load(tmp_path, edit, 
     edit(state["history"])
     with pytest.raises(ModelFileError, match=re.escape(fragment)):
         save_checkpoint(tmp_path / "new.safetensors", tr.network, state, config_hash="h")  # nor is it written
+
+
+def test_save_refuses_metadata_its_loader_would_refuse(tmp_path):
+    net = mlp([3, 4, 2], seed=0)
+    p = tmp_path / "m.safetensors"
+    with pytest.raises(ModelFileError, match="metadata classes: label .* does not fit a 64-bit integer"):
+        save_model(p, net, metadata={"task": "classification", "classes": [2**63, 1]})
+    assert not p.exists()

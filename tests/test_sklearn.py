@@ -369,11 +369,14 @@ def test_load_refuses_files_it_cannot_turn_into_an_estimator(tmp_path):
         ({}, "has no estimator or training metadata"),
         ({"estimator": "MLPRanker"}, "unknown estimator 'MLPRanker'; valid: MLPClassifier, MLPRegressor"),
         ({"estimator": "MLPRegressor", "params": {"colour": "red"}}, "estimator parameters do not fit MLPRegressor"),
-        ({"estimator": "MLPClassifier", "classes": ["a"]}, "a classifier needs a list of at least 2 classes"),
     ]:
         save_model(tmp_path / "m.safetensors", net, metadata=meta)
         with pytest.raises(ModelFileError, match=problem):
             neuronet.load(tmp_path / "m.safetensors")
+    # metadata the loader's schema refuses is not even written
+    with pytest.raises(ModelFileError, match="a classifier needs a list of at least 2 classes"):
+        save_model(tmp_path / "one.safetensors", net, metadata={"estimator": "MLPClassifier", "classes": ["a"]})
+    assert not (tmp_path / "one.safetensors").exists()
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ share the format check, the network config and the tensor names.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -356,6 +357,8 @@ def save_model(path, network, *, metadata: dict | None = None) -> None:
         "network": to_json(path, network.config(), "the network config"),
         "user": to_json(path, metadata or {}, "metadata"),
     }
+    # what load_model would refuse is not written: the same checks, on what the file would hold
+    check_user_metadata(path, json.loads(meta["user"]), json.loads(meta["network"]))
     write_container(path, tensors, meta, header_limit(MODEL_FORMAT))
 
 
