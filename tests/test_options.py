@@ -259,9 +259,10 @@ def test_hidden_sizes_empty_text_means_no_hidden_layers():
     assert convert(TRAIN["hidden"], " 4, 4 ", "--hidden") == (4, 4)
 
 
-def test_resume_with_overwrite_is_refused():
-    with pytest.raises(ConfigError, match="--resume and --overwrite: give one"):
-        resolve({"resume": True, "overwrite": True, "checkpoint_dir": "ck"})
+def test_resume_with_overwrite_resumes_as_the_help_says():
+    # the README's advice is to rerun the same command with --resume, which may hold --overwrite
+    cfg = resolve({"resume": True, "overwrite": True, "checkpoint_dir": "ck"})
+    assert cfg.resume and "--resume wins over it" in TRAIN["overwrite"].help
 
 
 def test_a_config_file_that_sets_an_option_twice_is_refused(tmp_path):

@@ -76,10 +76,6 @@ def validate(cfg) -> TrainConfig:
         c[name] = convert(opt, c[name])
     if c["resume"] and not c["checkpoint_dir"]:
         raise ConfigError("--resume: needs --checkpoint-dir DIR to resume from")
-    if c["resume"] and c["overwrite"]:
-        raise ConfigError(
-            "--resume and --overwrite: give one; --resume continues the checkpoint, --overwrite replaces it"
-        )
     return TrainConfig(**c)
 
 

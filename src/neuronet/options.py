@@ -649,7 +649,8 @@ _OPTIONS: tuple[Option, ...] = (
         "overwrite",
         "bool",
         False,
-        "Start afresh over an existing checkpoint in --checkpoint-dir (replacing it).",
+        "Start afresh over an existing checkpoint in --checkpoint-dir (replacing it); --resume wins over it, "
+        "so a command run with --overwrite is resumed by adding --resume.",
         output=True,
     ),
     Option(
