@@ -547,3 +547,21 @@ def test_empty_output_paths_are_refused_before_any_work(trained, tmp_path, monke
         assert r.exit_code == 2, r.output
         one_error_line(r.stderr, needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]  # nothing written into the current folder
+
+
+def test_evaluate_does_not_warn_about_classes_its_data_set_never_trains(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = {0: -6, 1: -2, 5: 2, 6: 6}
+    y = np.repeat(list(centres), 30)
+    X = np.stack([np.array([centres[c] for c in y]) + rng.normal(0, 0.3, y.size), rng.normal(size=y.size)], 1)
+    known = tmp_path / "known.npz"
+    np.savez(known, X=X, y=y)
+    model = tmp_path / "m.safetensors"
+    r = invoke("train", "--data", known, "--hidden", "8", "--epochs", "60", "--standardize", "--out", model)
+    assert r.exit_code == 0, r.output
+    part = tmp_path / "part.npz"  # its training split shows 0 and 1 only; its test split 5 and 6 as well
+    np.savez(part, X=X[y < 2], y=y[y < 2], X_test=X, y_test=y)
+    r = invoke("evaluate", model, "--data", part, "--json")
+    assert r.exit_code == 0, r.output
+    assert "never" not in r.stderr  # a warning about training on part.npz; this model was trained on known.npz
+    assert json.loads(r.stdout.strip().splitlines()[-1])["accuracy"] >= 0.9

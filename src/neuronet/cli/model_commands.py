@@ -224,7 +224,7 @@ def evaluate(
 
     Example: neuronet evaluate model.safetensors --data digits
     """
-    from ..data import load, takes_task
+    from ..data import UnseenClassesWarning, load, takes_task
     from ..train import Trainer
 
     net, meta = _load_model_or_fail(model)
@@ -232,9 +232,11 @@ def evaluate(
     task = meta.get("task")
     # a CSV or NPZ is read as the model's task: labels that do not fit it are named by line
     given = {"task": task} if task is not None and takes_task(data) else {}
-    ds = load(
-        data, label_column=label_column, seed=int(cfg.get("seed", 0)), dtype=net.dtype, max_test=max_test, **given
-    )
+    with warnings.catch_warnings():  # about training on the set; the model was trained already
+        warnings.simplefilter("ignore", UnseenClassesWarning)
+        ds = load(
+            data, label_column=label_column, seed=int(cfg.get("seed", 0)), dtype=net.dtype, max_test=max_test, **given
+        )
     if task is not None and ds.task != task:
         raise DataError(f"model {model} is a {task} model, but --data {data} is a {ds.task} dataset")
     X = _model_inputs(model, net, meta, ds.X_test, f"--data {data}")

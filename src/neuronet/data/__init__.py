@@ -54,6 +54,7 @@ __all__ = [
     "SPEC_FORMS",
     "SYSTEM_DATA_DIRS",
     "Dataset",
+    "UnseenClassesWarning",
     "check_features",
     "check_labels",
     "check_spec",
@@ -251,6 +252,8 @@ def check_spec(spec: str) -> None:
     folder that is not there: for commands that load it later, in every run (``neuronet lecture``)."""
     _, table = _resolve(spec)
     path = spec[4:] if spec.lower().startswith("idx:") else spec if table else None
+    if path == "":
+        raise DataError(f"--data {spec!r}: expected idx:DIR, a folder holding the four IDX files")
     if path is not None and not os.path.exists(path):
         raise DataError(f"--data {spec!r}: {path}: no such file or folder")
 
@@ -371,6 +374,10 @@ def _load_npz(req: _Request) -> _Parts:
     return _Parts(X, both[: X.shape[0]], X_test, both[X.shape[0] :], classes, task, source)
 
 
+class UnseenClassesWarning(UserWarning):
+    """A test split holds classes its training split never shows (see ``_warn_unseen``)."""
+
+
 def _warn_unseen(y_train, y_test, classes, test_name, train_name) -> None:
     """Warn when the test labels hold classes the training labels never show: the network gets an
     output for each, which no training step ever asks for, and every such test sample counts as wrong."""
@@ -379,7 +386,8 @@ def _warn_unseen(y_train, y_test, classes, test_name, train_name) -> None:
         names = ", ".join(str(classes[i]) for i in unseen[:10]) + (", ..." if unseen.size > 10 else "")
         warnings.warn(
             f"{test_name}: class{'es' if unseen.size > 1 else ''} {names} never appear{'' if unseen.size > 1 else 's'} "
-            f"in {train_name}; the network's outputs for them are never trained",
+            f"in {train_name}; a network trained on this set never learns them",
+            UnseenClassesWarning,
             stacklevel=4,
         )
 
