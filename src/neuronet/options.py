@@ -170,11 +170,9 @@ def _split_text(v: str, fail=None) -> list:
 def _sizes(opt, v, fail):
     text = "comma-separated integers like 128,64 (or a list such as [128, 64])"
     if isinstance(v, str):
-        items = v.replace(" ", "").split(",")
-        if v.strip() and "" in items:  # "4,,4" or ",,,": a size left out, not "no hidden layers" ("")
-            fail(f"expected {text}, got {_show(v)} (an empty item)")
+        items = _split_text(v, fail)  # "4,,4" or ",,,": a size left out; "" is no hidden layers
         try:
-            parts = [int(p) for p in items if p]
+            parts = [int(p) for p in items]
         except ValueError:
             fail(f"expected {text}, got {_show(v)}")
     elif isinstance(v, (list, tuple)):
