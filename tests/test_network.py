@@ -142,3 +142,28 @@ def test_config_round_trip_rebuilds_the_same_function(rng):
     X = rng.normal(size=(6, 4))
     assert np.array_equal(net.forward(X), net2.forward(X))
     assert net2.config() == net.config()
+
+
+def test_predict_refuses_a_chunk_size_below_one():
+    net = mlp([3, 4, 2], seed=0)
+    X = np.zeros((5, 3), np.float32)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="chunk_size: must be an integer >= 1"):
+            net.predict(X, chunk_size=bad)
+    assert np.array_equal(net.predict(X, chunk_size=2), net.predict(X))
+
+
+def test_a_softmax_over_one_output_unit_is_refused():
+    with pytest.raises(ConfigError, match="a softmax output needs at least 2 units"):
+        mlp([3, 4, 1], output="softmax")
+
+
+def test_set_weights_refuses_non_finite_or_non_numeric_arrays():
+    net = mlp([3, 4, 2], seed=0)
+    before = [w.copy() for w in net.get_weights()]
+    for i, bad in [(0, np.full((3, 4), np.nan)), (1, np.array(["a"] * 4)), (2, np.full((4, 2), np.inf))]:
+        w = net.get_weights()
+        w[i] = bad
+        with pytest.raises(ConfigError, match=rf"weights\[{i}\] \(layers\.\d\.[Wb]\)"):
+            net.set_weights(w)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))  # nothing half-copied

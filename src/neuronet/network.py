@@ -77,6 +77,11 @@ class Network:
         self.dtype = layers[0].dtype
         self.loss = get_loss(loss)
         check_pairing(self.output_unit, self.loss)
+        if self.output_unit.name == "softmax" and layers[-1].n_out < 2:
+            raise ConfigError(
+                "a softmax output needs at least 2 units (a softmax over one unit is always 1); "
+                "for one output use sigmoid (classes) or identity (regression)"
+            )
         named = [(f"layers.{i}.{n}", a) for i, L in enumerate(layers) for n, a in L.named_params()]
         self.parameters = Parameters(named, self.dtype)
         self._bind_layers()
@@ -151,6 +156,13 @@ class Network:
         layer's Dale signs.
         """
         weights = list(weights)
+        for i, w in enumerate(weights):
+            a = np.asarray(w)
+            name = self.parameters.names[i] if i < len(self.parameters.names) else f"array {i}"
+            if a.dtype.kind not in "biuf":
+                raise ConfigError(f"weights[{i}] ({name}): expected numbers, got an array of dtype {a.dtype}")
+            if not np.isfinite(a).all():
+                raise ConfigError(f"weights[{i}] ({name}): contains NaN or infinity")
         if len(weights) == len(self.params):
             for i, L in enumerate(self.layers):
                 L.check_weights(weights[2 * i])
@@ -422,6 +434,8 @@ class Network:
 
     def predict(self, X, chunk_size=4096):
         """Output for ``X``, computed in chunks so that buffers stay small."""
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ConfigError(f"chunk_size: must be an integer >= 1, got {chunk_size!r}")
         X = self.check_input(X)
         out = np.empty((X.shape[0], self.n_outputs), self.dtype)
         for s in range(0, X.shape[0], chunk_size):
