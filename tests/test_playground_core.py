@@ -277,3 +277,15 @@ def test_oja_settles_on_pc1_with_unit_norm_while_hebb_grows():
     v = plasticity_view(eta=0.02, epochs=5, seed=0)
     assert abs(v["oja"]["final_norm"] - 1) < 0.05 and v["oja"]["cos_pc1"] > 0.99, v["oja"]
     assert v["hebb"]["final_norm"] > 1e3 and v["hebb"]["norms"][-1] > v["hebb"]["norms"][0], "Hebb's |w| grows"
+
+
+def test_huge_integers_and_deep_nesting_get_an_error_not_a_dead_session():
+    from neuronet.playground.server import CLOSE_INVALID, _decode
+
+    huge = int("9" * 400)  # float() overflows on it
+    with pytest.raises(OptionError, match="seed: expected a number"):
+        validate_changes(DEFAULTS, {"seed": huge})
+    with pytest.raises(OptionError, match="lif-current: expected a number"):
+        lif_view(current_na=huge)
+    nested = '{"type": "set", "changes": ' + "[" * 20000 + "]" * 20000 + "}"
+    assert _decode({"text": nested}) == (None, CLOSE_INVALID, "malformed message: nested too deeply")

@@ -53,8 +53,8 @@ def _number(field, value, low, high, *, integer=False):
         raise OptionError(field, f"expected a number, got {value!r}")
     try:
         v = float(value)
-    except ValueError:
-        raise OptionError(field, f"expected a number, got {value!r}") from None
+    except (ValueError, OverflowError):  # OverflowError: an integer of 310 digits and more
+        raise OptionError(field, f"expected a number, got {repr(value)[:40]}") from None
     if not math.isfinite(v) or not low <= v <= high:
         raise OptionError(field, f"must lie in [{low:g}, {high:g}], got {value!r}")
     if integer:

@@ -76,14 +76,19 @@ OPTIONS = {
 DEFAULTS = {name: o.default for name, o in OPTIONS.items()}
 
 
+def _short(value, limit=40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _number(o: Option, value):
     if isinstance(value, bool) or value is None:
         raise OptionError(o.name, f"expected a number, got {value!r}")
     try:
         v = float(value) if isinstance(value, str) else value
         v = float(v)
-    except (TypeError, ValueError):
-        raise OptionError(o.name, f"expected a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 310 digits and more
+        raise OptionError(o.name, f"expected a number, got {_short(value)}") from None
     if not math.isfinite(v):
         raise OptionError(o.name, f"expected a finite number, got {value!r}")
     if o.kind in ("int", "layers"):  # a layer's unit count is a whole number too

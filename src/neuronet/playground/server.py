@@ -248,6 +248,8 @@ def _decode(message: dict) -> tuple[dict | None, int | None, str]:
         msg = json.loads(text)
     except ValueError:
         return None, CLOSE_INVALID, "malformed message: not JSON"
+    except RecursionError:  # 20,000 nested brackets fit in the size limit
+        return None, CLOSE_INVALID, "malformed message: nested too deeply"
     if not isinstance(msg, dict):
         return None, CLOSE_INVALID, "malformed message: expected a JSON object with a type"
     return msg, None, ""
