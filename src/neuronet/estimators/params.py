@@ -30,6 +30,11 @@ def _auto_or_count(value):
         raise ConfigError(f"expected 'auto' or an integer >= 1, got {value!r}")
 
 
+def _verbosity(value):
+    if not isinstance(value, (bool, np.bool_)) and not (isinstance(value, numbers.Integral) and value >= 0):
+        raise ConfigError(f"expected True, False or an integer >= 0, got {value!r}")
+
+
 #: estimator parameter -> the training option it is (the estimator's ``dtype`` may also be None:
 #: float32 input stays float32, anything else becomes float64).
 SHARED_OPTIONS: dict[str, Option] = {
@@ -70,6 +75,12 @@ ESTIMATOR_OPTIONS: tuple[Option, ...] = (
     Option("beta_1", "float", 0.9, "Adam's first-moment decay.", low=0, high=1, high_open=True),
     Option("beta_2", "float", 0.999, "Adam's second-moment decay.", low=0, high=1, high_open=True),
     Option("batch_size", "any", "auto", "Mini-batch size, or 'auto': min(200, n_samples).", check=_auto_or_count),
+    # switches: True or False only, as scikit-learn has them ("no" is a non-empty string, so truthy)
+    Option("shuffle", "bool", True, "Shuffle the samples every epoch."),
+    Option("verbose", "any", False, "Print one line per epoch (True or an integer >= 0).", check=_verbosity),
+    Option("warm_start", "bool", False, "Continue from the previous fit's weights."),
+    Option("nesterovs_momentum", "bool", True, "Nesterov's momentum with solver='sgd'."),
+    Option("early_stopping", "bool", False, "Stop when the validation score stops improving."),
 )
 
 _OPTIONS: dict[str, Option] = {**SHARED_OPTIONS, **{o.name: o for o in ESTIMATOR_OPTIONS}}
