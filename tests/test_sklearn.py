@@ -418,3 +418,14 @@ def test_the_html_repr_and_the_docstring_parse_without_warnings(cls):
     assert names <= set(cls().get_params()), f"documented parameters that do not exist: {names}"
     if cls is MLPClassifier:  # the parameters scikit-learn does not have, each under its own name
         assert names == set(cls().get_params()) - set(SkMLPClassifier().get_params()), names
+
+
+@pytest.mark.parametrize("param", ["early_stopping", "warm_start", "nesterovs_momentum", "shuffle", "verbose"])
+def test_switches_must_be_booleans_not_truthy_strings(param):
+    from neuronet import MLPClassifier
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match=rf"^{param}: expected .*got 'no'"):
+        MLPClassifier(max_iter=2, **{param: "no"}).fit(X, y)  # "no" is truthy: it switched early stopping on
+    MLPClassifier(max_iter=2, **{param: np.False_}).fit(X, y)  # numpy's booleans are booleans
