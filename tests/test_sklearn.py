@@ -429,3 +429,20 @@ def test_switches_must_be_booleans_not_truthy_strings(param):
     with pytest.raises(ValueError, match=rf"^{param}: expected .*got 'no'"):
         MLPClassifier(max_iter=2, **{param: "no"}).fit(X, y)  # "no" is truthy: it switched early stopping on
     MLPClassifier(max_iter=2, **{param: np.False_}).fit(X, y)  # numpy's booleans are booleans
+
+
+def test_lbfgs_with_a_non_finite_loss_raises_like_the_stochastic_solvers():
+    import warnings
+
+    from neuronet import MLPRegressor
+    from neuronet.errors import DivergenceError
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, 0] * 1e200  # squared error overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for solver in ("lbfgs", "adam"):
+            m = MLPRegressor(solver=solver, random_state=0, max_iter=5)
+            with pytest.raises(DivergenceError):
+                m.fit(X, y)
+            assert all(np.isfinite(w).all() for w in m.network_.get_weights())  # weights restored

@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..diagnostics import layer_diagnostics
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, DivergenceError, ModelFileError
 from ..files import to_jsonable
 from ..modelfile import save_model
 from ..network import mlp
@@ -354,9 +354,16 @@ class BaseMLP(BaseEstimator):
 
     def _fit_lbfgs(self, X, Y, sw, hp):
         net = self.network_
+        start = net.parameters.data.copy()
         res = minimize_lbfgs(
             net, X, Y, sw, alpha=hp["alpha"], max_iter=hp["max_iter"], max_fun=hp["max_fun"], tol=hp["tol"]
         )
+        if not math.isfinite(float(res.fun)) or not np.isfinite(net.parameters.data).all():
+            np.copyto(net.parameters.data, start)  # as the stochastic solvers do: the last good weights
+            raise DivergenceError(
+                f"lbfgs: the loss became {float(res.fun)} (NaN or infinite); weights restored to their "
+                "initial values. Scale the targets or standardize the inputs."
+            )
         self.n_iter_ = int(res.nit)
         self.loss_ = float(res.fun)
         if self.verbose:
