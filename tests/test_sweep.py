@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -555,3 +556,32 @@ def test_a_key_written_twice_in_a_spec_table_is_refused(table):
     text = f'experiment = "train"\nseeds = [0]\n[{table}]\nbatch-size = {values[0]}\nbatch_size = {values[1]}\n'
     with pytest.raises(ConfigError, match=rf"{table}.batch_size: sets batch_size a second time"):
         parse_spec(text)
+
+
+@pytest.mark.parametrize(
+    "edit,problem",
+    [
+        (lambda r: r.update(host=None), "host is not text"),
+        (lambda r: r.update(host=["a"]), "host is not text"),
+        (lambda r: r.update(timing="abc"), "timing is not an object"),
+        (lambda r: r["timing"].update(finished=None), "timing.finished is not a date"),
+        (lambda r: r["timing"].update(seconds="5"), "timing.seconds is not a number"),
+        (lambda r: r["metrics"].update(test_accuracy=10**400), "metric 'test_accuracy' is too large"),
+        (lambda r: r["metrics"].update(test_accuracy="high"), "metric 'test_accuracy' is not a number"),
+    ],
+)
+def test_a_trial_record_with_fields_the_summary_cannot_use_is_skipped_not_a_crash(tmp_path, edit, problem):
+    from neuronet.sweep import load_records
+
+    out = tmp_path / "out"
+    run_sweep(_spec(tmp_path, XOR_TWO), out, log=_quiet)
+    spec = load_spec(out / "spec.toml")
+    t0, t1 = spec.trials()
+    rec = json.loads(trial_path(out, t0).read_text())
+    edit(rec)
+    trial_path(out, t0).write_text(json.dumps(rec))
+    with pytest.warns(UserWarning, match=re.escape(f"{t0.id}.json ({problem})")):
+        assert list(load_records(out, spec)) == [t1.id]  # the good one is kept
+    with pytest.warns(UserWarning):
+        write_report(out)  # the summaries of what is usable, both of them
+    assert (out / "summary.csv").read_text().count("\n") == 2  # header and one row

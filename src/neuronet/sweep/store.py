@@ -43,7 +43,35 @@ def _read(path, trial: Trial | None) -> tuple[dict | None, str | None]:
         return None, "not a trial record"
     if trial is not None and (rec.get("id") != trial.id or rec.get("seed") != trial.seed):
         return None, "the record of another trial"
+    problem = _malformed(rec)
+    if problem is not None:
+        return None, problem
     return rec, None
+
+
+def _malformed(rec: dict) -> str | None:
+    """What in a parsed trial record the summary could not use (its fields as ``trials.record``
+    writes them), or None."""
+    for name, v in rec["metrics"].items():
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return f"metric {name!r} is not a number"
+        try:
+            float(v)
+        except OverflowError:
+            return f"metric {name!r} is too large"
+    timing = rec.get("timing")
+    if not isinstance(timing, dict):
+        return "timing is not an object"
+    seconds = timing.get("seconds")
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))):
+        return "timing.seconds is not a number"
+    if not isinstance(timing.get("finished", ""), str):
+        return "timing.finished is not a date"
+    if "host" in rec and not isinstance(rec["host"], str):
+        return "host is not text"
+    return None
 
 
 def load_records(out_dir, spec: Spec) -> dict:
