@@ -167,3 +167,19 @@ def test_set_weights_refuses_non_finite_or_non_numeric_arrays():
         with pytest.raises(ConfigError, match=rf"weights\[{i}\] \(layers\.\d\.[Wb]\)"):
             net.set_weights(w)
     assert all(np.array_equal(a, b) for a, b in zip(before, net.get_weights()))  # nothing half-copied
+
+
+def test_loss_and_grads_checks_sample_weight_values_not_only_shape():
+    net = mlp([3, 4, 2], seed=0)
+    X = np.zeros((4, 3), np.float32)
+    Y = np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]
+    for sw, needle in [
+        (np.zeros(4), "all weights are zero"),
+        (np.array([1, np.nan, 1, 1]), "must be finite and >= 0"),
+        (-np.ones(4), "must be finite and >= 0"),
+    ]:
+        with pytest.raises(ConfigError, match=f"sample_weight: {needle}"):
+            net.loss_and_grads(X, Y, sw)
+        with pytest.raises(ConfigError, match=f"sample_weight: {needle}"):
+            net.loss_value(X, Y, sw)
+    assert net.loss_value(X, Y, np.ones(4)) == pytest.approx(net.loss_value(X, Y))

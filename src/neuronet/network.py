@@ -34,6 +34,26 @@ from .parameters import Parameters
 from .units import get_unit
 
 
+def check_sample_weight(sample_weight, n: int):
+    """Per-sample loss weights as a float64 (n,) array (a scalar is broadcast), or None; ConfigError otherwise.
+
+    The one check used by ``Network.loss_and_grads``, ``Trainer.fit`` and the scikit-learn
+    estimators: the right shape, finite, non-negative, and not all zero.
+    """
+    if sample_weight is None:
+        return None
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim == 0:
+        sw = np.full(n, float(sw))
+    if sw.shape != (n,):
+        raise ConfigError(f"sample_weight: expected shape ({n},), got {sw.shape}")
+    if not np.isfinite(sw).all() or (sw < 0).any():
+        raise ConfigError("sample_weight: must be finite and >= 0")
+    if sw.sum() <= 0:
+        raise ConfigError("sample_weight: all weights are zero; at least one must be positive")
+    return sw
+
+
 class Network:
     """A feed-forward network of ``Dense`` layers and a loss.
 
@@ -310,10 +330,7 @@ class Network:
     def _checked(self, X, Y, sample_weight):
         X = self.check_input(X)
         Y = self.check_targets(Y, X.shape[0])
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if sw is not None and sw.shape != (X.shape[0],):
-            raise ConfigError(f"sample_weight: expected shape ({X.shape[0]},), got {sw.shape}")
-        return X, Y, sw
+        return X, Y, check_sample_weight(sample_weight, X.shape[0])
 
     # -- the passes ------------------------------------------------------------------------
     def _run(self, X, train=False, rng=None):

@@ -16,7 +16,7 @@ import numpy as np
 from .. import kernels
 from ..diagnostics import layer_diagnostics
 from ..errors import ConfigError, DivergenceError
-from ..network import Network
+from ..network import Network, check_sample_weight
 from ..optim import get_optimizer
 from ..options import Option, convert
 from ..targets import decode_outputs, default_target_range, encode_targets
@@ -62,26 +62,6 @@ def _arg(name, value):
 
 
 # -- history ---------------------------------------------------------------------------------
-def check_sample_weight(sample_weight, n: int):
-    """Per-sample loss weights as a float64 (n,) array (a scalar is broadcast), or None; ConfigError otherwise.
-
-    The one check used by ``Trainer.fit`` and the scikit-learn estimators: the right shape, finite,
-    non-negative, and not all zero.
-    """
-    if sample_weight is None:
-        return None
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.ndim == 0:
-        sw = np.full(n, float(sw))
-    if sw.shape != (n,):
-        raise ConfigError(f"sample_weight: expected shape ({n},), got {sw.shape}")
-    if not np.isfinite(sw).all() or (sw < 0).any():
-        raise ConfigError("sample_weight: must be finite and >= 0")
-    if sw.sum() <= 0:
-        raise ConfigError("sample_weight: all weights are zero; at least one must be positive")
-    return sw
-
-
 @dataclass
 class _Run:
     """What one ``Trainer.fit`` works on: the training split, validation data, probe and buffers."""
