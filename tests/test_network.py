@@ -183,3 +183,18 @@ def test_loss_and_grads_checks_sample_weight_values_not_only_shape():
         with pytest.raises(ConfigError, match=f"sample_weight: {needle}"):
             net.loss_value(X, Y, sw)
     assert net.loss_value(X, Y, np.ones(4)) == pytest.approx(net.loss_value(X, Y))
+
+
+def test_encode_targets_refuses_labels_outside_the_classes():
+    from neuronet import encode_targets
+
+    for labels, n_out, needle in [
+        ([0, -1], 2, r"labels: class labels must lie in \[0, 2\) for 2 output\(s\), got -1"),
+        ([0, 5], 3, r"must lie in \[0, 3\) for 3 output\(s\), got 5"),
+        ([0, 2], 1, r"must lie in \[0, 2\) for 1 output\(s\), got 2"),
+        ([0.0, 1.5], 2, "expected a 1-D array of integer class labels"),
+        ([0, 1], 0, "n_outputs: must be an integer >= 1"),
+    ]:
+        with pytest.raises(ConfigError, match=needle):
+            encode_targets(labels, n_out, "softmax")
+    assert encode_targets(np.array([True, False]), 2, "sigmoid").tolist() == [[0, 1], [1, 0]]

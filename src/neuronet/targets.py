@@ -40,6 +40,17 @@ def encode_targets(labels, n_outputs, unit_name="sigmoid", target_range=None, dt
     Y : ndarray, shape (n, n_outputs)
     """
     labels = np.asarray(labels)
+    if isinstance(n_outputs, bool) or not isinstance(n_outputs, (int, np.integer)) or n_outputs < 1:
+        raise ConfigError(f"n_outputs: must be an integer >= 1, got {n_outputs!r}")
+    classes = 2 if n_outputs == 1 else int(n_outputs)
+    if labels.ndim != 1 or (labels.size and labels.dtype.kind not in "iub"):
+        raise ConfigError(
+            f"labels: expected a 1-D array of integer class labels, got {labels.dtype} of shape {labels.shape}"
+        )
+    labels = labels.astype(np.int64, copy=False)  # bools index as 0 and 1, not as a mask
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)][0]
+        raise ConfigError(f"labels: class labels must lie in [0, {classes}) for {n_outputs} output(s), got {bad}")
     low, high = default_target_range(unit_name) if target_range is None else map(float, target_range)
     if not low < high:
         raise ConfigError(f"target range: low must be below high, got ({low}, {high})")
