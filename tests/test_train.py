@@ -234,3 +234,14 @@ def test_history_of_a_run_that_diverged_in_its_first_epoch_reads_as_empty(digits
     assert len(h) == 0 and h["loss"] == [] and h["accuracy"] == []
     with pytest.raises(KeyError, match="recorded: accuracy, loss, seconds"):
         h["val_los"]
+
+
+def test_integer_targets_of_one_linear_output_are_values_not_classes():
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    y = np.arange(40)  # counts, say: a regression target
+    net = mlp([3, 4, 1], output="identity", loss="squared-error", seed=0)
+    h = Trainer(net, "sgd", lr=1e-3, epochs=3, batch_size=8, seed=0).fit(X, y)
+    assert h["accuracy"] == [None, None, None] and h["loss"][-1] < h["loss"][0]
+    # one sigmoid output still reads 0/1 integers as two classes
+    h = Trainer(mlp([3, 4, 1], output="sigmoid", seed=0), epochs=1).fit(X, np.arange(40) % 2)
+    assert h["accuracy"][0] is not None

@@ -208,6 +208,9 @@ class Trainer:
     # -- data preparation --------------------------------------------------------------
     def _classification(self, y):
         y = np.asarray(y)
+        net = self.network
+        if net.n_outputs == 1 and net.output_unit.name == "identity":
+            return False  # one linear output: integer targets are values (counts, years), not classes
         return y.ndim == 1 and (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.bool_))
 
     @property
