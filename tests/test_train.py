@@ -245,3 +245,11 @@ def test_integer_targets_of_one_linear_output_are_values_not_classes():
     # one sigmoid output still reads 0/1 integers as two classes
     h = Trainer(mlp([3, 4, 1], output="sigmoid", seed=0), epochs=1).fit(X, np.arange(40) % 2)
     assert h["accuracy"][0] is not None
+
+
+def test_validation_data_must_be_a_pair():
+    X = np.zeros((8, 3), np.float32)
+    y = np.arange(8) % 2
+    for bad in (X, (X, y, y), (X,)):
+        with pytest.raises(ConfigError, match=r"validation_data: expected a pair \(X_val, y_val\)"):
+            Trainer(mlp([3, 2], seed=0), epochs=1).fit(X, y, validation_data=bad)

@@ -357,6 +357,8 @@ class Trainer:
         X, Y, labels = self.prepare(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
         if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ConfigError("validation_data: expected a pair (X_val, y_val)")
             (Xt, Yt, lt), val = (X, Y, labels), self.prepare(*validation_data, name="X_val", yname="y_val")
             swt = sw
         else:
