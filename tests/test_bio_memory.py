@@ -229,3 +229,21 @@ def test_cut_synapses_zeroes_an_exact_fraction_of_a_copy():
 
 # The experiments built on these blocks (hebb, hopfield, dale, lesion) are Designs with their own tests:
 # tests/test_exp_hebb.py, tests/test_exp_hopfield.py, tests/test_exp_dale.py, tests/test_exp_lesion.py.
+
+
+def test_hopfield_methods_name_a_state_of_the_wrong_size_or_with_non_spin_entries():
+    from neuronet.errors import ConfigError
+
+    rng = np.random.default_rng(0)
+    net = Hopfield(np.where(rng.random((2, 20)) < 0.5, -1.0, 1.0))
+    for method in (net.field, net.energy, net.is_fixed_point, net.recall_sync):
+        with pytest.raises(ConfigError, match=r"expected shape \(20,\) or \(K, 20\), got \(7,\)"):
+            method(np.ones(7))
+    for bad in (np.full(20, 0.5), np.r_[np.nan, np.ones(19)]):
+        with pytest.raises(ConfigError, match=r"every entry must be -1 or \+1"):
+            net.recall_sync(bad)
+        with pytest.raises(ConfigError, match=r"every entry must be -1 or \+1"):
+            net.recall_async(bad, rng)
+        with pytest.raises(ConfigError, match=r"every entry must be -1 or \+1"):
+            net.recall_async_batch(bad[None], rng)
+    assert net.recall_sync(net.patterns[0]).states.shape == (20,)  # a stored pattern still recalls

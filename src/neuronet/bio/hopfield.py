@@ -157,18 +157,28 @@ class Hopfield:
         """``W = J / N`` (a new array)."""
         return self.J / self.n_normalize
 
+    def _states(self, s, name="state", *, spins=False):
+        """``s`` as an array of the couplings' dtype, a state (N,) or states (K, N); ConfigError for
+        another shape, or (``spins``) for an entry other than −1 and +1, which recall cannot start from."""
+        s = np.asarray(s, dtype=self.J.dtype)
+        if s.ndim not in (1, 2) or s.shape[-1] != self.n_neurons:
+            raise ConfigError(f"{name}: expected shape ({self.n_neurons},) or (K, {self.n_neurons}), got {s.shape}")
+        if spins and not np.isin(s, (-1.0, 1.0)).all():
+            raise ConfigError(f"{name}: every entry must be -1 or +1")
+        return s
+
     def field(self, s):
         """Local fields ``h = W s`` for a state (N,) or states (K, N); ``J`` is symmetric."""
-        return (np.asarray(s, dtype=self.J.dtype) @ self.J) / self.n_normalize
+        return (self._states(s) @ self.J) / self.n_normalize
 
     def energy(self, s):
         """``E = −½ sᵀ W s`` of a state (N,) or of each of states (K, N)."""
-        s = np.asarray(s, dtype=self.J.dtype)
+        s = self._states(s)
         return -0.5 * np.sum((s @ self.J) * s, axis=-1) / self.n_normalize
 
     def is_fixed_point(self, s):
         """True where ``sign(W s) == s`` (row by row for (K, N))."""
-        s = np.asarray(s, dtype=self.J.dtype)
+        s = self._states(s)
         return np.all(sign(s @ self.J) == s, axis=-1)
 
     # -- recall --------------------------------------------------------------------------
@@ -177,7 +187,7 @@ class Hopfield:
 
         A state may end in a 2-cycle rather than a fixed point (``converged`` False).
         """
-        S = np.array(np.atleast_2d(states), dtype=self.J.dtype)
+        S = np.array(np.atleast_2d(self._states(states, "states", spins=True)))
         steps = np.zeros(S.shape[0], int)
         active = np.ones(S.shape[0], bool)
         for _ in range(int(max_steps)):
@@ -207,6 +217,7 @@ class Hopfield:
         s = np.array(state, dtype=self.J.dtype)
         if s.shape != (self.n_neurons,):
             raise ConfigError(f"state: expected shape ({self.n_neurons},), got {s.shape}")
+        self._states(s, spins=True)
         N = self.n_normalize
         q = float(s @ self.J @ s)  # sᵀ J s, exact: E = −q / (2N)
         energies = [-0.5 * q / N] if trace_energy else None
@@ -241,8 +252,9 @@ class Hopfield:
         ``recall_async``'s.  See ``relax_async`` for the algorithm.
         """
         S = np.atleast_2d(states)
-        if S.shape[1] != self.n_neurons:
-            raise ConfigError(f"states: expected {self.n_neurons} neurons, got {S.shape[1]}")
+        if S.ndim != 2 or S.shape[1] != self.n_neurons:
+            raise ConfigError(f"states: expected {self.n_neurons} neurons, got shape {S.shape}")
+        self._states(S, "states", spins=True)
         final, sweeps = relax_async(self.J[None], np.zeros(S.shape[0], np.int64), S, rng, max_sweeps)
         conv = self.is_fixed_point(final)
         if np.ndim(states) == 1:
