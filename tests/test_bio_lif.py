@@ -285,3 +285,14 @@ def test_starting_above_threshold_fires_at_once():
     rec = LIFPopulation(2, v0_mv=np.array([-45.0, -60.0])).run(5.0)
     np.testing.assert_array_equal(rec.spike_neuron, [0])
     np.testing.assert_allclose(rec.spike_time_ms, [0.0])
+
+
+def test_analytic_rate_refuses_nan_current_and_non_positive_constants():
+    from neuronet.bio.lif_rate import analytic_rate_hz
+    from neuronet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="i_na: every current must be a finite number"):
+        analytic_rate_hz(np.nan)  # it answered 0.0
+    with pytest.raises(ConfigError, match="tau_m_ms: must be a finite number > 0"):
+        analytic_rate_hz(5.0, tau_m_ms=0)  # it answered 1000.0
+    assert analytic_rate_hz(5.0, t_ref_ms=0) > analytic_rate_hz(5.0)  # no refractory period: allowed

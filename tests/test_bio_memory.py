@@ -247,3 +247,23 @@ def test_hopfield_methods_name_a_state_of_the_wrong_size_or_with_non_spin_entrie
         with pytest.raises(ConfigError, match=r"every entry must be -1 or \+1"):
             net.recall_async_batch(bad[None], rng)
     assert net.recall_sync(net.patterns[0]).states.shape == (20,)  # a stored pattern still recalls
+
+
+def test_run_rule_refuses_non_finite_inputs_and_rates():
+    from neuronet.bio.plasticity import run_rule
+    from neuronet.errors import ConfigError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    w0 = np.ones(3) / 3
+    X_nan = X.copy()
+    X_nan[2, 1] = np.nan
+    for kw, needle in [
+        ({"eta": np.nan, "epochs": 1}, "eta: must be a finite number"),
+        ({"eta": 0.01, "epochs": -1}, "epochs: must be an integer >= 0"),
+        ({"eta": 0.01, "epochs": 1, "eta_decay_updates": 0}, "eta_decay_updates: must be a finite number > 0"),
+    ]:
+        with pytest.raises(ConfigError, match=needle):
+            run_rule("oja", X, w0, rng=rng, **kw)
+    with pytest.raises(ConfigError, match="X: contains NaN or infinity"):
+        run_rule("oja", X_nan, w0, eta=0.01, epochs=1, rng=rng)

@@ -8,6 +8,7 @@ names: ms, mV, MΩ, nA, Hz.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,11 @@ def analytic_rate_hz(
     """
     v_reset_mv = v_rest_mv if v_reset_mv is None else v_reset_mv
     i = np.asarray(i_na, dtype=np.float64)
+    if not np.isfinite(i).all():
+        raise ConfigError(f"i_na: every current must be a finite number, got {i_na!r}")
+    for name, v, low in (("tau_m_ms", tau_m_ms, "> 0"), ("r_mohm", r_mohm, "> 0"), ("t_ref_ms", t_ref_ms, ">= 0")):
+        if not (math.isfinite(v) and (v > 0 or (low == ">= 0" and v == 0))):
+            raise ConfigError(f"{name}: must be a finite number {low}, got {v!r}")
     v_inf = v_rest_mv + r_mohm * i
     fires = v_inf > v_thresh_mv
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -20,6 +20,7 @@ the trajectory.  numpy only; randomness comes from a passed-in ``Generator``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,14 @@ def run_rule(rule, X, w0, *, eta, epochs, rng, eta_decay_updates=None, record_ev
     w = np.array(w0, dtype=np.float64)
     if w.shape != (X.shape[1],):
         raise ConfigError(f"w0: expected shape ({X.shape[1]},), got {w.shape}")
+    if not np.isfinite(X).all() or not np.isfinite(w).all():
+        raise ConfigError(f"{'X' if not np.isfinite(X).all() else 'w0'}: contains NaN or infinity")
+    if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating)) or not math.isfinite(eta):
+        raise ConfigError(f"eta: must be a finite number, got {eta!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ConfigError(f"epochs: must be an integer >= 0, got {epochs!r}")
+    if eta_decay_updates is not None and not (math.isfinite(eta_decay_updates) and eta_decay_updates > 0):
+        raise ConfigError(f"eta_decay_updates: must be a finite number > 0, got {eta_decay_updates!r}")
     record_every = max(1, int(record_every))
     steps, norms, weights = [0], [float(np.linalg.norm(w))], [w.copy()]
     t = 0
