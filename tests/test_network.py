@@ -198,3 +198,16 @@ def test_encode_targets_refuses_labels_outside_the_classes():
         with pytest.raises(ConfigError, match=needle):
             encode_targets(labels, n_out, "softmax")
     assert encode_targets(np.array([True, False]), 2, "sigmoid").tolist() == [[0, 1], [1, 0]]
+
+
+def test_mlp_names_a_bad_sizes_seed_or_rng():
+    for kw, needle in [
+        ({"sizes": 5}, "sizes: expected a list of layer sizes"),
+        ({"sizes": "3,4,2"}, "sizes: expected a list of layer sizes"),
+        ({"sizes": [3, 2], "seed": -1}, "seed: expected an integer >= 0 or None, got -1"),
+        ({"sizes": [3, 2], "seed": "a"}, "seed: expected an integer >= 0 or None"),
+        ({"sizes": [3, 2], "rng": 3}, "rng: expected a numpy.random.Generator, got int"),
+    ]:
+        with pytest.raises(ConfigError, match=needle):
+            mlp(**kw)
+    assert mlp([3, 2], seed=np.int64(1)).n_outputs == 2

@@ -521,7 +521,11 @@ def mlp(
     if prime_offset_on not in ("all", "hidden", "output"):
         raise ConfigError(f"prime_offset_on must be 'all', 'hidden' or 'output', got {prime_offset_on!r}")
     if rng is None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ConfigError(f"seed: expected an integer >= 0 or None, got {seed!r}")
         rng = np.random.default_rng(seed)
+    elif not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
     n_hidden = len(sizes) - 2
     drops = [float(dropout)] * n_hidden if np.ndim(dropout) == 0 else [float(p) for p in dropout]
     if len(drops) != n_hidden:
@@ -576,6 +580,8 @@ def _layer_options(layer) -> str:
 
 def _check_sizes(sizes) -> list[int]:
     """``mlp``'s layer sizes as a list of ints, at least two, each >= 1."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise ConfigError(f"sizes: expected a list of layer sizes such as [64, 32, 10], got {sizes!r}")
     sizes = list(sizes)
     for s in sizes:
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 1:
