@@ -253,3 +253,18 @@ def test_validation_data_must_be_a_pair():
     for bad in (X, (X, y, y), (X,)):
         with pytest.raises(ConfigError, match=r"validation_data: expected a pair \(X_val, y_val\)"):
             Trainer(mlp([3, 2], seed=0), epochs=1).fit(X, y, validation_data=bad)
+
+
+def test_trainer_checks_target_range_callbacks_and_early_stopping_when_built():
+    net = mlp([3, 2], seed=0)
+    for kw, needle in [
+        ({"target_range": (0, 0.5, 1)}, r"Trainer\(target_range=...\)"),
+        ({"target_range": "ab"}, r"Trainer\(target_range=...\)"),
+        ({"callbacks": None}, r"Trainer\(callbacks=...\): expected a list of callbacks"),
+        ({"callbacks": [1]}, r"Trainer\(callbacks=...\): 1 is not a callback"),
+    ]:
+        with pytest.raises(ConfigError, match=needle):
+            Trainer(net, **kw)
+    with pytest.raises(ConfigError, match=r"EarlyStopping\(patience=...\): expected an integer >= 0, got -1"):
+        EarlyStopping(patience=-1)
+    assert Trainer(net, target_range=(0.15, 0.85)).target_range == (0.15, 0.85)

@@ -51,6 +51,7 @@ _ARGS = {
     "max_grad_norm": Option("max_grad_norm", "float", low=0, low_open=True, optional=True),
     "l2": Option("l2", "float", low=0),
     "verbose": Option("verbose", "bool"),
+    "target_range": Option("target_range", "pair", optional=True),
 }
 
 
@@ -165,8 +166,16 @@ class Trainer:
         self.shuffle = _arg("shuffle", shuffle)
         self.seed = _arg("seed", seed)
         self.validation_split = _arg("validation_split", validation_split)
+        target_range = _arg("target_range", target_range)
         self.target_range = None if target_range is None else tuple(map(float, target_range))
+        if callbacks is None or isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+            raise ConfigError(f"Trainer(callbacks=...): expected a list of callbacks, got {callbacks!r}")
         self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not all(callable(getattr(cb, m, None)) for m in ("on_train_begin", "on_epoch_end", "on_train_end")):
+                raise ConfigError(
+                    f"Trainer(callbacks=...): {cb!r} is not a callback (on_train_begin, on_epoch_end, on_train_end)"
+                )
         self.diagnostics = _arg("diagnostics", diagnostics)
         self.probe_size = _arg("probe_size", probe_size)
         self.saturation_tol = _arg("saturation_tol", saturation_tol)

@@ -180,6 +180,10 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor=None, patience=10, min_delta=1e-4, restore_best=True):
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ConfigError(f"EarlyStopping(patience=...): expected an integer >= 0, got {patience!r}")
+        if not math.isfinite(float(min_delta)) or min_delta < 0:
+            raise ConfigError(f"EarlyStopping(min_delta=...): expected a finite number >= 0, got {min_delta!r}")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
         self.restore_best = restore_best
 
