@@ -565,3 +565,11 @@ def test_evaluate_does_not_warn_about_classes_its_data_set_never_trains(tmp_path
     assert r.exit_code == 0, r.output
     assert "never" not in r.stderr  # a warning about training on part.npz; this model was trained on known.npz
     assert json.loads(r.stdout.strip().splitlines()[-1])["accuracy"] >= 0.9
+
+
+def test_sweep_report_of_an_empty_path_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = invoke("sweep-report", "")
+    assert r.exit_code == 2
+    one_error_line(r.stderr, "DIR: an empty path")
+    assert list(tmp_path.iterdir()) == []

@@ -446,3 +446,13 @@ def test_lbfgs_with_a_non_finite_loss_raises_like_the_stochastic_solvers():
             with pytest.raises(DivergenceError):
                 m.fit(X, y)
             assert all(np.isfinite(w).all() for w in m.network_.get_weights())  # weights restored
+
+
+def test_save_to_an_onnx_name_points_to_to_onnx(tmp_path):
+    from neuronet import MLPClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ValueError, match="save writes a .safetensors model file; for ONNX call to_onnx"):
+        clf.save(tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

@@ -269,6 +269,9 @@ def sweep_report(
     """
     from ..sweep import write_report
 
+    if not directory.strip():
+        raise ConfigError("DIR: an empty path; give the sweep's --out folder")
+
     for path in write_report(directory):
         typer.echo(f"written: {path}")
 

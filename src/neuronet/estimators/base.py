@@ -435,6 +435,8 @@ class BaseMLP(BaseEstimator):
         The file is an ordinary model file (``neuronet.modelfile``): the weights as tensors, and
         as metadata ``_model_metadata()``, which ``_from_model_metadata`` reads back.
         """
+        if str(path).lower().endswith(".onnx"):  # an ONNX file is another format: to_onnx writes it
+            raise ConfigError(f"{path}: save writes a .safetensors model file; for ONNX call to_onnx")
         check_is_fitted(self)
         self._adopt_assigned_weights()
         save_model(path, self.network_, metadata=self._model_metadata())
