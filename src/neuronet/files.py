@@ -38,6 +38,7 @@ __all__ = [
     "check_parent_folders",
     "check_target",
     "dumps_strict",
+    "refuse_empty_path",
     "refuse_overwriting_inputs",
     "same_file",
     "to_jsonable",
@@ -143,13 +144,19 @@ def check_parent_folders(path) -> None:
         raise ConfigError(f"{path}: cannot write: parent {parent} is not a directory")
 
 
+def refuse_empty_path(path, option: str, what: str) -> None:
+    """ConfigError ``"<option>: an empty path; give <what>"`` for ``""`` or blanks: the one message
+    for every output a command takes."""
+    if not str(path).strip():
+        raise ConfigError(f"{option}: an empty path; give {what}")
+
+
 def check_out_folder(path, option: str) -> None:
     """ConfigError, before any work, when folder ``path`` (given as ``option``) cannot be made or
     written into: it is an existing file, or a file stands where one of its parents should be."""
     if path is None:
         return
-    if str(path).strip() == "":
-        raise ConfigError(f"{option}: an empty path; give a folder name")
+    refuse_empty_path(path, option, "a folder name")
     if os.path.exists(path) and not os.path.isdir(path):
         raise ConfigError(f"{option} {path}: exists and is not a folder")
     try:

@@ -221,9 +221,7 @@ def check_outputs(cfg: TrainConfig) -> Path | None:
     ckpt = None
     if cfg.checkpoint_dir:
         d = Path(cfg.checkpoint_dir)
-        if d.exists() and not d.is_dir():
-            raise ConfigError(f"--checkpoint-dir {d}: exists and is not a directory")
-        check_parent_folders(d / CHECKPOINT_NAME)
+        check_out_folder(d, "--checkpoint-dir")
         ckpt = d / CHECKPOINT_NAME
         if ckpt.exists() and not (cfg.resume or cfg.overwrite):
             raise ConfigError(

@@ -267,10 +267,10 @@ def sweep_report(
 
     Example: neuronet sweep-report sweep-out
     """
+    from ..files import refuse_empty_path
     from ..sweep import write_report
 
-    if not directory.strip():
-        raise ConfigError("DIR: an empty path; give the sweep's --out folder")
+    refuse_empty_path(directory, "DIR", "the sweep's --out folder")
 
     for path in write_report(directory):
         typer.echo(f"written: {path}")

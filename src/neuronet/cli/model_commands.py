@@ -309,11 +309,10 @@ def predict(
     Example: neuronet predict model.safetensors --input new.csv --output predictions.csv
     """
     from ..data.tabular import read_features
-    from ..files import atomic_write_bytes, refuse_overwriting_inputs
+    from ..files import atomic_write_bytes, refuse_empty_path, refuse_overwriting_inputs
     from ..targets import decode_outputs
 
-    if not output.strip():
-        raise DataError("--output: an empty path; give a file name such as predictions.csv")
+    refuse_empty_path(output, "--output", "a file name such as predictions.csv")
     refuse_overwriting_inputs(("--output", output), ("the model", model), ("--input", input))
     net, meta = _load_model_or_fail(model)
     X = _model_inputs(model, net, meta, read_features(input, dtype=net.dtype), f"--input {input}")
@@ -427,11 +426,10 @@ def export_onnx(
 
     Example: neuronet export-onnx model.safetensors model.onnx
     """
-    from ..files import refuse_overwriting_inputs
+    from ..files import refuse_empty_path, refuse_overwriting_inputs
     from ..onnx_export import OPSET, export_model_file
 
-    if not out.strip():
-        raise ConfigError("OUT: an empty path; give a file name such as model.onnx")
+    refuse_empty_path(out, "OUT", "a file name such as model.onnx")
     refuse_overwriting_inputs(("OUT", out), ("MODEL", model))
     proto = export_model_file(model, out, input_dtype=input_dtype)
     outputs = ", ".join(o.name for o in proto.graph.output)

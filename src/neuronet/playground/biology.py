@@ -35,7 +35,7 @@ from ..bio import (
     run_rule,
     threshold_current_na,
 )
-from .options import OptionError
+from .options import OptionError, _short
 
 # -- one LIF neuron ------------------------------------------------------------------------------
 LIF_INPUTS = ("current", "slow", "fast")
@@ -54,7 +54,7 @@ def _number(field, value, low, high, *, integer=False):
     try:
         v = float(value)
     except (ValueError, OverflowError):  # OverflowError: an integer of 310 digits and more
-        raise OptionError(field, f"expected a number, got {repr(value)[:40]}") from None
+        raise OptionError(field, f"expected a number, got {_short(value)}") from None
     if not math.isfinite(v) or not low <= v <= high:
         raise OptionError(field, f"must lie in [{low:g}, {high:g}], got {value!r}")
     if integer:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from ..options import _split_text
 from .datasets import DATASETS
 
 MAX_LAYERS = 6
@@ -104,10 +105,11 @@ def _number(o: Option, value):
 
 def _layers(o: Option, value):
     if isinstance(value, str):
-        items = value.replace(" ", "").split(",")
-        if value.strip() and "" in items:
-            raise OptionError(o.name, f"expected unit counts such as 4,4, got {value!r} (an empty item)")
-        value = [p for p in items if p]
+
+        def fail(problem):
+            raise OptionError(o.name, problem)
+
+        value = _split_text(value, fail)  # the option converter's own splitting: an empty item is refused
     if not isinstance(value, (list, tuple)):
         raise OptionError(o.name, f"expected a list of unit counts such as 4,4, got {value!r}")
     if len(value) > MAX_LAYERS:
